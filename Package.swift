@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "governance",
+    products: [
+        .library(name: "GovernanceCore", targets: ["GovernanceCore"]),
+        .executable(name: "governance", targets: ["governance"]),
+    ],
+    targets: [
+        // System libraries: found through pkg-config, installed by `make deps` with apt-get.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The shared core: no printing, no exit(), no argv.
+        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL"]),
+        // argv -> command -> core call -> rendered output + exit code. Never writes SQL.
+        .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
+        .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),
+
+        .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore"]),
+        .testTarget(name: "GovernanceCLITests", dependencies: ["GovernanceCLI", "GovernanceCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "governance"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,248 @@
+import GovernanceCore
+
+/// `audit log | verify | events | trace | export`.
+enum AuditCommands {
+    static let all = [log, verify, events, trace, export]
+
+    static let log = CommandSpec(
+        ["audit", "log"], "Append one event to a session's audit chain",
+        doc: """
+        Appends an event as the next link of the session's HMAC chain and prints the stored record. \
+        --input and --output take text, @FILE or - (stdin) and store only its SHA-256; --input-hash and \
+        --output-hash take a SHA-256 you computed (64 lowercase hex characters). Metadata is a JSON object \
+        (at most 64 KiB encoded; integers beyond ±(2^53-1) and duplicate keys are rejected so that the \
+        record never differs from what was sent).
+        """,
+        flags: [
+            Flags.agent,
+            FlagSpec("kind", short: "k", value: "KIND", "What happened, e.g. llm.call, tool.call (1-256 characters)"),
+            Flags.session,
+            FlagSpec("model", short: "m", value: "MODEL", "The model used, if any (at most 128 characters)"),
+            FlagSpec("metadata", value: "JSON", "A JSON object, @FILE or - (stdin)", completion: .file),
+            FlagSpec("input", value: "TEXT", "Input text, @FILE or -; stored as its SHA-256", completion: .file),
+            FlagSpec("output", value: "TEXT", "Output text, @FILE or -; stored as its SHA-256", completion: .file),
+            FlagSpec("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)"),
+            FlagSpec("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)"),
+        ],
+        examples: [
+            "governance audit log --agent billing-agent --kind llm.call --model gpt-4o-mini --metadata '{\"prompt_tokens\":150}'",
+            "governance audit log -a billing-agent -k tool.result --output @result.json",
+        ]
+    ) { inv in
+        let event = try eventInput(inv)
+        let store = try inv.store()
+        let record = try AuditLog(db: store.connection, keys: try inv.keys()).append(event)
+        inv.emit(json: record.json, text: "logged seq \(record.seq) in session \(record.sessionID) (hmac \(record.hmac.prefix(16))...)")
+        return 0
+    }
+
+    /// The event that `audit log`'s flags describe, validated before anything is opened.
+    static func eventInput(_ inv: Invocation) throws -> AuditEventInput {
+        let agent = try inv.agent(required: true)!
+        let kind = try inv.required("kind", hint: "say what happened, for example --kind llm.call")
+        let session = try inv.session(required: true)!
+        let inputHash = try hash(inv, text: "input", hash: "input-hash")
+        let outputHash = try hash(inv, text: "output", hash: "output-hash")
+        let event = AuditEventInput(sessionID: session, agentID: agent, kind: kind, model: inv.value("model"),
+                                    inputHash: inputHash, outputHash: outputHash,
+                                    metadata: try inv.jsonObject("metadata") ?? .object([]))
+        _ = try event.validated()
+        return event
+    }
+
+    private static func hash(_ inv: Invocation, text: String, hash: String) throws -> String? {
+        if inv.value(text) != nil && inv.value(hash) != nil {
+            throw GovernanceError.usage("give --\(text) or --\(hash), not both")
+        }
+        if let value = inv.value(text) { return Hex.encode(Digest.sha256(try inv.bytes(ofValue: value, flag: text))) }
+        return inv.value(hash)
+    }
+
+    static let verify = CommandSpec(
+        ["audit", "verify"], "Verify audit chains and name the first bad seq",
+        doc: """
+        Recomputes every link's HMAC and checks that prev_hash links, that seq is contiguous from 1 with no \
+        duplicates, and that each chain ends where its session head says. Rows are streamed, so memory stays \
+        flat whatever the length. Exits 0 when everything verifies and 20 on the first failure of any \
+        session, naming the session, the seq and the reason. --from-seq/--to-seq check part of one session's \
+        chain, anchored on the link before --from-seq.
+        """,
+        flags: [
+            FlagSpec("session", short: "s", value: "UUID", "Verify only this session", environment: "GOVERNANCE_SESSION_ID"),
+            FlagSpec("from-seq", value: "N", "Start at seq N (needs --session)"),
+            FlagSpec("to-seq", value: "N", "Stop after seq N (needs --session)"),
+        ],
+        examples: ["governance audit verify", "governance audit verify --session $GOVERNANCE_SESSION_ID --from-seq 100"]
+    ) { inv in
+        let scope = VerificationScope(sessionID: try inv.session(required: false), fromSeq: try inv.integer("from-seq", minimum: 1),
+                                      toSeq: try inv.integer("to-seq", minimum: 1))
+        if scope.sessionID == nil, scope.fromSeq != nil || scope.toSeq != nil {
+            throw GovernanceError.usage("--from-seq and --to-seq need --session")
+        }
+        let store = try inv.store()
+        let console = inv.console
+        let report = try ChainVerifier(db: store.connection, keys: try inv.keys())
+            .verify(scope) { console.progress("verifying: \(Render.grouped($0)) rows") }
+        console.endProgress()
+        inv.emit(json: report.json, text: verificationText(report))
+        if let first = report.failures.first, inv.format == .text {
+            // Also on stderr, so a script that keeps only stderr still sees which seq broke.
+            inv.console.errorLine("governance: error: audit chain integrity failure: session \(first.sessionID) seq \(first.seq): \(first.reason.rawValue)")
+        }
+        return report.ok ? 0 : GovernanceError.Kind.integrityFailure.exitCode
+    }
+
+    static func verificationText(_ report: VerificationReport) -> String {
+        let rate = report.elapsedSeconds > 0 ? Int(Double(report.rowsRead) / report.elapsedSeconds) : 0
+        let summary = "\(Render.grouped(report.rowsVerified)) rows in \(Render.grouped(report.sessions)) session\(report.sessions == 1 ? "" : "s") (\(Render.grouped(rate)) rows/s)"
+        if report.ok { return "verified: " + summary }
+        var text = "FAILED: \(report.failures.count) session\(report.failures.count == 1 ? "" : "s") with a broken chain; verified " + summary
+        for f in report.failures {
+            text += "\n  session \(f.sessionID) seq \(f.seq): \(f.reason.rawValue): \(f.detail)"
+        }
+        return text
+    }
+
+    static let events = CommandSpec(
+        ["audit", "events"], "List stored events, filtered, oldest first",
+        doc: """
+        Streams matching events in the order they were appended: as text, or with --json as JSON lines, one \
+        event per line with every stored field. --since and --until take RFC 3339 times or dates (UTC \
+        midnight); --until is exclusive. --limit keeps the newest N matches. With --verify, each event's \
+        HMAC is recomputed and its session's chain is checked up to it; each line then carries "verified", \
+        and the command exits 20 when any event fails.
+        """,
+        flags: [
+            Flags.sessionFilter, Flags.agentFilter, Flags.kindFilter,
+            FlagSpec("since", value: "TIME", "Only events at or after TIME"),
+            FlagSpec("until", value: "TIME", "Only events before TIME"),
+            FlagSpec("limit", short: "n", value: "N", "Only the newest N matching events"),
+            FlagSpec("verify", "Verify each event and its chain on read (exit 20 on failure)"),
+        ],
+        examples: ["governance audit events --agent billing-agent --since 2026-11-26 --json", "governance audit events -s $GOVERNANCE_SESSION_ID --verify"]
+    ) { inv in
+        var filter = AuditFilter(agentID: inv.value("agent"), kind: inv.value("kind"), since: try inv.timestamp("since"),
+                                 until: try inv.timestamp("until"), limit: try inv.integer("limit", minimum: 1).map { Int($0) })
+        if let s = inv.value("session") { filter.sessionID = try SessionID.parse(s) }
+        let store = try inv.store()
+        let verifying = inv.has("verify")
+        var records: [AuditRecord] = []
+        var failed = false
+        if verifying {
+            // Verification needs each session's chain, which is read after the listing.
+            try AuditQuery(db: store.connection).events(filter) { records.append($0) }
+            let verdicts = try verifyOnRead(records, db: store.connection, keys: try inv.keys())
+            for (record, ok) in zip(records, verdicts) {
+                failed = failed || !ok
+                writeEvent(inv, record, verified: ok)
+            }
+        } else {
+            try AuditQuery(db: store.connection).events(filter) { writeEvent(inv, $0, verified: nil) }
+        }
+        if failed {
+            throw GovernanceError(.integrityFailure, "one or more listed events failed verification",
+                                  hint: "run `governance audit verify` to see the first bad seq of each session")
+        }
+        return 0
+    }
+
+    static func writeEvent(_ inv: Invocation, _ record: AuditRecord, verified: Bool?) {
+        guard !inv.quiet else { return }
+        switch inv.format {
+        case .json:
+            var line = record.jsonLine
+            if let verified { line.removeLast(); line += ",\"verified\":\(verified)}" }
+            inv.console.line(line)
+        case .text:
+            var line = Render.eventLine(record)
+            if let verified { line = (verified ? "ok    " : "BAD   ") + line }
+            inv.console.line(line)
+        }
+    }
+
+    /// An event verifies when its own HMAC matches and its session's chain verifies up to its seq.
+    static func verifyOnRead(_ records: [AuditRecord], db: SQLConnection, keys: PurposeKeys) throws -> [Bool] {
+        let verifier = ChainVerifier(db: db, keys: keys)
+        var firstBad: [String: Int64] = [:]
+        var maxSeq: [String: Int64] = [:]
+        for r in records { maxSeq[r.sessionID] = max(maxSeq[r.sessionID] ?? 0, r.seq) }
+        for (session, top) in maxSeq {
+            guard let id = SessionID(session) else { firstBad[session] = 0; continue }
+            let report = try verifier.verify(VerificationScope(sessionID: id, fromSeq: 1, toSeq: top))
+            if let failure = report.failures.first { firstBad[session] = failure.seq }
+        }
+        let key = HMACKey(key: keys.chainKey)
+        return records.map { r in
+            if let bad = firstBad[r.sessionID], r.seq >= bad { return false }
+            return constantTimeEqual(ChainCodec.hmac(r, key: key).utf8, r.hmac.utf8)
+        }
+    }
+
+    static let trace = CommandSpec(
+        ["audit", "trace"], "Show one session's chain in order, verified",
+        doc: """
+        Prints every event of one session in seq order and verifies the chain as it goes (HMACs, links, \
+        seq continuity and the session head). Text output marks where the chain breaks; --json prints one \
+        document with the events and the verification result. Exits 20 when the chain does not verify.
+        """,
+        flags: [Flags.session],
+        examples: ["governance audit trace --session $GOVERNANCE_SESSION_ID"]
+    ) { inv in
+        let session = try inv.session(required: true)!
+        let store = try inv.store()
+        let keys = try inv.keys()
+        let query = AuditQuery(db: store.connection)
+        let head = try query.head(session)
+        var check = ChainCheck(sessionID: session.value, key: HMACKey(key: keys.chainKey))
+        var events: [JSONValue] = []
+        var reported = false
+        try query.chain(session) { record in
+            check.check(record)
+            if inv.format == .json {
+                events.append(record.json)
+            } else if !inv.quiet {
+                inv.console.line(Render.eventLine(record))
+                if let failure = check.failure, !reported {
+                    reported = true
+                    inv.console.line("^^^ chain broken at seq \(failure.seq): \(failure.reason.rawValue): \(failure.detail)")
+                }
+            }
+        }
+        let rows = check.expectedSeq - 1
+        if rows == 0 && head == nil {
+            throw GovernanceError.invalid("session \(session.value) has no events", hint: "check the id, or list sessions with `governance audit events`")
+        }
+        check.finish(head: head)
+        let failure = check.failure
+        inv.emit(
+            json: .object([
+                ("session_id", .string(session.value)),
+                ("verified", .bool(failure == nil)),
+                ("events", .array(events)),
+                ("failure", failure?.json ?? .null),
+            ]),
+            text: failure.map { f in reported ? "FAILED: chain broken at seq \(f.seq)" : "FAILED: seq \(f.seq): \(f.reason.rawValue): \(f.detail)" }
+                ?? "verified: \(check.rowsVerified) link\(check.rowsVerified == 1 ? "" : "s") in session \(session.value)")
+        return failure == nil ? 0 : GovernanceError.Kind.integrityFailure.exitCode
+    }
+
+    static let export = CommandSpec(
+        ["audit", "export"], "Write every stored field of every event as JSON lines",
+        doc: """
+        Writes one JSON object per line, in chain order (session, then seq), with every stored field, \
+        metadata exactly as it was hashed. Anyone holding the secret can verify the result independently \
+        with any RFC 8785 library and HMAC-SHA256: docs/CHAIN.md shows how.
+        """,
+        flags: [Flags.sessionFilter],
+        examples: ["governance audit export > audit.jsonl", "governance audit export --session $GOVERNANCE_SESSION_ID | python3 docs/verify_chain.py"]
+    ) { inv in
+        let store = try inv.store()
+        let query = AuditQuery(db: store.connection)
+        if let s = inv.value("session") {
+            try query.chain(try SessionID.parse(s)) { inv.console.line($0.jsonLine) }
+        } else {
+            try query.all { inv.console.line($0.jsonLine) }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,67 @@
+/// Filters for `audit events`.
+public struct AuditFilter: Sendable {
+    public var sessionID: SessionID?
+    public var agentID: String?
+    public var kind: String?
+    public var since: Timestamp?
+    public var until: Timestamp?
+    /// Keep only the newest `limit` matches (still returned oldest first).
+    public var limit: Int?
+
+    public init(sessionID: SessionID? = nil, agentID: String? = nil, kind: String? = nil,
+                since: Timestamp? = nil, until: Timestamp? = nil, limit: Int? = nil) {
+        self.sessionID = sessionID
+        self.agentID = agentID
+        self.kind = kind
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}
+
+/// Reads stored events, streaming.
+public struct AuditQuery {
+    public let db: SQLConnection
+
+    public init(db: SQLConnection) { self.db = db }
+
+    /// Matching events in append order.
+    public func events(_ filter: AuditFilter, _ body: (AuditRecord) throws -> Void) throws {
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        if let s = filter.sessionID { conditions.append("session_id = ?"); parameters.append(.text(s.value)) }
+        if let a = filter.agentID { conditions.append("agent_id = ?"); parameters.append(.text(a)) }
+        if let k = filter.kind { conditions.append("kind = ?"); parameters.append(.text(k)) }
+        if let t = filter.since { conditions.append("created_at_us >= ?"); parameters.append(.int(t.microseconds)) }
+        if let t = filter.until { conditions.append("created_at_us < ?"); parameters.append(.int(t.microseconds)) }
+        var sql = "SELECT \(AuditLog.columns) FROM governance_audit_events"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        if let limit = filter.limit {
+            sql = "SELECT \(AuditLog.columns) FROM (\(sql) ORDER BY id DESC LIMIT ?) newest ORDER BY id"
+            parameters.append(.int(Int64(limit)))
+        } else {
+            sql += " ORDER BY id"
+        }
+        try db.forEachRow(sql, parameters) { try body(try AuditLog.record(from: $0)) }
+    }
+
+    /// One session's rows in chain order, from `fromSeq` on.
+    public func chain(_ session: SessionID, fromSeq: Int64 = 1, _ body: (AuditRecord) throws -> Void) throws {
+        try db.forEachRow("SELECT \(AuditLog.columns) FROM governance_audit_events WHERE session_id = ? AND seq >= ? ORDER BY seq, id",
+                          [.text(session.value), .int(fromSeq)]) { try body(try AuditLog.record(from: $0)) }
+    }
+
+    /// Every stored row in chain order (session, then seq): what `audit export` writes.
+    public func all(_ body: (AuditRecord) throws -> Void) throws {
+        try db.forEachRow("SELECT \(AuditLog.columns) FROM governance_audit_events ORDER BY session_id, seq, id", []) {
+            try body(try AuditLog.record(from: $0))
+        }
+    }
+
+    /// The session head: where the chain ends, as the appends recorded it.
+    public func head(_ session: SessionID) throws -> (seq: Int64, hmac: String)? {
+        guard let row = try db.queryFirst("SELECT last_seq, last_hmac FROM governance_audit_sessions WHERE session_id = ?",
+                                          [.text(session.value)]) else { return nil }
+        return (try row.int(0), try row.text(1))
+    }
+}

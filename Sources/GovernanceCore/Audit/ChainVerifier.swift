@@ -1,0 +1,215 @@
+/// Why a chain failed verification.
+public enum ChainFailureReason: String, Sendable {
+    /// The recomputed HMAC differs: a field of this row was changed.
+    case hmacMismatch = "hmac_mismatch"
+    /// `prev_hash` is not the HMAC of the row before.
+    case brokenLink = "broken_link"
+    /// One or more seq numbers are missing.
+    case gap = "gap"
+    /// The same seq appears twice: a fork.
+    case duplicate = "duplicate"
+    /// The chain ends before the last seq the session head recorded.
+    case truncated = "truncated"
+    /// The session head disagrees with the last row, or is missing.
+    case headMismatch = "head_mismatch"
+}
+
+public struct ChainFailure: Sendable, Equatable {
+    public var sessionID: String
+    /// The first bad seq.
+    public var seq: Int64
+    public var reason: ChainFailureReason
+    public var detail: String
+
+    public var json: JSONValue {
+        .object([("session_id", .string(sessionID)), ("seq", .int64(seq)),
+                 ("reason", .string(reason.rawValue)), ("detail", .string(detail))])
+    }
+}
+
+/// Checks one session's links as they stream past in seq order; keeps only the first failure.
+public struct ChainCheck {
+    public let sessionID: String
+    private let key: HMACKey
+    public private(set) var expectedSeq: Int64
+    public private(set) var previousHash: String
+    public private(set) var failure: ChainFailure?
+    public private(set) var rowsVerified = 0
+
+    /// `anchor` is the HMAC of the row before `startSeq` (the genesis hash for seq 1).
+    public init(sessionID: String, key: HMACKey, startSeq: Int64 = 1, anchor: String = ChainCodec.genesisHash) {
+        self.sessionID = sessionID
+        self.key = key
+        self.expectedSeq = startSeq
+        self.previousHash = anchor
+    }
+
+    /// Checks the next row; returns false once the chain has failed.
+    @discardableResult
+    public mutating func check(_ r: AuditRecord) -> Bool {
+        guard failure == nil else { return false }
+        if r.seq < expectedSeq {
+            fail(r.seq, .duplicate, "seq \(r.seq) appears more than once (a fork)")
+        } else if r.seq > expectedSeq {
+            let missing = r.seq - 1 == expectedSeq ? "seq \(expectedSeq) is missing" : "seq \(expectedSeq)...\(r.seq - 1) are missing"
+            fail(expectedSeq, .gap, missing)
+        } else if r.prevHash != previousHash {
+            fail(r.seq, .brokenLink, "prev_hash does not match the hmac of seq \(r.seq - 1)")
+        } else if !constantTimeEqual(ChainCodec.hmac(r, key: key).utf8, r.hmac.utf8) {
+            fail(r.seq, .hmacMismatch, "the stored hmac does not match the row's contents (a field was changed)")
+        } else {
+            expectedSeq += 1
+            previousHash = r.hmac
+            rowsVerified += 1
+            return true
+        }
+        return false
+    }
+
+    /// Compares where the walk ended with the session head the appends recorded.
+    public mutating func finish(head: (seq: Int64, hmac: String)?) {
+        guard failure == nil else { return }
+        let lastSeq = expectedSeq - 1
+        guard let head else {
+            fail(max(lastSeq, 1), .headMismatch, "the session has rows but no head record (rows moved or inserted from elsewhere?)")
+            return
+        }
+        if head.seq > lastSeq {
+            fail(lastSeq + 1, .truncated, "the chain ends at seq \(lastSeq) but the session head records seq \(head.seq): rows were removed from the end")
+        } else if head.seq < lastSeq || head.hmac != previousHash {
+            fail(head.seq < lastSeq ? head.seq + 1 : lastSeq, .headMismatch, "the session head records seq \(head.seq) but the chain ends at seq \(lastSeq)")
+        }
+    }
+
+    private mutating func fail(_ seq: Int64, _ reason: ChainFailureReason, _ detail: String) {
+        failure = ChainFailure(sessionID: sessionID, seq: seq, reason: reason, detail: detail)
+    }
+}
+
+/// What `audit verify` reports.
+public struct VerificationReport: Sendable {
+    public var rowsVerified = 0
+    public var rowsRead = 0
+    public var sessions = 0
+    public var failures: [ChainFailure] = []
+    public var elapsedSeconds = 0.0
+
+    public var ok: Bool { failures.isEmpty }
+
+    public var json: JSONValue {
+        .object([
+            ("verified", .bool(ok)),
+            ("sessions", .int(sessions)),
+            ("rows_verified", .int(rowsVerified)),
+            ("rows_read", .int(rowsRead)),
+            ("elapsed_seconds", .number((elapsedSeconds * 1000).rounded() / 1000)),
+            ("rows_per_second", .number(elapsedSeconds > 0 ? (Double(rowsRead) / elapsedSeconds).rounded() : 0)),
+            ("failures", .array(failures.map(\.json))),
+        ])
+    }
+}
+
+/// What to verify.
+public struct VerificationScope: Sendable {
+    public var sessionID: SessionID?
+    public var fromSeq: Int64?
+    public var toSeq: Int64?
+
+    public init(sessionID: SessionID? = nil, fromSeq: Int64? = nil, toSeq: Int64? = nil) {
+        self.sessionID = sessionID
+        self.fromSeq = fromSeq
+        self.toSeq = toSeq
+    }
+}
+
+/// Walks stored rows by session and seq, streaming, and reports the first failure of each session.
+public struct ChainVerifier {
+    public let db: SQLConnection
+    public let key: HMACKey
+
+    public init(db: SQLConnection, keys: PurposeKeys) {
+        self.db = db
+        self.key = HMACKey(key: keys.chainKey)
+    }
+
+    /// `progress` is called every `progressInterval` rows with the rows read so far.
+    public func verify(_ scope: VerificationScope = VerificationScope(), progressInterval: Int = 100_000,
+                       progress: ((Int) -> Void)? = nil) throws -> VerificationReport {
+        let started = Timestamp.now()
+        if let from = scope.fromSeq, from < 1 { throw GovernanceError.invalid("--from-seq must be at least 1") }
+        if let from = scope.fromSeq, let to = scope.toSeq, to < from {
+            throw GovernanceError.invalid("--to-seq (\(to)) is before --from-seq (\(from))")
+        }
+        if scope.sessionID == nil, scope.fromSeq != nil || scope.toSeq != nil {
+            throw GovernanceError.invalid("--from-seq and --to-seq need --session")
+        }
+        // Heads and the range anchor are read first: the connection is busy while rows stream.
+        var heads: [String: (seq: Int64, hmac: String)] = [:]
+        var sql = "SELECT session_id, last_seq, last_hmac FROM governance_audit_sessions"
+        var parameters: [SQLValue] = []
+        if let session = scope.sessionID {
+            sql += " WHERE session_id = ?"
+            parameters = [.text(session.value)]
+        }
+        try db.forEachRow(sql, parameters) { heads[try $0.text(0)] = (try $0.int(1), try $0.text(2)) }
+
+        var report = VerificationReport()
+        let startSeq = scope.fromSeq ?? 1
+        var anchor = ChainCodec.genesisHash
+        var anchorFailure: ChainFailure?
+        if let session = scope.sessionID, startSeq > 1 {
+            if let row = try db.queryFirst("SELECT hmac FROM governance_audit_events WHERE session_id = ? AND seq = ? ORDER BY id LIMIT 1",
+                                           [.text(session.value), .int(startSeq - 1)]) {
+                anchor = try row.text(0)
+            } else {
+                anchorFailure = ChainFailure(sessionID: session.value, seq: startSeq - 1, reason: .gap,
+                                             detail: "seq \(startSeq - 1), the link before the range, is missing")
+            }
+        }
+
+        var rowsSQL = "SELECT \(AuditLog.columns) FROM governance_audit_events"
+        var rowParameters: [SQLValue] = []
+        if let session = scope.sessionID {
+            rowsSQL += " WHERE session_id = ?"
+            rowParameters.append(.text(session.value))
+            if let from = scope.fromSeq { rowsSQL += " AND seq >= ?"; rowParameters.append(.int(from)) }
+            if let to = scope.toSeq { rowsSQL += " AND seq <= ?"; rowParameters.append(.int(to)) }
+        }
+        rowsSQL += " ORDER BY session_id, seq, id"
+
+        let checksHead = scope.fromSeq == nil && scope.toSeq == nil
+        var current: ChainCheck?
+        var seen = Set<String>()
+        func close(_ check: inout ChainCheck?) {
+            guard var done = check else { return }
+            if checksHead { done.finish(head: heads[done.sessionID]) }
+            report.rowsVerified += done.rowsVerified
+            if let failure = done.failure { report.failures.append(failure) }
+            check = nil
+        }
+        if let anchorFailure { report.failures.append(anchorFailure) }
+        if anchorFailure == nil { try db.forEachRow(rowsSQL, rowParameters) { row in
+            let record = try AuditLog.record(from: row)
+            if current?.sessionID != record.sessionID {
+                close(&current)
+                seen.insert(record.sessionID)
+                current = ChainCheck(sessionID: record.sessionID, key: key, startSeq: startSeq, anchor: anchor)
+            }
+            current?.check(record)
+            report.rowsRead += 1
+            if let progress, report.rowsRead % progressInterval == 0 { progress(report.rowsRead) }
+        } }
+        close(&current)
+        // A head whose rows are all gone is a chain cut to nothing.
+        if checksHead {
+            for (session, head) in heads.sorted(by: { $0.key < $1.key }) where !seen.contains(session) && head.seq > 0 {
+                report.failures.append(ChainFailure(sessionID: session, seq: 1, reason: .truncated,
+                                                    detail: "the session head records seq \(head.seq) but no rows remain"))
+            }
+        }
+        report.sessions = seen.union(checksHead ? Set(heads.keys) : []).count
+        report.failures.sort { ($0.sessionID, $0.seq) < ($1.sessionID, $1.seq) }
+        report.elapsedSeconds = Double(Timestamp.now().microseconds - started.microseconds) / 1_000_000
+        return report
+    }
+}

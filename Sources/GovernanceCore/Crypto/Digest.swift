@@ -1,0 +1,80 @@
+import COpenSSL
+
+/// SHA-256 and HMAC-SHA256 on OpenSSL's libcrypto.
+public enum Digest {
+    public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var ctx = SHA256_CTX()
+        SHA256_Init(&ctx)
+        update(&ctx, bytes)
+        return finish(&ctx)
+    }
+
+    public static func sha256Hex(_ text: String) -> String { Hex.encode(sha256(Array(text.utf8))) }
+
+    static func update(_ ctx: inout SHA256_CTX, _ bytes: some Collection<UInt8>) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            _ = SHA256_Update(&ctx, buffer.baseAddress, buffer.count)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { _ = SHA256_Update(&ctx, $0.baseAddress, $0.count) }
+        }
+    }
+
+    static func finish(_ ctx: inout SHA256_CTX) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBufferPointer { _ = SHA256_Final($0.baseAddress, &ctx) }
+        return out
+    }
+}
+
+/// A reusable HMAC-SHA256 key: the inner and outer pad states are computed once, so each MAC costs
+/// two struct copies and the hashing of the message itself (the audit chain MACs every row).
+public struct HMACKey: Sendable {
+    private let inner: SHA256_CTX
+    private let outer: SHA256_CTX
+
+    public init(key: some Collection<UInt8>) {
+        var keyBlock = key.count > 64 ? Digest.sha256(key) : Array(key)
+        keyBlock += [UInt8](repeating: 0, count: 64 - keyBlock.count)
+        var i = SHA256_CTX(), o = SHA256_CTX()
+        SHA256_Init(&i)
+        SHA256_Init(&o)
+        Digest.update(&i, keyBlock.map { $0 ^ 0x36 })
+        Digest.update(&o, keyBlock.map { $0 ^ 0x5c })
+        inner = i
+        outer = o
+    }
+
+    public func mac(_ message: some Collection<UInt8>) -> [UInt8] {
+        var i = inner
+        Digest.update(&i, message)
+        let innerDigest = Digest.finish(&i)
+        var o = outer
+        Digest.update(&o, innerDigest)
+        return Digest.finish(&o)
+    }
+
+    public func macHex(_ message: String) -> String {
+        var message = message
+        return message.withUTF8 { Hex.encode(mac($0)) }
+    }
+}
+
+/// Compares two byte strings in time that depends only on their length.
+public func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for (x, y) in zip(a, b) { difference |= x ^ y }
+    return difference == 0
+}
+
+public enum SecureRandom {
+    /// Cryptographically strong random bytes from libcrypto.
+    public static func bytes(_ count: Int) throws(GovernanceError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        guard ok == 1 else { throw .internalError("the system random generator failed") }
+        return out
+    }
+}

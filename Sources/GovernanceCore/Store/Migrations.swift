@@ -1,0 +1,115 @@
+/// The versioned schema. Each migration is applied once, in order, inside one write transaction
+/// under a lock, so two processes migrating at once do not race.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    let sqlite: String
+    let postgres: String
+
+    func sql(for dialect: SQLDialect) -> String { dialect == .sqlite ? sqlite : postgres }
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "audit chain",
+            sqlite: """
+            CREATE TABLE governance_audit_events (
+                id INTEGER PRIMARY KEY,
+                session_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                agent_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                model TEXT,
+                input_hash TEXT,
+                output_hash TEXT,
+                metadata TEXT NOT NULL,
+                created_at_us INTEGER NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hmac TEXT NOT NULL
+            );
+            CREATE UNIQUE INDEX governance_audit_events_session_seq ON governance_audit_events (session_id, seq);
+            CREATE INDEX governance_audit_events_agent ON governance_audit_events (agent_id, created_at_us);
+            CREATE INDEX governance_audit_events_created ON governance_audit_events (created_at_us);
+            CREATE TABLE governance_audit_sessions (
+                session_id TEXT PRIMARY KEY,
+                last_seq INTEGER NOT NULL,
+                last_hmac TEXT NOT NULL,
+                first_at_us INTEGER NOT NULL,
+                last_at_us INTEGER NOT NULL
+            );
+            """,
+            postgres: """
+            CREATE TABLE governance_audit_events (
+                id BIGSERIAL PRIMARY KEY,
+                session_id TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                agent_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                model TEXT,
+                input_hash TEXT,
+                output_hash TEXT,
+                metadata TEXT NOT NULL,
+                created_at_us BIGINT NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hmac TEXT NOT NULL
+            );
+            CREATE UNIQUE INDEX governance_audit_events_session_seq ON governance_audit_events (session_id, seq);
+            CREATE INDEX governance_audit_events_agent ON governance_audit_events (agent_id, created_at_us);
+            CREATE INDEX governance_audit_events_created ON governance_audit_events (created_at_us);
+            CREATE TABLE governance_audit_sessions (
+                session_id TEXT PRIMARY KEY,
+                last_seq BIGINT NOT NULL,
+                last_hmac TEXT NOT NULL,
+                first_at_us BIGINT NOT NULL,
+                last_at_us BIGINT NOT NULL
+            );
+            """),
+    ]
+
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    static let bookkeeping = """
+    CREATE TABLE IF NOT EXISTS governance_schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+    )
+    """
+
+    /// The schema version the store is at: 0 when it has never been migrated.
+    public static func currentVersion(_ db: SQLConnection) throws -> Int {
+        let exists: Bool
+        switch db.dialect {
+        case .sqlite:
+            exists = try db.queryFirst("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'governance_schema_migrations'") != nil
+        case .postgres:
+            exists = try db.queryFirst("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'governance_schema_migrations'") != nil
+        }
+        guard exists else { return 0 }
+        return Int(try db.queryFirst("SELECT COALESCE(MAX(version), 0) FROM governance_schema_migrations")?.int(0) ?? 0)
+    }
+
+    /// Applies what is missing; returns the migrations applied (empty on a second run).
+    @discardableResult
+    public static func migrate(_ db: SQLConnection) throws -> [Migration] {
+        try db.writeTransaction {
+            if db.dialect == .postgres {
+                try db.lockChain("governance/schema-migrations")
+            }
+            try db.executeScript(bookkeeping)
+            let current = try currentVersion(db)
+            if current > latestVersion {
+                throw GovernanceError.config("the store is at schema version \(current), newer than this governance (\(latestVersion))",
+                                             hint: "upgrade governance to a version that knows this schema")
+            }
+            let pending = all.filter { $0.version > current }
+            for migration in pending {
+                try db.executeScript(migration.sql(for: db.dialect))
+                try db.execute("INSERT INTO governance_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                               [.int(Int64(migration.version)), .text(migration.name), .text(Timestamp.now().iso8601)])
+            }
+            return pending
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import CLibPQ
+import Glibc
+
+/// The shared store's driver on libpq. Parameters are always bound (`PQexecParams`), never
+/// interpolated; libpq's own URL syntax, `PG*` variables, `sslmode` and service files apply.
+public final class PostgresConnection: SQLConnection {
+    public let dialect = SQLDialect.postgres
+    private let connection: OpaquePointer
+    private let redactedURL: String
+    private var translated: [String: String] = [:]
+
+    public init(url: String) throws {
+        redactedURL = Configuration.redactPassword(url)
+        guard let handle = PQconnectdb(url) else {
+            throw GovernanceError.unavailable("cannot allocate a PostgreSQL connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(handle))
+            PQfinish(handle)
+            throw GovernanceError.unavailable("cannot connect to PostgreSQL at \(redactedURL): \(message)")
+        }
+        connection = handle
+        // libpq prints NOTICEs to stderr by default; the core never prints.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(connection) }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown error" }
+        var text = String(cString: message)
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        return text
+    }
+
+    /// `?` placeholders become `$1`, `$2`, ... (outside quoted literals).
+    private func postgresSQL(_ sql: String) -> String {
+        if let done = translated[sql] { return done }
+        var out = ""
+        var n = 0
+        var inLiteral = false
+        for c in sql {
+            if c == "'" { inLiteral.toggle() }
+            if c == "?" && !inLiteral {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(c)
+            }
+        }
+        translated[sql] = out
+        return out
+    }
+
+    private func failure(_ result: OpaquePointer?, _ context: String) -> GovernanceError {
+        let message = Self.trimmed(result.map { PQresultErrorMessage($0) } ?? PQerrorMessage(connection))
+        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        // Class 08 is a connection failure, 57P an operator shutdown, 53 resources exhausted.
+        if PQstatus(connection) != CONNECTION_OK || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+            return .unavailable("PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)")
+        }
+        return GovernanceError(.internalError, "PostgreSQL \(context): \(message)",
+                               details: state.isEmpty ? [] : [("sqlstate", .string(state))])
+    }
+
+    /// Calls libpq with the parameters as C strings (text format); NULL stays NULL.
+    private func withParameters<T>(_ parameters: [SQLValue], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> T) -> T {
+        let strings: [String?] = parameters.map {
+            switch $0 {
+            case .null: nil
+            case .int(let v): String(v)
+            case .text(let s): s
+            }
+        }
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) {
+                body(buffer.isEmpty ? nil : UnsafePointer($0), Int32(parameters.count))
+            }
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws -> Int {
+        let text = postgresSQL(sql)
+        let result = withParameters(parameters) { values, count in
+            PQexecParams(connection, text, count, nil, values, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, "execute") }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    public func forEachRow(_ sql: String, _ parameters: [SQLValue] = [], _ body: (SQLRow) throws -> Void) throws {
+        let text = postgresSQL(sql)
+        let sent = withParameters(parameters) { values, count in
+            PQsendQueryParams(connection, text, count, nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw failure(nil, "query") }
+        // Single-row mode streams the result instead of buffering it whole in the client.
+        PQsetSingleRowMode(connection)
+        var firstError: GovernanceError?
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            if status == PGRES_SINGLE_TUPLE, firstError == nil {
+                let columns = PQnfields(result)
+                var values: [SQLValue] = []
+                values.reserveCapacity(Int(columns))
+                for c in 0..<columns {
+                    if PQgetisnull(result, 0, c) == 1 {
+                        values.append(.null)
+                    } else {
+                        let length = Int(PQgetlength(result, 0, c))
+                        let pointer = UnsafeRawPointer(PQgetvalue(result, 0, c)!).assumingMemoryBound(to: UInt8.self)
+                        values.append(.text(String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)))
+                    }
+                }
+                do { try body(SQLRow(values)) } catch {
+                    // Drain the rest of the result so the connection stays usable.
+                    firstError = (error as? GovernanceError) ?? .internalError("\(error)")
+                    PQrequestCancel(connection)
+                }
+            } else if status != PGRES_TUPLES_OK && status != PGRES_SINGLE_TUPLE && status != PGRES_COMMAND_OK, firstError == nil {
+                firstError = failure(result, "query")
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    public func executeScript(_ sql: String) throws {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, "script") }
+    }
+
+    public func beginWrite() throws { try executeScript("BEGIN") }
+    public func commit() throws { try executeScript("COMMIT") }
+    public func rollback() { _ = try? executeScript("ROLLBACK") }
+
+    public func lockChain(_ key: String) throws {
+        try execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [.text(key)])
+    }
+}

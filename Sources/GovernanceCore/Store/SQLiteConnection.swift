@@ -1,0 +1,133 @@
+import CSQLite
+import Glibc
+
+/// The embedded store's driver: WAL, a busy timeout, `BEGIN IMMEDIATE` for writes, prepared
+/// statements cached per SQL text.
+public final class SQLiteConnection: SQLConnection {
+    public let dialect = SQLDialect.sqlite
+    public let path: String
+    private var db: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+
+    /// How long a writer waits for another process's write lock before giving up.
+    public static let busyTimeoutMilliseconds: Int32 = 30_000
+
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var handle: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        db = handle
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            db = nil
+            throw GovernanceError.unavailable("cannot open the SQLite store \(path): \(message)",
+                                              hint: "check that the directory exists and is writable")
+        }
+        sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
+        sqlite3_extended_result_codes(db, 1)
+        // WAL lets readers run beside a writer; FULL syncs each commit so an acknowledged audit
+        // event survives a power cut, not only a crash.
+        try executeScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(db)
+    }
+
+    private func error(_ rc: Int32, _ context: String) -> GovernanceError {
+        let message = String(cString: sqlite3_errmsg(db))
+        switch rc & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL,
+             SQLITE_PERM, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH:
+            return .unavailable("the SQLite store \(path) cannot be used (\(context)): \(message)")
+        default:
+            return .internalError("SQLite \(context): \(message)")
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            return statement
+        }
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw error(rc, "prepare") }
+        statements[sql] = statement
+        return statement
+    }
+
+    // SQLite copies bound text at once with SQLITE_TRANSIENT.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bind(_ statement: OpaquePointer, _ parameters: [SQLValue]) throws {
+        for (i, value) in parameters.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .int(let v): rc = sqlite3_bind_int64(statement, index, v)
+            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, Self.transient)
+            }
+            guard rc == SQLITE_OK else { throw error(rc, "bind") }
+        }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws -> Int {
+        let statement = try prepared(sql)
+        defer { sqlite3_reset(statement) }
+        try bind(statement, parameters)
+        var rc = sqlite3_step(statement)
+        while rc == SQLITE_ROW { rc = sqlite3_step(statement) }
+        guard rc == SQLITE_DONE else { throw error(rc, "execute") }
+        return Int(sqlite3_changes(db))
+    }
+
+    public func forEachRow(_ sql: String, _ parameters: [SQLValue] = [], _ body: (SQLRow) throws -> Void) throws {
+        let statement = try prepared(sql)
+        defer { sqlite3_reset(statement) }
+        try bind(statement, parameters)
+        let columns = sqlite3_column_count(statement)
+        var values = [SQLValue](repeating: .null, count: Int(columns))
+        while true {
+            let rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw error(rc, "query") }
+            for c in 0..<columns {
+                switch sqlite3_column_type(statement, c) {
+                case SQLITE_NULL: values[Int(c)] = .null
+                case SQLITE_INTEGER: values[Int(c)] = .int(sqlite3_column_int64(statement, c))
+                default:
+                    let count = Int(sqlite3_column_bytes(statement, c))
+                    if let pointer = sqlite3_column_text(statement, c) {
+                        values[Int(c)] = .text(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+                    } else {
+                        values[Int(c)] = .text("")
+                    }
+                }
+            }
+            try body(SQLRow(values))
+        }
+    }
+
+    public func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(message)
+            let failure = error(rc, "script")
+            throw GovernanceError(failure.kind, "SQLite: \(text)", hint: failure.recoveryHint)
+        }
+    }
+
+    public func beginWrite() throws { try execute("BEGIN IMMEDIATE") }
+    public func commit() throws { try execute("COMMIT") }
+    public func rollback() { _ = try? execute("ROLLBACK") }
+    public func lockChain(_ key: String) throws {}
+}

@@ -1,0 +1,124 @@
+import Glibc
+
+/// A UTC instant with microsecond precision, stored as microseconds since the Unix epoch and
+/// written as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (the audit chain's `created_at`).
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    public static func now() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(microseconds: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1_000)
+    }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
+
+    public var description: String { iso8601 }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    public var iso8601: String {
+        let (secondsTotal, micros) = microseconds.floorDivided(by: 1_000_000)
+        let (days, secondOfDay) = secondsTotal.floorDivided(by: 86_400)
+        let (y, m, d) = Self.civil(fromDays: days)
+        let hh = secondOfDay / 3600, mm = secondOfDay / 60 % 60, ss = secondOfDay % 60
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(micros, 6))Z"
+    }
+
+    /// Parses RFC 3339 UTC or offset times (`2026-11-26T04:15:45Z`, `...45.5+01:00`) and plain
+    /// dates (`2026-11-26`, meaning midnight UTC). Fractions beyond microseconds are rejected.
+    public init?(parsing text: String) {
+        let b = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64? {
+            guard range.upperBound <= b.count else { return nil }
+            var value: Int64 = 0
+            for i in range {
+                guard isDigit(b[i]) else { return nil }
+                value = value * 10 + Int64(b[i] - 0x30)
+            }
+            return value
+        }
+        guard b.count >= 10, let y = number(0..<4), b[4] == UInt8(ascii: "-"), let mo = number(5..<7),
+              b[7] == UInt8(ascii: "-"), let d = number(8..<10), (1...12).contains(mo),
+              d >= 1, d <= Self.daysInMonth(year: y, month: mo) else { return nil }
+        var seconds = Self.days(fromCivil: y, mo, d) * 86_400
+        var micros: Int64 = 0
+        if b.count == 10 {
+            self.init(microseconds: seconds * 1_000_000)
+            return
+        }
+        guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+              let h = number(11..<13), b[13] == UInt8(ascii: ":"), let mi = number(14..<16),
+              b[16] == UInt8(ascii: ":"), let s = number(17..<19), h < 24, mi < 60, s < 60 else { return nil }
+        seconds += h * 3600 + mi * 60 + s
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            var digits = 0
+            while i < b.count, isDigit(b[i]) {
+                digits += 1
+                guard digits <= 6 else { return nil }
+                micros = micros * 10 + Int64(b[i] - 0x30)
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<6 { micros *= 10 }
+        }
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            guard i + 1 == b.count else { return nil }
+        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            guard i + 6 == b.count, let oh = number(i + 1..<i + 3), b[i + 3] == UInt8(ascii: ":"),
+                  let om = number(i + 4..<i + 6), oh < 24, om < 60 else { return nil }
+            let offset = oh * 3600 + om * 60
+            seconds += b[i] == UInt8(ascii: "+") ? -offset : offset
+        } else {
+            return nil
+        }
+        self.init(microseconds: seconds * 1_000_000 + micros)
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
+    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+private func pad(_ value: Int64, _ width: Int) -> String {
+    let s = String(value)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+extension Int64 {
+    /// Quotient and remainder rounded toward negative infinity, so times before 1970 format right.
+    func floorDivided(by divisor: Int64) -> (Int64, Int64) {
+        let q = self / divisor, r = self % divisor
+        return r < 0 ? (q - 1, r + divisor) : (q, r)
+    }
+}

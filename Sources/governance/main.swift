@@ -1,0 +1,4 @@
+import GovernanceCLI
+import Glibc
+
+exit(CLI.run(CommandLine.arguments))
