@@ -19,9 +19,11 @@ let package = Package(
         .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),
 
-        .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore"]),
-        .testTarget(name: "GovernanceCLITests", dependencies: ["GovernanceCLI", "GovernanceCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "governance"]),
+        // Test helpers shared by the three test targets: real databases, never mocks.
+        .target(name: "GovernanceTestSupport", dependencies: ["GovernanceCore"], path: "Tests/Support"),
+        .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore", "GovernanceTestSupport"]),
+        .testTarget(name: "GovernanceCLITests", dependencies: ["GovernanceCLI", "GovernanceCore", "GovernanceTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "GovernanceTestSupport", "governance"]),
     ],
     swiftLanguageModes: [.v6]
 )

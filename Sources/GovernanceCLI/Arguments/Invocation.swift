@@ -82,7 +82,7 @@ public final class Invocation: @unchecked Sendable {
             let path = String(text.dropFirst())
             do {
                 return try FileSystem.readBytes(path, what: "--\(flag) file")
-            } catch let error as GovernanceError {
+            } catch {
                 throw GovernanceError.usage(error.message, hint: "check the path after @ in --\(flag)")
             }
         }

@@ -75,6 +75,9 @@ public struct SQLRow: Sendable {
 }
 
 extension SQLConnection {
+    @discardableResult
+    public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
+
     /// All rows of a query (for small results; use `forEachRow` for streams).
     public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
         var rows: [SQLRow] = []

@@ -1,0 +1,54 @@
+# governance: the two set-up commands are `make demo` and `make test`.
+SWIFT ?= swift
+PREFIX ?= /usr/local
+BIN_DEBUG = .build/debug/governance
+BIN_RELEASE = .build/release/governance
+# One man page per command group (a test checks this list against the command table).
+MAN_GROUPS = db secret session audit
+
+.PHONY: all deps build release demo test bench install generate clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# A short governed agent session on the embedded store, in a throwaway GOVERNANCE_HOME.
+demo: release
+	@scripts/demo.sh $(BIN_RELEASE)
+
+# Every test, against SQLite files and a throwaway PostgreSQL cluster.
+test: deps
+	@scripts/deps.sh --python
+	$(SWIFT) build --build-tests
+	GOVERNANCE_BIN=$$(pwd)/$(BIN_DEBUG) scripts/with-postgres.sh $(SWIFT) test --skip-build
+
+bench: release
+	@scripts/deps.sh
+	scripts/with-postgres.sh scripts/bench.sh $(BIN_RELEASE)
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN_RELEASE) $(DESTDIR)$(PREFIX)/bin/governance
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completions/governance.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/governance
+	install -m 0644 completions/_governance $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_governance
+	install -m 0644 completions/governance.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/governance.fish
+
+# Regenerates the committed man pages and completions from the command table.
+generate: build
+	$(BIN_DEBUG) completions bash > completions/governance.bash
+	$(BIN_DEBUG) completions zsh > completions/_governance
+	$(BIN_DEBUG) completions fish > completions/governance.fish
+	$(BIN_DEBUG) man > man/governance.1
+	for g in $(MAN_GROUPS); do $(BIN_DEBUG) man $$g > man/governance-$$g.1; done
+
+clean:
+	rm -rf .build
