@@ -1,0 +1,244 @@
+import Foundation
+import GovernanceCLI
+import GovernanceCore
+import GovernanceTestSupport
+import Testing
+
+@Suite struct HelpTests {
+    @Test func helpAtEveryLevel() throws {
+        let env = try freshEnvironment()
+        let top = runCLI(["--help"], env: env)
+        #expect(top.code == 0)
+        for group in CommandTable.standard.groups { #expect(top.out.contains(group.summary)) }
+        for command in CommandTable.standard.commands {
+            let help = runCLI(command.path + ["--help"], env: env)
+            #expect(help.code == 0, "\(command.name)")
+            #expect(help.out.contains("governance \(command.name) - \(command.summary)"))
+            for flag in command.flags { #expect(help.out.contains("--" + flag.name), "\(command.name) --\(flag.name)") }
+            #expect(runCLI(["help"] + command.path, env: env).out == help.out)
+        }
+        let group = runCLI(["audit", "-h"], env: env)
+        #expect(group.code == 0 && group.out.contains("audit verify"))
+        #expect(runCLI(["help", "exit-codes"], env: env).out.contains("integrity_failure"))
+    }
+
+    @Test func bareCommandShowsHelpAndExitsTwo() throws {
+        let result = runCLI([], env: try freshEnvironment())
+        #expect(result.code == 2)
+        #expect(result.out.contains("Usage: governance"))
+    }
+
+    @Test func version() throws {
+        #expect(runCLI(["--version"], env: try freshEnvironment()).out == "governance \(CLI.version)\n")
+        #expect(runCLI(["--version", "--json"], env: try freshEnvironment()).out == "{\"version\":\"\(CLI.version)\"}\n")
+    }
+
+    @Test func helpForUnknownCommandSuggests() throws {
+        let result = runCLI(["help", "audit", "trce"], env: try freshEnvironment())
+        #expect(result.code == 2)
+        #expect(result.err.contains("did you mean `governance help audit trace`?"))
+    }
+}
+
+@Suite struct GeneratedFilesTests {
+    static let root = packageRoot()
+
+    static func committed(_ path: String) throws -> String {
+        try String(contentsOfFile: root + "/" + path, encoding: .utf8)
+    }
+
+    /// The committed completions and man pages are what the command table generates now
+    /// (regenerate with `make generate`).
+    @Test func completionsAreUpToDate() throws {
+        let table = CommandTable.standard
+        #expect(try Self.committed("completions/governance.bash") == Completions.bash(table))
+        #expect(try Self.committed("completions/_governance") == Completions.zsh(table))
+        #expect(try Self.committed("completions/governance.fish") == Completions.fish(table))
+    }
+
+    @Test func manPagesAreUpToDate() throws {
+        let table = CommandTable.standard
+        #expect(try Self.committed("man/governance.1") == ManPage.main(table))
+        for group in table.groups {
+            #expect(try Self.committed("man/governance-\(group.name).1") == ManPage.group(group.name, table: table), "\(group.name)")
+        }
+        let makefile = try Self.committed("Makefile")
+        #expect(makefile.contains("MAN_GROUPS = " + table.groups.map(\.name).joined(separator: " ")))
+    }
+
+    @Test func bashCompletionWorks() throws {
+        // Drive the generated bash function as bash would.
+        let script = Completions.bash(.standard) + """
+        COMP_WORDS=(governance audit ve); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance audit log --ag); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance --format j); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        """
+        let result = try runProcess("/bin/bash", ["-c", script], environment: ["PATH": "/usr/bin:/bin"])
+        #expect(result.stdout == "verify\n--agent\njson\n")
+    }
+}
+
+@Suite struct BadInputTests {
+    static let session = "5f0c6e2a-9b1d-4c8e-a7f3-2d6b8e4c1a90"
+
+    static let cases: [(String, [String], String)] = [
+        ("unknown flag", ["--bogus"], "unknown flag --bogus"),
+        ("missing agent", ["--agent-missing"], "missing --agent"),
+        ("agent too long", ["--agent", String(repeating: "a", count: 257)], "agent is 257 characters; the limit is 256"),
+        ("metadata not an object", ["--metadata", "[1,2]"], "must be a JSON object"),
+        ("metadata not JSON", ["--metadata", "{nope}"], "invalid JSON"),
+        ("metadata too large", ["--metadata", "{\"x\":\"" + String(repeating: "x", count: 65_536) + "\"}"], "the limit is 65536"),
+        ("metadata big integer", ["--metadata", "{\"n\":9007199254740993}"], "beyond"),
+        ("invalid uuid", ["--session", "1234"], "invalid session id"),
+        ("bad input hash", ["--input-hash", "abc"], "64 lowercase hexadecimal"),
+        ("uppercase output hash", ["--output-hash", String(repeating: "A", count: 64)], "64 lowercase hexadecimal"),
+        ("unreadable file", ["--metadata", "@/nonexistent/meta.json"], "cannot read --metadata file /nonexistent/meta.json"),
+        ("unreadable input file", ["--input", "@/nonexistent/in.txt"], "cannot read --input file"),
+        ("both input forms", ["--input", "x", "--input-hash", String(repeating: "a", count: 64)], "not both"),
+        ("empty kind", ["--kind", ""], "kind must not be empty"),
+    ]
+
+    @Test(arguments: cases.map(\.0))
+    func badInputExitsTwoAndWritesNothing(name: String) throws {
+        let (_, extra, message) = Self.cases.first { $0.0 == name }!
+        var arguments = ["audit", "log", "--kind", "step", "--session", Self.session]
+        if name == "missing agent" {
+            arguments += []
+        } else {
+            arguments = ["audit", "log", "--agent", "agent", "--kind", "step", "--session", Self.session] + extra
+        }
+        let env = try freshEnvironment()
+        let result = runCLI(arguments, env: env)
+        #expect(result.code == 2, "\(name): \(result.err)")
+        #expect(result.err.contains(message), "\(name): \(result.err)")
+        #expect(result.err.hasPrefix("governance: error: "))
+        #expect(result.out.isEmpty)
+        #expect(try storedEventCount(env) == 0)
+    }
+
+    @Test func errorsAsJSON() throws {
+        let result = runCLI(["--json", "audit", "log", "--agent", "a", "--kind", "k", "--session", "nope"], env: try freshEnvironment())
+        #expect(result.code == 2)
+        let error = try JSONParser.parse(result.err)["error"]
+        #expect(error?["code"] == .string("invalid_input"))
+        #expect(error?["exit_code"] == .int(2))
+        #expect(error?["recovery_hint"]?.stringValue?.contains("session new") == true)
+    }
+
+    @Test func weakOrMissingSecretExitsThree() throws {
+        var env = try freshEnvironment()
+        env["GOVERNANCE_AUDIT_SECRET"] = "too-short"
+        let weak = runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", Self.session], env: env)
+        #expect(weak.code == 3)
+        #expect(weak.err.contains("too weak") && weak.err.contains("secret generate"))
+        #expect(try storedEventCount(env) == 0)
+
+        env["GOVERNANCE_AUDIT_SECRET"] = nil
+        env["GOVERNANCE_AUDIT_SECRET_FILE"] = "/nonexistent/secret"
+        let missingFile = runCLI(["audit", "verify"], env: env)
+        #expect(missingFile.code == 3)
+
+        let pg = try TestDatabase.make(.postgres)
+        let noSecret = runCLI(["--database-url", pg.url, "init"], env: ["GOVERNANCE_HOME": env["GOVERNANCE_HOME"]!])
+        #expect(noSecret.code == 3)
+        #expect(noSecret.err.contains("no audit secret is configured for the shared store"))
+    }
+
+    @Test func unreachableStoreExitsFour() throws {
+        var env = try freshEnvironment()
+        env["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/sub/governance.db"
+        let result = runCLI(["audit", "verify"], env: env)
+        #expect(result.code == 4)
+        env["GOVERNANCE_DATABASE_URL"] = "postgresql:///postgres?host=/nonexistent-socket-dir&connect_timeout=2"
+        #expect(runCLI(["audit", "verify"], env: env).code == 4)
+    }
+
+    @Test func stdinCanBeReadOnce() throws {
+        let env = try freshEnvironment()
+        let result = runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", Self.session, "--metadata", "-", "--input", "-"],
+                            env: env, stdin: "{}")
+        #expect(result.code == 2)
+        #expect(result.err.contains("only once"))
+    }
+}
+
+@Suite struct AuditCommandTests {
+    @Test func logReadVerifyInProcess() throws {
+        let env = try freshEnvironment()
+        let session = try SessionID.random().value
+        let log = runCLI(["--json", "audit", "log", "-a", "billing", "-k", "llm.call", "-s", session, "-m", "gpt-4o-mini",
+                          "--metadata", "-", "--input", "What is 2+2?"], env: env, stdin: #"{"prompt_tokens": 150}"#)
+        #expect(log.code == 0, "\(log.err)")
+        let record = try JSONParser.parse(log.out)
+        #expect(record["seq"] == .int(1))
+        #expect(record["metadata"] == .object([("prompt_tokens", .int(150))]))
+        #expect(record["input_hash"] == .string(Digest.sha256Hex("What is 2+2?")))
+        #expect(record["model"] == .string("gpt-4o-mini"))
+
+        var withEnv = env
+        withEnv["GOVERNANCE_SESSION_ID"] = session
+        withEnv["GOVERNANCE_AGENT_ID"] = "billing"
+        #expect(runCLI(["-q", "audit", "log", "-k", "tool.call"], env: withEnv).out.isEmpty)
+
+        let events = runCLI(["--json", "audit", "events", "--session", session], env: env)
+        let lines = events.out.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(try JSONParser.parse(String(lines[1]))["kind"] == .string("tool.call"))
+
+        let verify = runCLI(["--json", "audit", "verify"], env: env)
+        #expect(verify.code == 0)
+        let report = try JSONParser.parse(verify.out)
+        #expect(report["verified"] == .bool(true))
+        #expect(report["rows_verified"] == .int(2))
+
+        let trace = runCLI(["audit", "trace", "-s", session], env: env)
+        #expect(trace.code == 0)
+        #expect(trace.out.hasSuffix("verified: 2 links in session \(session)\n"))
+
+        let verifiedEvents = runCLI(["--json", "audit", "events", "--verify", "--kind", "tool.call"], env: env)
+        #expect(verifiedEvents.out.contains("\"verified\":true"))
+    }
+
+    @Test func tamperedChainFailsEveryReadingCommand() throws {
+        let env = try freshEnvironment()
+        let session = try SessionID.random().value
+        for kind in ["a", "b", "c"] {
+            #expect(runCLI(["audit", "log", "-a", "x", "-k", kind, "-s", session], env: env).code == 0)
+        }
+        try SQLiteConnection(path: env["GOVERNANCE_HOME"]! + "/governance.db")
+            .execute("UPDATE governance_audit_events SET kind = 'z' WHERE seq = 2")
+        let verify = runCLI(["audit", "verify"], env: env)
+        #expect(verify.code == 20)
+        #expect(verify.out.contains("session \(session) seq 2: hmac_mismatch"))
+        #expect(verify.err.contains("seq 2"))
+        let trace = runCLI(["audit", "trace", "-s", session], env: env)
+        #expect(trace.code == 20)
+        #expect(trace.out.contains("chain broken at seq 2"))
+        let events = runCLI(["--json", "audit", "events", "--verify"], env: env)
+        #expect(events.code == 20)
+        let verdicts = events.out.split(separator: "\n").map { $0.hasSuffix("\"verified\":true}") }
+        #expect(verdicts == [true, false, false])
+    }
+
+    @Test func setupCommands() throws {
+        let env = try freshEnvironment()
+        let first = runCLI(["--json", "init"], env: env)
+        #expect(first.code == 0)
+        #expect(try JSONParser.parse(first.out)["migrations_applied"] == .array([.object([("version", .int(1)), ("name", .string("audit chain"))])]))
+        let second = runCLI(["--json", "init"], env: env)
+        #expect(try JSONParser.parse(second.out)["migrations_applied"] == .array([]))
+        #expect(runCLI(["db", "migrate"], env: env).out == "schema is up to date (version 1)\n")
+        let status = try JSONParser.parse(runCLI(["--json", "db", "status"], env: env).out)
+        #expect(status["schema_version"] == .int(1) && status["events"] == .int(0))
+
+        let secret = runCLI(["secret", "generate"], env: env).out
+        #expect(secret.count == 65)
+        let path = env["GOVERNANCE_HOME"]! + "/new.secret"
+        #expect(runCLI(["secret", "generate", "-o", path], env: env).code == 0)
+        #expect(FileSystem.permissions(path) == 0o600)
+        #expect(runCLI(["secret", "generate", "-o", path], env: env).code == 2)
+
+        let id = runCLI(["session", "new"], env: env).out
+        #expect(SessionID(String(id.dropLast())) != nil)
+    }
+}
