@@ -29,7 +29,25 @@ public final class SQLiteConnection: SQLConnection {
         sqlite3_extended_result_codes(db, 1)
         // WAL lets readers run beside a writer; FULL syncs each commit so an acknowledged audit
         // event survives a power cut, not only a crash.
-        try executeScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        try switchToWAL()
+        try executeScript("PRAGMA synchronous=FULL;")
+    }
+
+    /// Switching a new file to WAL needs a moment of exclusive access, and SQLite reports a busy
+    /// database here without consulting the busy handler; several processes opening a new store
+    /// at once must wait their turn instead of failing.
+    private func switchToWAL() throws {
+        let deadline = Timestamp.now().microseconds + Int64(Self.busyTimeoutMilliseconds) * 1000
+        var pause: UInt32 = 1_000
+        while true {
+            let rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nil, nil, nil)
+            if rc == SQLITE_OK { return }
+            guard rc & 0xFF == SQLITE_BUSY || rc & 0xFF == SQLITE_LOCKED, Timestamp.now().microseconds < deadline else {
+                throw error(rc, "journal_mode=WAL")
+            }
+            usleep(pause)
+            pause = min(pause * 2, 50_000)
+        }
     }
 
     deinit {
