@@ -16,7 +16,13 @@ struct CLIResult {
 
 func runCLI(_ arguments: [String], env: [String: String], stdin: String = "") -> CLIResult {
     let captured = Captured()
-    let console = Console(out: { captured.out += $0 }, err: { captured.err += $0 }, stdin: { Array(stdin.utf8) })
+    let input = Captured()
+    let console = Console(out: { captured.out += $0 }, err: { captured.err += $0 }, stdin: {
+        // All of stdin in one chunk, then its end.
+        guard input.out.isEmpty else { return nil }
+        input.out = "read"
+        return stdin.isEmpty ? nil : Array(stdin.utf8)
+    })
     let code = CLI.run(arguments, console: console, environment: { env[$0] })
     return CLIResult(code: code, out: captured.out, err: captured.err)
 }

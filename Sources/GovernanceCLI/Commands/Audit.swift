@@ -2,16 +2,28 @@ import GovernanceCore
 
 /// `audit log | verify | events | trace | export`.
 enum AuditCommands {
-    static let all = [log, verify, events, trace, export]
+    static let all = [log, verify, events, trace, export, tail, flush]
 
     static let log = CommandSpec(
-        ["audit", "log"], "Append one event to a session's audit chain",
+        ["audit", "log"], "Append one event (or a batch) to a session's audit chain",
         doc: """
         Appends an event as the next link of the session's HMAC chain and prints the stored record. \
         --input and --output take text, @FILE or - (stdin) and store only its SHA-256; --input-hash and \
         --output-hash take a SHA-256 you computed (64 lowercase hex characters). Metadata is a JSON object \
         (at most 64 KiB encoded; integers beyond ±(2^53-1) and duplicate keys are rejected so that the \
         record never differs from what was sent).
+        
+        With --batch, reads JSON lines from FILE (or stdin, or -): one event per line with the fields \
+        session_id, agent_id, kind, model, metadata, input_hash, output_hash, input, output; --session, \
+        --agent, --kind and --model fill in what a line leaves out. Events are appended in order, 1,000 to a \
+        transaction. A bad line rejects only itself: the report names it and the reason, and the other \
+        lines are appended.
+        
+        Logging never breaks the calling script: when the store is unreachable the event is written to a \
+        local spool ($GOVERNANCE_HOME/spool), a warning goes to stderr and the exit status is 0; the next \
+        successful audit log (or `audit flush`) replays the spool first, in order, exactly once. Only when \
+        the spool cannot be written either is a placeholder record returned (hmac of zeros, metadata \
+        "audit.unavailable": true). --require-durable exits 4 instead of spooling.
         """,
         flags: [
             Flags.agent,
@@ -23,16 +35,136 @@ enum AuditCommands {
             FlagSpec("output", value: "TEXT", "Output text, @FILE or -; stored as its SHA-256", completion: .file),
             FlagSpec("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)"),
             FlagSpec("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)"),
+            FlagSpec("batch", "Read events as JSON lines from FILE or stdin"),
+            FlagSpec("require-durable", "Exit 4 when the store is unreachable instead of spooling"),
         ],
+        positionals: [PositionalSpec("FILE", "With --batch: a JSON lines file, or - for stdin (the default)", optional: true)],
         examples: [
             "governance audit log --agent billing-agent --kind llm.call --model gpt-4o-mini --metadata '{\"prompt_tokens\":150}'",
             "governance audit log -a billing-agent -k tool.result --output @result.json",
+            "governance audit log --batch events.jsonl --json",
         ]
     ) { inv in
-        let event = try eventInput(inv)
-        let store = try inv.store()
-        let record = try AuditLog(db: store.connection, keys: try inv.keys()).append(event)
-        inv.emit(json: record.json, text: "logged seq \(record.seq) in session \(record.sessionID) (hmac \(record.hmac.prefix(16))...)")
+        if inv.has("batch") { return try logBatch(inv) }
+        if let extra = inv.parsed.positionals.first {
+            throw GovernanceError.usage("unexpected argument \"\(extra)\"", hint: "a FILE is read only with --batch")
+        }
+        let event = try PendingEvent(validating: try eventInput(inv))
+        let recorder = try recorder(inv)
+        let outcome = try recorder.record([event], returningIDs: true)
+        for warning in recorder.warnings { inv.console.warn(warning) }
+        switch outcome {
+        case .appended(let records):
+            let r = records[0]
+            inv.emit(json: withStatus(r.json, "appended"), text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
+        case .spooled(let path, _):
+            inv.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
+        case .placeholder(let records):
+            inv.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
+        }
+        return 0
+    }
+
+    static func recorder(_ inv: Invocation) throws -> AuditRecorder {
+        let config = try inv.configuration()
+        return AuditRecorder(spool: AuditSpool(home: config.home, configuration: config), keys: try inv.keys(),
+                             requireDurable: inv.has("require-durable")) { try inv.store() }
+    }
+
+    static func withStatus(_ record: JSONValue, _ status: String) -> JSONValue {
+        .object([("status", .string(status))] + (record.objectMembers ?? []))
+    }
+
+    /// A spooled event has no place in the chain yet: no id, seq, prev_hash or hmac.
+    static func spooledJSON(_ pending: PendingEvent, path: String) -> JSONValue {
+        let e = pending.event
+        return .object([
+            ("status", .string("spooled")), ("spool_file", .string(path)), ("id", .null), ("session_id", .string(e.sessionID.value)),
+            ("seq", .null), ("agent_id", .string(e.agentID)), ("kind", .string(e.kind)), ("model", .optional(e.model)),
+            ("input_hash", .optional(e.inputHash)), ("output_hash", .optional(e.outputHash)),
+            ("metadata", (try? JSONParser.parse(pending.metadata)) ?? .object([])),
+            ("created_at", .string(pending.createdAt.iso8601)), ("prev_hash", .null), ("hmac", .null),
+        ])
+    }
+
+    /// `audit log --batch`: JSON lines in, chunked appends, a report out.
+    static func logBatch(_ inv: Invocation) throws -> Int32 {
+        for flag in ["metadata", "input", "output", "input-hash", "output-hash"] where inv.has(flag) {
+            throw GovernanceError.usage("--\(flag) does not apply to --batch; put it in each line")
+        }
+        let defaults = BatchInput.Defaults(sessionID: try inv.session(required: false), agentID: try inv.agent(required: false),
+                                           kind: inv.value("kind"), model: inv.value("model"))
+        let source = inv.parsed.positionals.first ?? "-"
+        var fd: Int32 = -1
+        let next: () throws -> [UInt8]?
+        if source == "-" {
+            next = try inv.console.stdinChunks()
+        } else {
+            let opened = try FileSystem.openForReading(source, what: "batch file")
+            fd = opened
+            next = { try FileSystem.readChunk(fd: opened, what: "batch file \(source)") }
+        }
+        defer { if fd >= 0 { FileSystem.close(fd) } }
+
+        let recorder = try recorder(inv)
+        var reader = LineReader(next)
+        var chunk: [PendingEvent] = []
+        var rejected: [(line: Int, reason: String)] = []
+        var appended = 0, spooled = 0, unrecorded = 0, lines = 0
+        var lastSeq: [String: Int64] = [:]
+        var spoolFiles: [String] = []
+        func submit() throws {
+            guard !chunk.isEmpty else { return }
+            switch try recorder.record(chunk) {
+            case .appended(let records):
+                appended += records.count
+                for r in records { lastSeq[r.sessionID] = r.seq }
+            case .spooled(let path, let count):
+                spooled += count
+                spoolFiles.append(path)
+            case .placeholder(let records):
+                unrecorded += records.count
+            }
+            chunk.removeAll(keepingCapacity: true)
+            inv.console.progress("batch: \(Render.grouped(lines)) lines, \(Render.grouped(appended)) appended, \(Render.grouped(spooled)) spooled, \(Render.grouped(rejected.count)) rejected")
+        }
+        while let line = try reader.nextLine() {
+            lines = reader.lineNumber
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do {
+                chunk.append(try BatchInput.event(fromLine: line, defaults: defaults))
+            } catch let error as GovernanceError where error.kind == .invalidInput || error.kind == .usage {
+                rejected.append((reader.lineNumber, error.message))
+            }
+            if chunk.count == AuditLog.eventsPerTransaction { try submit() }
+        }
+        try submit()
+        inv.console.endProgress()
+        for warning in recorder.warnings { inv.console.warn(warning) }
+        if inv.format == .json || inv.quiet {
+            // The text report lists every rejected line; otherwise stderr names the first ones.
+            for r in rejected.prefix(20) { inv.console.warn("line \(r.line) rejected: \(r.reason)") }
+            if rejected.count > 20 { inv.console.warn("\(rejected.count - 20) more lines rejected (see the report)") }
+        }
+
+        let sessions = lastSeq.sorted { $0.key < $1.key }
+        var text = "appended \(Render.grouped(appended)) event\(appended == 1 ? "" : "s") to \(sessions.count) session\(sessions.count == 1 ? "" : "s")"
+        if spooled > 0 { text += "; spooled \(Render.grouped(spooled)) (the store is unavailable)" }
+        if unrecorded > 0 { text += "; \(Render.grouped(unrecorded)) NOT recorded (store and spool unavailable)" }
+        text += "; rejected \(rejected.count) line\(rejected.count == 1 ? "" : "s")"
+        for (session, seq) in sessions { text += "\n  session \(session) last seq \(seq)" }
+        for r in rejected { text += "\n  line \(r.line): \(r.reason)" }
+        inv.emit(
+            json: .object([
+                ("lines", .int(lines)),
+                ("appended", .int(appended)),
+                ("spooled", .int(spooled)),
+                ("unrecorded", .int(unrecorded)),
+                ("rejected", .array(rejected.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+                ("sessions", .array(sessions.map { .object([("session_id", .string($0.key)), ("last_seq", .int64($0.value))]) })),
+                ("spool_files", .array(spoolFiles.map(JSONValue.string))),
+            ]),
+            text: text)
         return 0
     }
 
@@ -243,6 +375,66 @@ enum AuditCommands {
         } else {
             try query.all { inv.console.line($0.jsonLine) }
         }
+        return 0
+    }
+}
+
+extension AuditCommands {
+    static let tail = CommandSpec(
+        ["audit", "tail"], "Print the newest events, and with --follow every new one as it is appended",
+        doc: """
+        Prints the newest events (10 unless -n says otherwise), oldest first, as text or JSON lines. With \
+        --follow it then waits and prints each new matching event as soon as it is committed, by any \
+        process or host, until interrupted. PostgreSQL wakes it with LISTEN/NOTIFY; SQLite is polled \
+        every 50 ms. Output is flushed after each event, so it can be piped.
+        """,
+        flags: [
+            FlagSpec("follow", short: "f", "Keep printing new events until interrupted"),
+            FlagSpec("lines", short: "n", value: "N", "How many existing events to print first (default 10)"),
+            Flags.sessionFilter, Flags.agentFilter, Flags.kindFilter,
+        ],
+        examples: ["governance audit tail -f", "governance audit tail -f --json --agent billing-agent | jq .kind"]
+    ) { inv in
+        var filter = AuditFilter(agentID: inv.value("agent"), kind: inv.value("kind"))
+        if let s = inv.value("session") { filter.sessionID = try SessionID.parse(s) }
+        let count = Int(try inv.integer("lines", minimum: 0) ?? 10)
+        let store = try inv.store()
+        var tail = AuditTail(db: store.connection, filter: filter)
+        let print: (AuditRecord) -> Void = { writeEvent(inv, $0, verified: nil) }
+        try tail.backlog(count, print)
+        inv.console.flush()
+        guard inv.has("follow") else { return 0 }
+        while true {
+            if try tail.poll(timeout: 1.0, print) > 0 { inv.console.flush() }
+        }
+    }
+
+    static let flush = CommandSpec(
+        ["audit", "flush"], "Replay spooled events into the chain",
+        doc: """
+        Appends every event waiting in the local spool ($GOVERNANCE_HOME/spool) to its session's chain, \
+        in the order the events happened, exactly once: each replayed event is recorded in the same \
+        transaction as its append, so a flush that is interrupted and run again neither loses nor \
+        duplicates an event. A damaged spool file is moved to spool/.../rejected/ and reported. Exits 4 \
+        when the store is still unreachable (the spool is kept).
+        """,
+        examples: ["governance audit flush", "governance audit flush --json"]
+    ) { inv in
+        let config = try inv.configuration()
+        let spool = AuditSpool(home: config.home, configuration: config)
+        let pending = spool.pendingFiles().count
+        let store = try inv.store()
+        let console = inv.console
+        let report = try spool.flush(into: AuditLog(db: store.connection, keys: try inv.keys())) {
+            console.progress("flush: \(Render.grouped($0)) events replayed")
+        }
+        console.endProgress()
+        for file in report.rejectedFiles { console.warn("a damaged spool file was set aside: \(file)") }
+        var text = pending == 0 ? "nothing to flush: the spool is empty"
+            : "replayed \(Render.grouped(report.appended)) event\(report.appended == 1 ? "" : "s") from \(report.files) spool file\(report.files == 1 ? "" : "s")"
+        if report.alreadyPresent > 0 { text += " (\(report.alreadyPresent) already in the chain from an interrupted flush, not added again)" }
+        for (session, seq) in report.lastSeq.sorted(by: { $0.key < $1.key }) { text += "\n  session \(session) last seq \(seq)" }
+        inv.emit(json: report.json, text: text)
         return 0
     }
 }

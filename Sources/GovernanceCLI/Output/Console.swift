@@ -7,13 +7,14 @@ public final class Console: @unchecked Sendable {
     private let writeOut: (String) -> Void
     private let writeErr: (String) -> Void
     private let flushOut: () -> Void
-    private let readInput: () throws -> [UInt8]
+    /// The next chunk of standard input, nil at its end.
+    private let readInput: () throws -> [UInt8]?
     /// Progress lines are drawn only for a person watching a terminal.
     public let stderrIsTerminal: Bool
     private var stdinConsumed = false
 
     public init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, flush: @escaping () -> Void = {},
-                stdin: @escaping () throws -> [UInt8] = { [] }, stderrIsTerminal: Bool = false) {
+                stdin: @escaping () throws -> [UInt8]? = { nil }, stderrIsTerminal: Bool = false) {
         writeOut = out
         writeErr = err
         flushOut = flush
@@ -32,7 +33,7 @@ public final class Console: @unchecked Sendable {
                 FileDescriptorWriter.writeAll(fd: 2, Array(text.utf8))
             },
             flush: { out.flush() },
-            stdin: { try FileSystem.readAll(fd: 0, what: "standard input") },
+            stdin: { try FileSystem.readChunk(fd: 0, what: "standard input") },
             stderrIsTerminal: isatty(2) == 1)
     }
 
@@ -55,11 +56,19 @@ public final class Console: @unchecked Sendable {
 
     /// Standard input, read once: a second `-` in one command is an error.
     public func readStdin() throws -> [UInt8] {
+        let next = try stdinChunks()
+        var all: [UInt8] = []
+        while let chunk = try next() { all += chunk }
+        return all
+    }
+
+    /// Standard input as it arrives, chunk by chunk (for inputs too large to hold at once).
+    public func stdinChunks() throws -> () throws -> [UInt8]? {
         guard !stdinConsumed else {
             throw GovernanceError.usage("standard input (-) can be read only once per command")
         }
         stdinConsumed = true
-        return try readInput()
+        return readInput
     }
 }
 

@@ -19,62 +19,126 @@ public struct AuditLog {
                     createdAt: Timestamp(microseconds: try row.int(9)), prevHash: try row.text(10), hmac: try row.text(11))
     }
 
+    /// Listeners (`audit tail --follow`) are woken on this channel after each append commits.
+    public static let changeChannel = "governance_audit"
+    /// Events per write transaction in a batch: large enough to amortise the commit, small enough
+    /// that a crash loses little work and other writers are not held up for long.
+    public static let eventsPerTransaction = 1_000
+    static let columnsPerRow = 11
+
     /// Validates and appends one event; returns the stored record.
     @discardableResult
     public func append(_ event: AuditEventInput, at time: Timestamp? = nil) throws -> AuditRecord {
         let metadata = try event.validated()
         return try db.writeTransaction {
-            try appendInTransaction([(event, metadata)], at: time ?? .now())[0]
+            try appendInTransaction([PendingEvent(event, metadata: metadata, createdAt: time ?? .now())], returningIDs: true)[0]
         }
     }
 
-    /// Appends already validated events inside the caller's write transaction, in order.
-    /// Events may belong to several sessions; each session's chain is locked once.
-    func appendInTransaction(_ events: [(AuditEventInput, String)], at time: Timestamp) throws -> [AuditRecord] {
-        var heads: [SessionID: (seq: Int64, hmac: String, first: Bool)] = [:]
+    /// Appends validated events in order, `eventsPerTransaction` to a transaction; returns each
+    /// session's last seq. `progress` is told how many events are in after each transaction.
+    @discardableResult
+    public func append(batch events: [PendingEvent], progress: ((Int) -> Void)? = nil) throws -> [String: Int64] {
+        var lastSeq: [String: Int64] = [:]
+        var done = 0
+        var start = 0
+        while start < events.count {
+            let chunk = Array(events[start..<min(start + Self.eventsPerTransaction, events.count)])
+            let records = try db.writeTransaction { try appendInTransaction(chunk, returningIDs: false) }
+            for r in records { lastSeq[r.sessionID] = r.seq }
+            start += chunk.count
+            done += chunk.count
+            progress?(done)
+        }
+        return lastSeq
+    }
+
+    /// Appends events inside the caller's write transaction, in order; events may belong to
+    /// several sessions. Each session's chain is locked once, in sorted order so that two
+    /// writers never wait on each other's locks.
+    public func appendInTransaction(_ events: [PendingEvent], returningIDs: Bool) throws -> [AuditRecord] {
+        var heads: [String: (seq: Int64, hmac: String)] = [:]
+        for session in Set(events.map(\.event.sessionID.value)).sorted() {
+            try db.lockChain(session)
+            if let row = try db.queryFirst(
+                "SELECT seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(session)]) {
+                heads[session] = (try row.int(0), try row.text(1))
+            } else {
+                heads[session] = (0, ChainCodec.genesisHash)
+            }
+        }
         var records: [AuditRecord] = []
         records.reserveCapacity(events.count)
-        for (event, metadata) in events {
-            var head: (seq: Int64, hmac: String, first: Bool)
-            if let known = heads[event.sessionID] {
-                head = known
-            } else {
-                try db.lockChain(event.sessionID.value)
-                if let row = try db.queryFirst(
-                    "SELECT seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
-                    [.text(event.sessionID.value)]) {
-                    head = (try row.int(0), try row.text(1), false)
-                } else {
-                    head = (0, ChainCodec.genesisHash, true)
-                }
-            }
-            var record = AuditRecord(id: 0, sessionID: event.sessionID.value, seq: head.seq + 1, agentID: event.agentID,
-                                     kind: event.kind, model: event.model, inputHash: event.inputHash,
-                                     outputHash: event.outputHash, metadataJSON: metadata, createdAt: time,
-                                     prevHash: head.hmac, hmac: "")
+        for pending in events {
+            let e = pending.event, session = e.sessionID.value
+            let head = heads[session]!
+            var record = AuditRecord(id: 0, sessionID: session, seq: head.seq + 1, agentID: e.agentID, kind: e.kind,
+                                     model: e.model, inputHash: e.inputHash, outputHash: e.outputHash,
+                                     metadataJSON: pending.metadata, createdAt: pending.createdAt, prevHash: head.hmac, hmac: "")
             record.hmac = ChainCodec.hmac(record, key: key)
-            let inserted = try db.queryFirst("""
-                INSERT INTO governance_audit_events
-                    (session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-                """, [.text(record.sessionID), .int(record.seq), .text(record.agentID), .text(record.kind),
-                      .optional(record.model), .optional(record.inputHash), .optional(record.outputHash),
-                      .text(record.metadataJSON), .int(record.createdAt.microseconds), .text(record.prevHash),
-                      .text(record.hmac)])
-            record.id = try inserted?.int(0) ?? 0
-            heads[event.sessionID] = (record.seq, record.hmac, head.first)
+            heads[session] = (record.seq, record.hmac)
             records.append(record)
         }
+        try insert(&records, returningIDs: returningIDs)
         // The head table remembers where each chain ends, so verification can tell a chain cut
         // short from one that was never longer.
-        for (session, head) in heads {
+        let now = Timestamp.now().microseconds
+        for (session, head) in heads where head.seq > 0 {
             try db.execute("""
                 INSERT INTO governance_audit_sessions (session_id, last_seq, last_hmac, first_at_us, last_at_us)
                 VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (session_id) DO UPDATE SET last_seq = excluded.last_seq, last_hmac = excluded.last_hmac,
                     last_at_us = excluded.last_at_us
-                """, [.text(session.value), .int(head.seq), .text(head.hmac), .int(time.microseconds), .int(time.microseconds)])
+                """, [.text(session), .int(head.seq), .text(head.hmac), .int(now), .int(now)])
         }
+        try db.notify(Self.changeChannel)
         return records
+    }
+
+    /// Multi-row INSERTs, as many rows to a statement as the driver allows (up to 500).
+    private func insert(_ records: inout [AuditRecord], returningIDs: Bool) throws {
+        let perStatement = min(500, db.maxParameters / Self.columnsPerRow)
+        var start = 0
+        while start < records.count {
+            let end = min(start + perStatement, records.count)
+            var sql = "INSERT INTO governance_audit_events (session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac) VALUES "
+            var parameters: [SQLValue] = []
+            parameters.reserveCapacity((end - start) * Self.columnsPerRow)
+            for i in start..<end {
+                let r = records[i]
+                sql += i == start ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                parameters += [.text(r.sessionID), .int(r.seq), .text(r.agentID), .text(r.kind), .optional(r.model),
+                               .optional(r.inputHash), .optional(r.outputHash), .text(r.metadataJSON),
+                               .int(r.createdAt.microseconds), .text(r.prevHash), .text(r.hmac)]
+            }
+            if returningIDs {
+                var i = start
+                try db.forEachRow(sql + " RETURNING id", parameters) { row in
+                    records[i].id = try row.int(0)
+                    i += 1
+                }
+            } else {
+                try db.execute(sql, parameters)
+            }
+            start = end
+        }
+    }
+}
+
+/// A validated event waiting to be appended: its canonical metadata and the time it happened.
+public struct PendingEvent: Sendable {
+    public var event: AuditEventInput
+    public var metadata: String
+    public var createdAt: Timestamp
+
+    public init(_ event: AuditEventInput, metadata: String, createdAt: Timestamp) {
+        self.event = event
+        self.metadata = metadata
+        self.createdAt = createdAt
+    }
+
+    /// Validates `event` now.
+    public init(validating event: AuditEventInput, at time: Timestamp = .now()) throws {
+        self.init(event, metadata: try event.validated(), createdAt: time)
     }
 }

@@ -7,6 +7,8 @@ public struct AuditFilter: Sendable {
     public var until: Timestamp?
     /// Keep only the newest `limit` matches (still returned oldest first).
     public var limit: Int?
+    /// Only rows stored after this row id.
+    public var afterID: Int64?
 
     public init(sessionID: SessionID? = nil, agentID: String? = nil, kind: String? = nil,
                 since: Timestamp? = nil, until: Timestamp? = nil, limit: Int? = nil) {
@@ -34,6 +36,7 @@ public struct AuditQuery {
         if let k = filter.kind { conditions.append("kind = ?"); parameters.append(.text(k)) }
         if let t = filter.since { conditions.append("created_at_us >= ?"); parameters.append(.int(t.microseconds)) }
         if let t = filter.until { conditions.append("created_at_us < ?"); parameters.append(.int(t.microseconds)) }
+        if let id = filter.afterID { conditions.append("id > ?"); parameters.append(.int(id)) }
         var sql = "SELECT \(AuditLog.columns) FROM governance_audit_events"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         if let limit = filter.limit {

@@ -65,6 +65,24 @@ public enum Migrations {
                 last_at_us BIGINT NOT NULL
             );
             """),
+        Migration(
+            version: 2, name: "spool replay markers",
+            sqlite: """
+            CREATE TABLE governance_audit_spooled (
+                spool_id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL,
+                spooled_at_us INTEGER NOT NULL,
+                flushed_at_us INTEGER NOT NULL
+            );
+            """,
+            postgres: """
+            CREATE TABLE governance_audit_spooled (
+                spool_id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL,
+                spooled_at_us BIGINT NOT NULL,
+                flushed_at_us BIGINT NOT NULL
+            );
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

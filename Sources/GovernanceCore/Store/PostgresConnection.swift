@@ -144,4 +144,41 @@ public final class PostgresConnection: SQLConnection {
     public func lockChain(_ key: String) throws {
         try execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [.text(key)])
     }
+
+    public func notify(_ channel: String) throws {
+        try execute("SELECT pg_notify(?, '')", [.text(channel)])
+    }
+
+    /// The extended protocol counts parameters in a 16-bit field.
+    public var maxParameters: Int { 65_535 }
+
+    private var listening: Set<String> = []
+
+    public func waitForChange(_ channel: String, timeout: Double) throws {
+        if !listening.contains(channel) {
+            // Identifiers cannot be bound; channel names are fixed strings of the core.
+            precondition(channel.allSatisfy { $0.isLetter || $0 == "_" }, "channel names are plain identifiers")
+            try executeScript("LISTEN \(channel)")
+            listening.insert(channel)
+        }
+        if drainNotifications() { return }
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        let rc = poll(&descriptor, 1, Int32(timeout * 1000))
+        if rc < 0 && errno != EINTR {
+            throw GovernanceError.unavailable("waiting for PostgreSQL notifications failed: \(errnoMessage())")
+        }
+        guard PQconsumeInput(connection) == 1 else { throw failure(nil, "listen") }
+        _ = drainNotifications()
+    }
+
+    /// Consumes pending notifications; true when there was at least one.
+    private func drainNotifications() -> Bool {
+        PQconsumeInput(connection)
+        var any = false
+        while let notification = PQnotifies(connection) {
+            any = true
+            PQfreemem(notification)
+        }
+        return any
+    }
 }

@@ -22,6 +22,17 @@ public protocol SQLConnection: AnyObject {
     /// Inside a write transaction, serialises appends to one chain across processes and hosts:
     /// `pg_advisory_xact_lock` on PostgreSQL; nothing on SQLite, whose write lock covers it.
     func lockChain(_ key: String) throws
+
+    /// Inside a write transaction: wakes `waitForChange` callers on `channel` when it commits
+    /// (`NOTIFY` on PostgreSQL; nothing on SQLite, whose waiters watch the file).
+    func notify(_ channel: String) throws
+
+    /// Returns when another connection may have committed a change, or after `timeout` seconds.
+    /// PostgreSQL: LISTEN/NOTIFY on `channel`; SQLite: polls `PRAGMA data_version`.
+    func waitForChange(_ channel: String, timeout: Double) throws
+
+    /// The most bound parameters one statement may carry.
+    var maxParameters: Int { get }
 }
 
 public enum SQLDialect: String, Sendable {

@@ -148,4 +148,25 @@ public final class SQLiteConnection: SQLConnection {
     public func commit() throws { try execute("COMMIT") }
     public func rollback() { _ = try? execute("ROLLBACK") }
     public func lockChain(_ key: String) throws {}
+    public func notify(_ channel: String) throws {}
+
+    /// SQLITE_MAX_VARIABLE_NUMBER is 32766 since SQLite 3.32.
+    public var maxParameters: Int { 32_766 }
+
+    private var lastDataVersion: Int64?
+
+    public func waitForChange(_ channel: String, timeout: Double) throws {
+        func dataVersion() throws -> Int64 { try queryFirst("PRAGMA data_version")?.int(0) ?? 0 }
+        let deadline = Timestamp.now().microseconds + Int64(timeout * 1_000_000)
+        let start = try lastDataVersion ?? dataVersion()
+        while Timestamp.now().microseconds < deadline {
+            usleep(50_000)
+            let now = try dataVersion()
+            if now != start {
+                lastDataVersion = now
+                return
+            }
+        }
+        lastDataVersion = start
+    }
 }

@@ -35,16 +35,32 @@ public enum FileSystem {
 
     public static func readAll(fd: Int32, what: String) throws(GovernanceError) -> [UInt8] {
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while let chunk = try readChunk(fd: fd, what: what) { out += chunk }
+        return out
+    }
+
+    /// The next bytes available from `fd` (at most 256 KiB); nil at end of file.
+    public static func readChunk(fd: Int32, what: String) throws(GovernanceError) -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 262_144)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .invalid("cannot read \(what): \(errnoMessage())")
             }
-            if n == 0 { return out }
-            out += chunk[0..<n]
+            if n == 0 { return nil }
+            chunk.removeSubrange(n...)
+            return chunk
         }
+    }
+
+    public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// Opens a file for reading; the caller closes it.
+    public static func openForReading(_ path: String, what: String) throws(GovernanceError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .invalid("cannot read \(what) \(path): \(errnoMessage())") }
+        return fd
     }
 
     /// Creates a directory and its parents (mode 0700 for new ones: the home holds the secret).
@@ -73,6 +89,28 @@ public enum FileSystem {
         let ok = text.withUTF8 { buffer in write(fd, buffer.baseAddress, buffer.count) == buffer.count }
         guard ok, fsync(fd) == 0 else { throw .config("cannot write \(path): \(errnoMessage())") }
         return true
+    }
+
+    /// The names in a directory (not `.` or `..`); empty when it does not exist.
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Makes a rename or unlink in `path` durable.
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
     }
 
     /// The permission bits of a file, or nil when it cannot be read.

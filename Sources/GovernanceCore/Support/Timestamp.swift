@@ -23,7 +23,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let (days, secondOfDay) = secondsTotal.floorDivided(by: 86_400)
         let (y, m, d) = Self.civil(fromDays: days)
         let hh = secondOfDay / 3600, mm = secondOfDay / 60 % 60, ss = secondOfDay % 60
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(micros, 6))Z"
+        return "\(zeroPadded(y, 4))-\(zeroPadded(m, 2))-\(zeroPadded(d, 2))T\(zeroPadded(hh, 2)):\(zeroPadded(mm, 2)):\(zeroPadded(ss, 2)).\(zeroPadded(micros, 6))Z"
     }
 
     /// Parses RFC 3339 UTC or offset times (`2026-11-26T04:15:45Z`, `...45.5+01:00`) and plain
@@ -110,7 +110,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
-private func pad(_ value: Int64, _ width: Int) -> String {
+/// A number with leading zeros to `width` digits.
+func zeroPadded(_ value: Int64, _ width: Int) -> String {
     let s = String(value)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }

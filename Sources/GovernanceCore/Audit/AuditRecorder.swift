@@ -1,0 +1,97 @@
+/// Observation never breaks the caller: the recorder appends to the store when it can, spools
+/// locally when the store is unreachable, and falls back to placeholder records when even the
+/// spool cannot be written. Pending spool is replayed before new events, so order holds.
+public final class AuditRecorder {
+    public enum Outcome: Sendable {
+        /// In the chain. Records carry their seq and hmac (ids only when asked for).
+        case appended([AuditRecord])
+        /// Waiting in the spool file at `path`; `audit flush` (or the next append) replays it.
+        case spooled(path: String, count: Int)
+        /// Neither store nor spool could take the events: placeholder records, hmac of zeros and
+        /// `metadata["audit.unavailable"] = true`, so the caller can go on.
+        case placeholder([AuditRecord])
+    }
+
+    private enum Mode {
+        case unopened
+        case store(AuditLog)
+        case spooling(reason: GovernanceError)
+    }
+
+    private let openStore: () throws -> Store
+    private let keys: PurposeKeys
+    private let spool: AuditSpool
+    private let requireDurable: Bool
+    private var mode = Mode.unopened
+
+    /// Warnings for the caller to show (the core never prints).
+    public private(set) var warnings: [String] = []
+    /// What replaying the pending spool did when the store was opened.
+    public private(set) var flushed: AuditSpool.FlushReport?
+
+    /// `requireDurable`: fail with exit 4 instead of spooling.
+    public init(spool: AuditSpool, keys: PurposeKeys, requireDurable: Bool, openStore: @escaping () throws -> Store) {
+        self.spool = spool
+        self.keys = keys
+        self.requireDurable = requireDurable
+        self.openStore = openStore
+    }
+
+    /// Records validated events, in order.
+    public func record(_ events: [PendingEvent], returningIDs: Bool = false) throws -> Outcome {
+        if case .unopened = mode { try open() }
+        if case .store(let log) = mode {
+            do {
+                let records = try log.db.writeTransaction { try log.appendInTransaction(events, returningIDs: returningIDs) }
+                return .appended(records)
+            } catch let error as GovernanceError where error.kind == .storeUnavailable {
+                if requireDurable { throw error }
+                mode = .spooling(reason: error)
+            }
+        }
+        guard case .spooling(let reason) = mode else { throw GovernanceError.internalError("recorder has no mode") }
+        do {
+            let path = try spool.write(events)
+            warnings.append("the store is unavailable (\(reason.message)); \(events.count == 1 ? "the event was" : "\(events.count) events were") spooled to \(path); run `governance audit flush` when the store is back (the next successful `audit log` also replays it)")
+            return .spooled(path: path, count: events.count)
+        } catch {
+            let spoolError = (error as? GovernanceError)?.message ?? "\(error)"
+            warnings.append("the store is unavailable (\(reason.message)) and the spool cannot be written (\(spoolError)); \(events.count == 1 ? "the event is" : "\(events.count) events are") NOT recorded: placeholder records returned")
+            return .placeholder(events.map(Self.placeholder))
+        }
+    }
+
+    private func open() throws {
+        do {
+            let store = try openStore()
+            let log = AuditLog(db: store.connection, keys: keys)
+            mode = .store(log)
+            if !spool.pendingFiles().isEmpty {
+                do {
+                    let report = try spool.flush(into: log)
+                    flushed = report
+                    if report.appended > 0 {
+                        warnings.append("replayed \(report.appended) spooled event\(report.appended == 1 ? "" : "s") from \(report.files) spool file\(report.files == 1 ? "" : "s") first")
+                    }
+                    for file in report.rejectedFiles { warnings.append("a damaged spool file was set aside: \(file)") }
+                } catch let error as GovernanceError where error.kind != .storeUnavailable {
+                    // A replay problem must not cost the new event; say so and go on.
+                    warnings.append("could not replay the spool (\(error.message)); run `governance audit flush` to retry")
+                }
+            }
+        } catch let error as GovernanceError where error.kind == .storeUnavailable {
+            if requireDurable { throw error }
+            mode = .spooling(reason: error)
+        }
+    }
+
+    static func placeholder(_ pending: PendingEvent) -> AuditRecord {
+        var metadata = (try? JSONParser.parse(pending.metadata).objectMembers) ?? nil ?? []
+        metadata.removeAll { $0.0 == "audit.unavailable" }
+        metadata.append(("audit.unavailable", .bool(true)))
+        let e = pending.event
+        return AuditRecord(id: 0, sessionID: e.sessionID.value, seq: 0, agentID: e.agentID, kind: e.kind, model: e.model,
+                           inputHash: e.inputHash, outputHash: e.outputHash, metadataJSON: JSONWriter.canonical(.object(metadata)),
+                           createdAt: pending.createdAt, prevHash: ChainCodec.genesisHash, hmac: ChainCodec.genesisHash)
+    }
+}
