@@ -224,12 +224,14 @@ import Testing
         let env = try freshEnvironment()
         let first = runCLI(["--json", "init"], env: env)
         #expect(first.code == 0)
-        #expect(try JSONParser.parse(first.out)["migrations_applied"] == .array([.object([("version", .int(1)), ("name", .string("audit chain"))])]))
+        #expect(try JSONParser.parse(first.out)["migrations_applied"] == .array(Migrations.all.map {
+            .object([("version", .int($0.version)), ("name", .string($0.name))])
+        }))
         let second = runCLI(["--json", "init"], env: env)
         #expect(try JSONParser.parse(second.out)["migrations_applied"] == .array([]))
-        #expect(runCLI(["db", "migrate"], env: env).out == "schema is up to date (version 1)\n")
+        #expect(runCLI(["db", "migrate"], env: env).out == "schema is up to date (version \(Migrations.latestVersion))\n")
         let status = try JSONParser.parse(runCLI(["--json", "db", "status"], env: env).out)
-        #expect(status["schema_version"] == .int(1) && status["events"] == .int(0))
+        #expect(status["schema_version"] == .int(Migrations.latestVersion) && status["events"] == .int(0))
 
         let secret = runCLI(["secret", "generate"], env: env).out
         #expect(secret.count == 65)

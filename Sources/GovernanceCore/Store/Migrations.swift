@@ -110,7 +110,7 @@ public enum Migrations {
 
     /// Applies what is missing; returns the migrations applied (empty on a second run).
     @discardableResult
-    public static func migrate(_ db: SQLConnection) throws -> [Migration] {
+    public static func migrate(_ db: SQLConnection, upTo target: Int = latestVersion) throws -> [Migration] {
         try db.writeTransaction {
             if db.dialect == .postgres {
                 try db.lockChain("governance/schema-migrations")
@@ -121,7 +121,7 @@ public enum Migrations {
                 throw GovernanceError.config("the store is at schema version \(current), newer than this governance (\(latestVersion))",
                                              hint: "upgrade governance to a version that knows this schema")
             }
-            let pending = all.filter { $0.version > current }
+            let pending = all.filter { $0.version > current && $0.version <= target }
             for migration in pending {
                 try db.executeScript(migration.sql(for: db.dialect))
                 try db.execute("INSERT INTO governance_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
