@@ -65,7 +65,7 @@ struct Governance {
 
     /// 8 processes each append 200 events to one session: exactly 1,600 rows, seq 1...1600, verified.
     @Test(arguments: Backend.allCases)
-    func concurrentProcessesBuildOneChain(backend: Backend) async throws {
+    func concurrentProcessesBuildOneChain(backend: Backend) throws {
         let gov = try Governance(backend: backend)
         let session = try SessionID.random().value
         let binary = governanceBinary()
@@ -74,14 +74,13 @@ struct Governance {
             "\(binary)" -q audit log --agent "worker-$1" --kind step --session \(session) --metadata "{\\"i\\":$i}" || exit 1
         done
         """
-        let environment = gov.environment
-        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
-            for worker in 1...8 {
-                group.addTask { try runProcess("/bin/sh", ["-c", script, "sh", String(worker)], environment: environment) }
-            }
-            return try await group.reduce(into: []) { $0.append($1) }
+        // All eight run at once; their output is collected afterwards.
+        let workers = try (1...8).map { worker -> SpawnedProcess in
+            let p = try SpawnedProcess("/bin/sh", ["-c", script, "sh", String(worker)], environment: gov.environment)
+            p.send(nil)
+            return p
         }
-        for r in results { #expect(r.status == 0, "\(r.stderr)") }
+        for r in workers.map({ $0.finish() }) { #expect(r.status == 0, "\(r.stderr)") }
 
         let events = try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n")
         #expect(events.count == 1600)

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let spawnLock = NSLock()
 
 /// The result of running a program.
 public struct ProcessResult: Sendable {
@@ -7,30 +12,139 @@ public struct ProcessResult: Sendable {
     public let stderr: String
 }
 
+/// A child process started with posix_spawn, its stdout (and optionally stdin) on pipes.
+/// (Foundation's Process on Linux can miss a child's exit when the child leaves a daemon behind,
+/// as `pg_ctl start` does, so the tests use the system calls directly.)
+public final class SpawnedProcess: @unchecked Sendable {
+    public let pid: pid_t
+    public let stdoutFD: Int32
+    public let stderrFD: Int32
+    private let stdinFD: Int32
+    private var reaped: Int32?
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String], captureStderr: Bool = true) throws {
+        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
+        // Close-on-exec, so that a child spawned at the same moment by another test does not
+        // inherit these pipes and hold them open (dup2 onto 0, 1, 2 clears the flag for ours).
+        // Spawning is serialised so no child starts between pipe() and fcntl().
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else { throw TestSetupError("pipe failed") }
+        for fd in outPipe + errPipe + inPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        if captureStderr {
+            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        for fd in [inPipe[0], inPipe[1], outPipe[0], outPipe[1], errPipe[0], errPipe[1]] {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        // The test runner's threads block signals; a child must start with none blocked and the
+        // default actions, or SIGTERM would not stop it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        for s in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        close(inPipe[0])
+        close(outPipe[1])
+        close(errPipe[1])
+        guard rc == 0 else {
+            close(inPipe[1]); close(outPipe[0]); close(errPipe[0])
+            throw TestSetupError("cannot run \(executable): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        stdoutFD = outPipe[0]
+        stderrFD = errPipe[0]
+        stdinFD = inPipe[1]
+    }
+
+    /// Writes `text` to the child's stdin and closes it.
+    public func send(_ text: String?) {
+        if let text {
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let n = bytes.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                bytes = bytes.dropFirst(n)
+            }
+        }
+        close(stdinFD)
+    }
+
+    /// Reads stdout and stderr to their ends, then waits for the child.
+    public func finish() -> ProcessResult {
+        var out: [UInt8] = [], err: [UInt8] = []
+        var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)]
+        var open = 2
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while open > 0 {
+            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue } else { break } }
+            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    if i == 0 { out += buffer[0..<n] } else { err += buffer[0..<n] }
+                } else {
+                    close(fds[i].fd)
+                    fds[i].fd = -1
+                    open -= 1
+                }
+            }
+        }
+        return ProcessResult(status: wait(), stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// Waits for the child; its exit status, or 128 + the signal that ended it.
+    @discardableResult
+    public func wait() -> Int32 {
+        if let reaped { return reaped }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        reaped = code
+        return code
+    }
+
+    public func signal(_ number: Int32) { kill(pid, number) }
+
+    /// True while the child has not exited.
+    public var isRunning: Bool {
+        guard reaped == nil else { return false }
+        var status: Int32 = 0
+        let r = waitpid(pid, &status, WNOHANG)
+        if r == pid {
+            reaped = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+            return false
+        }
+        return true
+    }
+}
+
 /// Runs a program to completion with the given environment and standard input.
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil,
-                       currentDirectory: String? = nil) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = environment
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    // Read both pipes while the child runs so neither fills up and blocks it.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data(), errData = Data()
-    DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    process.waitUntilExit()
-    group.wait()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String? = nil) throws -> ProcessResult {
+    let child = try SpawnedProcess(executable, arguments, environment: environment)
+    // Feed stdin from another thread so a child that writes a lot before reading cannot block us.
+    let feeder = Thread { child.send(stdin) }
+    feeder.start()
+    return child.finish()
 }
 
 /// The built `governance` binary: $GOVERNANCE_BIN (set by `make test`), else .build/debug.

@@ -404,6 +404,7 @@ extension AuditCommands {
         try tail.backlog(count, print)
         inv.console.flush()
         guard inv.has("follow") else { return 0 }
+        Signals.allowInterruption()
         while true {
             if try tail.poll(timeout: 1.0, print) > 0 { inv.console.flush() }
         }
