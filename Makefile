@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # A short governed agent session on the embedded store, in a throwaway GOVERNANCE_HOME.
 demo: release

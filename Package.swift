@@ -8,8 +8,9 @@ let package = Package(
         .executable(name: "governance", targets: ["governance"]),
     ],
     targets: [
-        // System libraries: found through pkg-config, installed by `make deps` with apt-get.
-        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // System libraries, installed by `make deps` with apt-get. libpq's headers only: the
+        // library is loaded on first use of a PostgreSQL URL (Store/LibPQ.swift).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
@@ -18,6 +19,8 @@ let package = Package(
         // argv -> command -> core call -> rendered output + exit code. Never writes SQL.
         .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),
+        // `make bench`: each figure beside a baseline measured in the same run.
+        .executableTarget(name: "governance-bench", dependencies: ["GovernanceCore"], path: "Sources/GovernanceBench"),
 
         // Test helpers shared by the three test targets: real databases, never mocks.
         .target(name: "GovernanceTestSupport", dependencies: ["GovernanceCore"], path: "Tests/Support"),

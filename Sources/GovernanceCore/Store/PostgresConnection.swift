@@ -1,32 +1,34 @@
-import CLibPQ
 import Glibc
 
 /// The shared store's driver on libpq. Parameters are always bound (`PQexecParams`), never
 /// interpolated; libpq's own URL syntax, `PG*` variables, `sslmode` and service files apply.
 public final class PostgresConnection: SQLConnection {
     public let dialect = SQLDialect.postgres
+    private let pq: LibPQ
     private let connection: OpaquePointer
     private let redactedURL: String
     private var translated: [String: String] = [:]
 
     public init(url: String) throws {
         redactedURL = Configuration.redactPassword(url)
-        guard let handle = PQconnectdb(url) else {
+        let pq = try LibPQ.shared.get()
+        self.pq = pq
+        guard let handle = pq.connectdb(url) else {
             throw GovernanceError.unavailable("cannot allocate a PostgreSQL connection")
         }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(handle))
-            PQfinish(handle)
+        guard pq.status(handle) == LibPQ.connectionOK else {
+            let message = Self.trimmed(pq.errorMessage(handle))
+            pq.finish(handle)
             throw GovernanceError.unavailable("cannot connect to PostgreSQL at \(redactedURL): \(message)")
         }
         connection = handle
         // libpq prints NOTICEs to stderr by default; the core never prints.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = pq.setNoticeProcessor(connection, { _, _ in }, nil)
     }
 
-    deinit { PQfinish(connection) }
+    deinit { pq.finish(connection) }
 
-    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+    private static func trimmed(_ message: UnsafeMutablePointer<CChar>?) -> String {
         guard let message else { return "unknown error" }
         var text = String(cString: message)
         while text.last == "\n" || text.last == " " { text.removeLast() }
@@ -53,10 +55,10 @@ public final class PostgresConnection: SQLConnection {
     }
 
     private func failure(_ result: OpaquePointer?, _ context: String) -> GovernanceError {
-        let message = Self.trimmed(result.map { PQresultErrorMessage($0) } ?? PQerrorMessage(connection))
-        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        let message = Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection))
+        let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
         // Class 08 is a connection failure, 57P an operator shutdown, 53 resources exhausted.
-        if PQstatus(connection) != CONNECTION_OK || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+        if pq.status(connection) != LibPQ.connectionOK || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
             return .unavailable("PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)")
         }
         return GovernanceError(.internalError, "PostgreSQL \(context): \(message)",
@@ -85,45 +87,45 @@ public final class PostgresConnection: SQLConnection {
     public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws -> Int {
         let text = postgresSQL(sql)
         let result = withParameters(parameters) { values, count in
-            PQexecParams(connection, text, count, nil, values, nil, nil, 0)
+            pq.execParams(connection, text, count, nil, values, nil, nil, 0)
         }
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, "execute") }
-        return Int(String(cString: PQcmdTuples(result))) ?? 0
+        defer { pq.clear(result) }
+        let status = pq.resultStatus(result)
+        guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else { throw failure(result, "execute") }
+        return pq.cmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
     }
 
     public func forEachRow(_ sql: String, _ parameters: [SQLValue] = [], _ body: (SQLRow) throws -> Void) throws {
         let text = postgresSQL(sql)
         let sent = withParameters(parameters) { values, count in
-            PQsendQueryParams(connection, text, count, nil, values, nil, nil, 0)
+            pq.sendQueryParams(connection, text, count, nil, values, nil, nil, 0)
         }
         guard sent == 1 else { throw failure(nil, "query") }
         // Single-row mode streams the result instead of buffering it whole in the client.
-        PQsetSingleRowMode(connection)
+        _ = pq.setSingleRowMode(connection)
         var firstError: GovernanceError?
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            let status = PQresultStatus(result)
-            if status == PGRES_SINGLE_TUPLE, firstError == nil {
-                let columns = PQnfields(result)
+        while let result = pq.getResult(connection) {
+            defer { pq.clear(result) }
+            let status = pq.resultStatus(result)
+            if status == LibPQ.singleTuple, firstError == nil {
+                let columns = pq.nfields(result)
                 var values: [SQLValue] = []
                 values.reserveCapacity(Int(columns))
                 for c in 0..<columns {
-                    if PQgetisnull(result, 0, c) == 1 {
+                    if pq.getisnull(result, 0, c) == 1 {
                         values.append(.null)
                     } else {
-                        let length = Int(PQgetlength(result, 0, c))
-                        let pointer = UnsafeRawPointer(PQgetvalue(result, 0, c)!).assumingMemoryBound(to: UInt8.self)
+                        let length = Int(pq.getlength(result, 0, c))
+                        let pointer = UnsafeRawPointer(pq.getvalue(result, 0, c)!).assumingMemoryBound(to: UInt8.self)
                         values.append(.text(String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)))
                     }
                 }
                 do { try body(SQLRow(values)) } catch {
                     // Drain the rest of the result so the connection stays usable.
                     firstError = (error as? GovernanceError) ?? .internalError("\(error)")
-                    PQrequestCancel(connection)
+                    _ = pq.requestCancel(connection)
                 }
-            } else if status != PGRES_TUPLES_OK && status != PGRES_SINGLE_TUPLE && status != PGRES_COMMAND_OK, firstError == nil {
+            } else if status != LibPQ.tuplesOK && status != LibPQ.singleTuple && status != LibPQ.commandOK, firstError == nil {
                 firstError = failure(result, "query")
             }
         }
@@ -131,10 +133,10 @@ public final class PostgresConnection: SQLConnection {
     }
 
     public func executeScript(_ sql: String) throws {
-        let result = PQexec(connection, sql)
-        defer { PQclear(result) }
-        let status = PQresultStatus(result)
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, "script") }
+        let result = pq.exec(connection, sql)
+        defer { pq.clear(result) }
+        let status = pq.resultStatus(result)
+        guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else { throw failure(result, "script") }
     }
 
     public func beginWrite() throws { try executeScript("BEGIN") }
@@ -162,22 +164,22 @@ public final class PostgresConnection: SQLConnection {
             listening.insert(channel)
         }
         if drainNotifications() { return }
-        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        var descriptor = pollfd(fd: pq.socket(connection), events: Int16(POLLIN), revents: 0)
         let rc = poll(&descriptor, 1, Int32(timeout * 1000))
         if rc < 0 && errno != EINTR {
             throw GovernanceError.unavailable("waiting for PostgreSQL notifications failed: \(errnoMessage())")
         }
-        guard PQconsumeInput(connection) == 1 else { throw failure(nil, "listen") }
+        guard pq.consumeInput(connection) == 1 else { throw failure(nil, "listen") }
         _ = drainNotifications()
     }
 
     /// Consumes pending notifications; true when there was at least one.
     private func drainNotifications() -> Bool {
-        PQconsumeInput(connection)
+        _ = pq.consumeInput(connection)
         var any = false
-        while let notification = PQnotifies(connection) {
+        while let notification = pq.notifies(connection) {
             any = true
-            PQfreemem(notification)
+            pq.freemem(notification)
         }
         return any
     }

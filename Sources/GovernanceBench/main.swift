@@ -1,0 +1,283 @@
+import Glibc
+import GovernanceCore
+
+// governance-bench GOVERNANCE_BINARY [--quick]
+//
+// Prints each figure beside a baseline measured in the same run on the same machine:
+//   - batch append vs a plain multi-row INSERT of the same rows through the same driver (SQLite, PostgreSQL)
+//   - verify of a 1,000,000-event chain vs reading the same rows without verifying
+//   - peak memory of `governance audit verify` at 10,000 and 1,000,000 events
+//   - one `governance audit log` process vs one `sqlite3 DB "INSERT ..."`
+// PostgreSQL figures need GOVERNANCE_TEST_POSTGRES_URL (`make bench` starts a throwaway server).
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    say("usage: governance-bench GOVERNANCE_BINARY [--quick]")
+    exit(2)
+}
+let binary = arguments[1]
+let quick = arguments.contains("--quick")
+let secret = "bench-secret-7c4e1a9f3b6d2085-governance-bench"
+let keys = try AuditSecret(value: secret, source: "bench").keys
+let batchEvents = quick ? 20_000 : 200_000
+let verifyEvents = quick ? 100_000 : 1_000_000
+let workDir = "/tmp/governance-bench-\(getpid())"
+mkdir(workDir, 0o700)
+
+@MainActor func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Progress for the person waiting, on stderr; the table goes to stdout.
+func say(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+struct Row {
+    let name: String
+    let figure: String
+    let baseline: String
+    let ratio: Double?
+    let target: String
+    let met: Bool?
+}
+var rows: [Row] = []
+
+@MainActor func rate(_ n: Int, _ seconds: Double) -> String { grouped(Int((Double(n) / seconds).rounded())) + "/s" }
+@MainActor func grouped(_ n: Int) -> String {
+    let digits = String(n)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+        out.append(c)
+    }
+    return out
+}
+
+// MARK: stores
+
+@MainActor func sqliteStore(_ name: String) throws -> (Store, String) {
+    let path = "\(workDir)/\(name).db"
+    unlink(path)
+    return (try Store(location: .sqlite(path: path), migration: .automatic), "sqlite:" + path)
+}
+
+let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
+@MainActor func postgresStore(_ name: String) throws -> (Store, String) {
+    guard let base = postgresBase else { throw GovernanceError.config("GOVERNANCE_TEST_POSTGRES_URL is not set") }
+    let admin = try PostgresConnection(url: base)
+    try admin.executeScript("DROP SCHEMA IF EXISTS bench_\(name) CASCADE; CREATE SCHEMA bench_\(name)")
+    let url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3Dbench_\(name)"
+    return (try Store(location: .postgres(url: url), migration: .automatic), url)
+}
+
+@MainActor func events(_ count: Int, sessions: [SessionID]) throws -> [PendingEvent] {
+    let start = Timestamp.now().microseconds
+    return try (0..<count).map { i in
+        let e = AuditEventInput(sessionID: sessions[i % sessions.count], agentID: "bench-agent-\(i % 7)", kind: i % 2 == 0 ? "llm.call" : "tool.call",
+                                model: i % 2 == 0 ? "gpt-4o-mini" : nil, inputHash: i % 3 == 0 ? Digest.sha256Hex("input \(i)") : nil,
+                                metadata: .object([("i", .int(i)), ("prompt_tokens", .int(150 + i % 50)), ("tool", .string("refunds.create"))]))
+        return PendingEvent(e, metadata: try e.validated(), createdAt: Timestamp(microseconds: start + Int64(i)))
+    }
+}
+
+/// The baseline: the same rows through the same driver with the same statement and transaction
+/// sizes, into a table with the same columns and indexes, without the chain (no head read, no
+/// HMAC, no session head).
+@MainActor func plainInsert(_ db: SQLConnection, _ pending: [PendingEvent]) throws -> Double {
+    try db.executeScript("""
+        CREATE TABLE bench_plain_events AS SELECT * FROM governance_audit_events WHERE 1 = 0;
+        CREATE UNIQUE INDEX bench_plain_session_seq ON bench_plain_events (session_id, seq);
+        CREATE INDEX bench_plain_agent ON bench_plain_events (agent_id, created_at_us);
+        CREATE INDEX bench_plain_created ON bench_plain_events (created_at_us);
+        """)
+    if db.dialect == .postgres {
+        try db.executeScript("CREATE SEQUENCE bench_plain_id; ALTER TABLE bench_plain_events ALTER COLUMN id SET DEFAULT nextval('bench_plain_id')")
+    }
+    let fakeHash = String(repeating: "ab", count: 32)
+    var seqs: [String: Int64] = [:]
+    let perStatement = min(500, db.maxParameters / 11)
+    let started = now()
+    var start = 0
+    while start < pending.count {
+        let chunkEnd = min(start + AuditLog.eventsPerTransaction, pending.count)
+        try db.writeTransaction {
+            var s = start
+            while s < chunkEnd {
+                let e = min(s + perStatement, chunkEnd)
+                var sql = "INSERT INTO bench_plain_events (session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac) VALUES "
+                var parameters: [SQLValue] = []
+                parameters.reserveCapacity((e - s) * 11)
+                for i in s..<e {
+                    let p = pending[i], ev = p.event
+                    let seq = (seqs[ev.sessionID.value] ?? 0) + 1
+                    seqs[ev.sessionID.value] = seq
+                    sql += i == s ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    parameters += [.text(ev.sessionID.value), .int(seq), .text(ev.agentID), .text(ev.kind), .optional(ev.model),
+                                   .optional(ev.inputHash), .optional(ev.outputHash), .text(p.metadata),
+                                   .int(p.createdAt.microseconds), .text(fakeHash), .text(fakeHash)]
+                }
+                try db.execute(sql, parameters)
+                s = e
+            }
+        }
+        start = chunkEnd
+    }
+    return now() - started
+}
+
+// MARK: processes
+
+/// Runs a program; returns its wall time, exit status and peak resident memory (KiB).
+@MainActor func spawn(_ program: String, _ args: [String], env: [String: String]) -> (seconds: Double, status: Int32, maxRSSKiB: Int) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    let argv = ([program] + args).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in argv + envp { free(p) } }
+    var pid: pid_t = 0
+    let started = now()
+    guard posix_spawnp(&pid, program, &actions, nil, argv, envp) == 0 else { return (0, 127, 0) }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    return (now() - started, (status >> 8) & 0xFF, Int(usage.ru_maxrss))
+}
+
+@MainActor func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
+@MainActor func baseEnv(_ url: String) -> [String: String] {
+    ["PATH": "/usr/bin:/bin", "HOME": workDir, "GOVERNANCE_HOME": workDir, "GOVERNANCE_DATABASE_URL": url, "GOVERNANCE_AUDIT_SECRET": secret]
+}
+
+// MARK: 1. batch append
+
+@MainActor func benchBatch(_ backend: String, _ open: (String) throws -> (Store, String)) throws {
+    let sessions = try (0..<10).map { _ in try SessionID.random() }
+    let pending = try events(batchEvents, sessions: sessions)
+    say("batch append, \(backend): \(grouped(batchEvents)) events ...")
+    let (plainStore, _) = try open("plain_\(backend)")
+    let baseline = try plainInsert(plainStore.connection, pending)
+    let (chainStore, _) = try open("chain_\(backend)")
+    let log = AuditLog(db: chainStore.connection, keys: keys)
+    let started = now()
+    try log.append(batch: pending)
+    let chained = now() - started
+    let ratio = baseline / chained
+    rows.append(Row(name: "batch append, \(backend) (events/s)", figure: rate(batchEvents, chained), baseline: rate(batchEvents, baseline),
+                    ratio: ratio, target: ">= 50% of plain multi-row INSERT", met: ratio >= 0.5))
+
+    // The same through the CLI: JSON lines parsed, validated and appended by `audit log --batch`.
+    let file = "\(workDir)/batch.jsonl"
+    var text = ""
+    for p in pending {
+        text += "{\"session_id\":\"\(p.event.sessionID.value)\",\"agent_id\":\"\(p.event.agentID)\",\"kind\":\"\(p.event.kind)\",\"metadata\":\(p.metadata)}\n"
+    }
+    _ = try FileSystem.createExclusive(file + ".\(backend)", contents: text, mode: 0o600)
+    let (_, cliURL) = try open("cli_\(backend)")
+    let cli = spawn(binary, ["-q", "audit", "log", "--batch", file + ".\(backend)"], env: baseEnv(cliURL))
+    guard cli.status == 0 else { throw GovernanceError.internalError("audit log --batch failed with \(cli.status)") }
+    rows.append(Row(name: "  the same via `audit log --batch` (events/s)", figure: rate(batchEvents, cli.seconds), baseline: rate(batchEvents, baseline),
+                    ratio: baseline / cli.seconds, target: "(includes JSON parsing; no target)", met: nil))
+}
+
+// MARK: 2. verify and memory
+
+@MainActor func benchVerify(_ backend: String, _ open: (String) throws -> (Store, String)) throws {
+    let session = try SessionID.random()
+    let (store, url) = try open("verify_\(backend)")
+    say("verify, \(backend): building a \(grouped(verifyEvents))-event chain ...")
+    let log = AuditLog(db: store.connection, keys: keys)
+    var built = 0
+    while built < verifyEvents {
+        let n = min(100_000, verifyEvents - built)
+        try log.append(batch: try events(n, sessions: [session]))
+        built += n
+    }
+    say("verify, \(backend): reading and verifying ...")
+    // Baseline: the same query, the same rows decoded, no verification.
+    var read = 0
+    var started = now()
+    try AuditQuery(db: store.connection).all { _ in read += 1 }
+    let plain = now() - started
+    started = now()
+    let report = try ChainVerifier(db: store.connection, keys: keys).verify()
+    let verified = now() - started
+    guard report.ok, report.rowsVerified == verifyEvents, read == verifyEvents else {
+        throw GovernanceError.internalError("verify bench: \(report.rowsVerified) verified, \(read) read")
+    }
+    let ratio = plain / verified
+    rows.append(Row(name: "verify \(grouped(verifyEvents)), \(backend) (events/s)", figure: rate(verifyEvents, verified), baseline: rate(verifyEvents, plain),
+                    ratio: ratio, target: ">= 60% of reading without verifying", met: ratio >= 0.6))
+
+    // Peak memory of the real command at 10,000 and at the full chain.
+    let (small, smallURL) = try open("verify_small_\(backend)")
+    try AuditLog(db: small.connection, keys: keys).append(batch: try events(10_000, sessions: [try SessionID.random()]))
+    let smallRun = spawn(binary, ["-q", "audit", "verify"], env: baseEnv(smallURL))
+    let bigRun = spawn(binary, ["-q", "audit", "verify"], env: baseEnv(url))
+    guard smallRun.status == 0, bigRun.status == 0 else { throw GovernanceError.internalError("audit verify failed: \(smallRun.status) \(bigRun.status)") }
+    let memoryRatio = Double(bigRun.maxRSSKiB) / Double(smallRun.maxRSSKiB)
+    rows.append(Row(name: "verify peak memory, \(backend) (\(grouped(verifyEvents)) vs 10,000)", figure: "\(grouped(bigRun.maxRSSKiB)) KiB",
+                    baseline: "\(grouped(smallRun.maxRSSKiB)) KiB", ratio: memoryRatio, target: "<= 1.5x", met: memoryRatio <= 1.5))
+    rows.append(Row(name: "  `audit verify` process, \(backend) (events/s)", figure: rate(verifyEvents, bigRun.seconds), baseline: "",
+                    ratio: nil, target: "(whole process; no target)", met: nil))
+}
+
+// MARK: 3. one audit log process
+
+@MainActor func benchOneProcess() throws {
+    let (_, url) = try sqliteStore("one")
+    let path = String(url.dropFirst("sqlite:".count))
+    let env = baseEnv(url)
+    let session = try SessionID.random().value
+    // Warm both up once (page cache, the table exists, the WAL is set).
+    _ = spawn(binary, ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session], env: env)
+    _ = spawn("sqlite3", [path, "CREATE TABLE IF NOT EXISTS plain_one AS SELECT * FROM governance_audit_events WHERE 0"], env: env)
+    var ours: [Double] = [], theirs: [Double] = []
+    let runs = quick ? 15 : 41
+    for i in 0..<runs {
+        let a = spawn(binary, ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session, "--metadata", "{\"i\":\(i)}"], env: env)
+        let b = spawn("sqlite3", [path, "INSERT INTO plain_one (session_id, seq, agent_id, kind, metadata, created_at_us, prev_hash, hmac) VALUES ('\(session)', \(i), 'bench', 'step', '{\"i\":\(i)}', 0, 'x', 'y')"], env: env)
+        guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("one-process bench failed: \(a.status) \(b.status)") }
+        ours.append(a.seconds)
+        theirs.append(b.seconds)
+    }
+    let ratio = median(ours) / median(theirs)
+    rows.append(Row(name: "one `audit log` process (median ms)", figure: String(Int((median(ours) * 1000).rounded())) + "." + String(Int((median(ours) * 10000).rounded()) % 10),
+                    baseline: String(Int((median(theirs) * 1000).rounded())) + "." + String(Int((median(theirs) * 10000).rounded()) % 10) + " (sqlite3 INSERT)",
+                    ratio: ratio, target: "<= 3x the sqlite3 one-row insert", met: ratio <= 3))
+}
+
+// MARK: run
+
+do {
+    say("governance-bench: work folder \(workDir)\(quick ? " (quick)" : "")")
+    try benchBatch("SQLite", sqliteStore)
+    if postgresBase != nil { try benchBatch("PostgreSQL", postgresStore) } else { say("PostgreSQL skipped: GOVERNANCE_TEST_POSTGRES_URL is not set") }
+    try benchVerify("SQLite", sqliteStore)
+    if postgresBase != nil { try benchVerify("PostgreSQL", postgresStore) }
+    try benchOneProcess()
+} catch {
+    say("governance-bench: \(error)")
+    exit(1)
+}
+
+@MainActor func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+let widths = [max(46, rows.map(\.name.count).max() ?? 0), 16, 26, 8]
+print(pad("benchmark", widths[0]) + "  " + pad("figure", widths[1]) + "  " + pad("baseline (same run)", widths[2]) + "  " + pad("ratio", widths[3]) + "  target")
+for r in rows {
+    let ratio = r.ratio.map { String(Int(($0 * 100).rounded())) + "%" } ?? ""
+    let verdict = r.met.map { $0 ? "  met" : "  MISSED" } ?? ""
+    print(pad(r.name, widths[0]) + "  " + pad(r.figure, widths[1]) + "  " + pad(r.baseline, widths[2]) + "  " + pad(ratio, widths[3]) + "  " + r.target + verdict)
+}
+let missed = rows.contains { $0.met == false }
+exit(missed ? 3 : 0)
