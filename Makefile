@@ -23,15 +23,17 @@ release: deps
 demo: release
 	@scripts/demo.sh $(BIN_RELEASE)
 
-# Every test, against SQLite files and a throwaway PostgreSQL cluster.
+# Every test, against SQLite files and a throwaway PostgreSQL cluster; then the end-to-end tests
+# again against the optimised release binary, which is what `make install` ships.
 test: deps
 	@scripts/deps.sh --python
 	$(SWIFT) build --build-tests
-	GOVERNANCE_BIN=$$(pwd)/$(BIN_DEBUG) scripts/with-postgres.sh $(SWIFT) test --skip-build
+	$(SWIFT) build -c release --static-swift-stdlib
+	scripts/with-postgres.sh scripts/run-tests.sh $$(pwd)/$(BIN_DEBUG) $$(pwd)/$(BIN_RELEASE)
 
+# Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run).
 bench: release
-	@scripts/deps.sh
-	scripts/with-postgres.sh scripts/bench.sh $(BIN_RELEASE)
+	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick)
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -11,6 +11,22 @@ import GovernanceCore
 // PostgreSQL figures need GOVERNANCE_TEST_POSTGRES_URL (`make bench` starts a throwaway server).
 
 let arguments = CommandLine.arguments
+
+// `governance-bench --measure PROGRAM ARGS...`: run PROGRAM and print "SECONDS STATUS MAXRSS_KIB".
+// Peak memory is measured from this small helper process because a child inherits the high-water
+// mark of the process that spawns it, and the bench itself holds hundreds of MB of test events.
+if arguments.count >= 3, arguments[1] == "--measure" {
+    var env: [String: String] = [:]
+    for (key, value) in arguments.dropFirst(2).prefix(while: { $0 != "--" }).map({ pair -> (String, String) in
+        let parts = pair.split(separator: "=", maxSplits: 1)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+    }) { env[key] = value }
+    let command = Array(arguments.drop(while: { $0 != "--" }).dropFirst())
+    let result = spawn(command[0], Array(command.dropFirst()), env: env)
+    print("\(result.seconds) \(result.status) \(result.maxRSSKiB)")
+    exit(0)
+}
+
 guard arguments.count >= 2 else {
     say("usage: governance-bench GOVERNANCE_BINARY [--quick]")
     exit(2)
@@ -150,6 +166,24 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     return (now() - started, (status >> 8) & 0xFF, Int(usage.ru_maxrss))
 }
 
+/// Seconds as milliseconds with one decimal.
+@MainActor func milliseconds(_ seconds: Double) -> String {
+    let tenths = Int((seconds * 10_000).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
+/// Runs a program through `governance-bench --measure`, so its peak memory is its own.
+@MainActor func measured(_ program: String, _ args: [String], env: [String: String]) -> (seconds: Double, status: Int32, maxRSSKiB: Int) {
+    let output = "\(workDir)/measure.out"
+    let helper = CommandLine.arguments[0]
+    let script = "exec \"$0\" --measure \"$@\" > \(output)"
+    let envArgs = env.map { "\($0.key)=\($0.value)" }
+    let run = spawn("/bin/sh", ["-c", script, helper] + envArgs + ["--", program] + args, env: ["PATH": "/usr/bin:/bin"])
+    guard run.status == 0, let text = try? FileSystem.readText(output) else { return (0, 127, 0) }
+    let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    return (Double(fields[0]) ?? 0, Int32(fields[1]) ?? 127, Int(fields[2]) ?? 0)
+}
+
 @MainActor func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted[sorted.count / 2]
@@ -222,8 +256,8 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     // Peak memory of the real command at 10,000 and at the full chain.
     let (small, smallURL) = try open("verify_small_\(backend)")
     try AuditLog(db: small.connection, keys: keys).append(batch: try events(10_000, sessions: [try SessionID.random()]))
-    let smallRun = spawn(binary, ["-q", "audit", "verify"], env: baseEnv(smallURL))
-    let bigRun = spawn(binary, ["-q", "audit", "verify"], env: baseEnv(url))
+    let smallRun = measured(binary, ["-q", "audit", "verify"], env: baseEnv(smallURL))
+    let bigRun = measured(binary, ["-q", "audit", "verify"], env: baseEnv(url))
     guard smallRun.status == 0, bigRun.status == 0 else { throw GovernanceError.internalError("audit verify failed: \(smallRun.status) \(bigRun.status)") }
     let memoryRatio = Double(bigRun.maxRSSKiB) / Double(smallRun.maxRSSKiB)
     rows.append(Row(name: "verify peak memory, \(backend) (\(grouped(verifyEvents)) vs 10,000)", figure: "\(grouped(bigRun.maxRSSKiB)) KiB",
@@ -252,8 +286,8 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
         theirs.append(b.seconds)
     }
     let ratio = median(ours) / median(theirs)
-    rows.append(Row(name: "one `audit log` process (median ms)", figure: String(Int((median(ours) * 1000).rounded())) + "." + String(Int((median(ours) * 10000).rounded()) % 10),
-                    baseline: String(Int((median(theirs) * 1000).rounded())) + "." + String(Int((median(theirs) * 10000).rounded()) % 10) + " (sqlite3 INSERT)",
+    rows.append(Row(name: "one `audit log` process (median ms)", figure: milliseconds(median(ours)),
+                    baseline: milliseconds(median(theirs)) + " (sqlite3 INSERT)",
                     ratio: ratio, target: "<= 3x the sqlite3 one-row insert", met: ratio <= 3))
 }
 

@@ -35,6 +35,7 @@ public struct ChainCheck {
     public private(set) var previousHash: String
     public private(set) var failure: ChainFailure?
     public private(set) var rowsVerified = 0
+    private var scratch: [UInt8] = []
 
     /// `anchor` is the HMAC of the row before `startSeq` (the genesis hash for seq 1).
     public init(sessionID: String, key: HMACKey, startSeq: Int64 = 1, anchor: String = ChainCodec.genesisHash) {
@@ -55,7 +56,7 @@ public struct ChainCheck {
             fail(expectedSeq, .gap, missing)
         } else if r.prevHash != previousHash {
             fail(r.seq, .brokenLink, "prev_hash does not match the hmac of seq \(r.seq - 1)")
-        } else if !constantTimeEqual(ChainCodec.hmac(r, key: key).utf8, r.hmac.utf8) {
+        } else if !ChainCodec.verify(r, key: key, scratch: &scratch) {
             fail(r.seq, .hmacMismatch, "the stored hmac does not match the row's contents (a field was changed)")
         } else {
             expectedSeq += 1

@@ -55,6 +55,19 @@ public struct HMACKey: Sendable {
         return Digest.finish(&o)
     }
 
+    /// The MAC of `message` written to `out` (32 bytes), without allocating: the chain verifier
+    /// calls this once per row.
+    public func mac(_ message: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
+        var i = inner
+        _ = SHA256_Update(&i, message.baseAddress, message.count)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { innerDigest in
+            _ = SHA256_Final(innerDigest.baseAddress, &i)
+            var o = outer
+            _ = SHA256_Update(&o, innerDigest.baseAddress, 32)
+            _ = SHA256_Final(out, &o)
+        }
+    }
+
     public func macHex(_ message: String) -> String {
         var message = message
         return message.withUTF8 { Hex.encode(mac($0)) }

@@ -3,76 +3,61 @@
 /// differs only in keeping members in the order they were built, which reads better in CLI output.
 public enum JSONWriter {
     public static func canonical(_ value: JSONValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(value, canonical: true, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func ordered(_ value: JSONValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(value, canonical: false, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    public static func write(_ value: JSONValue, canonical: Bool, into out: inout String) {
+    public static func write(_ value: JSONValue, canonical: Bool, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += formatNumber(n)
+        case .null: out += "null".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .number(let n): out += formatNumber(n).utf8
         case .string(let s): writeString(s, into: &out)
         case .array(let elements):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 write(element, canonical: canonical, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             let ordered = canonical ? members.sorted { $0.0.utf16.lexicographicallyPrecedes($1.0.utf16) } : members
             for (i, member) in ordered.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.0, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 write(member.1, canonical: canonical, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @inline(__always) static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
 
-    /// RFC 8785 §3.2.2.2: escape `"`, `\` and the C0 controls (short forms where JSON has them,
-    /// otherwise `\u00xx` in lowercase); every other character, U+2028 included, is written as is.
+    /// A JSON string (RFC 8785 escaping; see `ByteCursor.writeJSONString`).
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.appendWriting(capacity: ByteCursor.jsonStringCapacity(s)) { $0.writeJSONString(s) }
+    }
+
+    /// The same, for callers assembling a String.
     public static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
+        if !s.utf8.contains(where: needsEscape) {
+            out += "\""
             out += s
+            out += "\""
         } else {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(s.utf8.count + 8)
-            for byte in s.utf8 {
-                switch byte {
-                case 0x22: bytes += [0x5C, 0x22]
-                case 0x5C: bytes += [0x5C, 0x5C]
-                case 0x08: bytes += [0x5C, UInt8(ascii: "b")]
-                case 0x0C: bytes += [0x5C, UInt8(ascii: "f")]
-                case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
-                case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
-                case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
-                case 0x00..<0x20:
-                    bytes += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]]
-                default: bytes.append(byte)
-                }
-            }
+            writeString(s, into: &bytes)
             out += String(decoding: bytes, as: UTF8.self)
         }
-        out += "\""
     }
 
     /// ECMAScript Number.prototype.toString for a finite double (RFC 8785 §3.2.2.3), built from
