@@ -10,11 +10,10 @@ enum SetupCommands {
         examples: ["governance init", "GOVERNANCE_AUDIT_SECRET_FILE=/etc/governance/secret governance init --database-url postgres://gov@db/governance"]
     ) { inv in
         let config = try inv.configuration()
-        if config.usesEmbeddedDefault { try FileSystem.makeDirectories(config.home) }
         let env = inv.environment
         let (secret, created) = try config.loadSecret(environment: { env($0) })
         if let created { inv.console.errorLine("governance: created a new audit secret at \(created) (mode 0600)") }
-        let store = try Store(location: config.store, migration: .none)
+        let store = try Store.open(config, migration: .asIs)
         let applied = try Migrations.migrate(store.connection)
         let version = try Migrations.currentVersion(store.connection)
         inv.emit(
@@ -22,7 +21,7 @@ enum SetupCommands {
                 ("store", .string(config.redactedStoreDescription)),
                 ("home", .string(config.home)),
                 ("schema_version", .int(version)),
-                ("migrations_applied", .array(applied.map { .object([("version", .int($0.version)), ("name", .string($0.name))]) })),
+                ("migrations_applied", migrationsJSON(applied)),
                 ("secret_source", .string(secret.source)),
                 ("secret_created", .bool(created != nil)),
             ]),
@@ -34,20 +33,23 @@ enum SetupCommands {
         return 0
     }
 
+    static func migrationsJSON(_ applied: [Migration]) -> JSONValue {
+        .array(applied.map { .object([("version", .int($0.version)), ("name", .string($0.name))]) })
+    }
+
     static let dbMigrate = CommandSpec(
         ["db", "migrate"], "Apply pending schema migrations",
         doc: "Applies each missing migration once, in order, in one transaction under a lock, so it is safe to run from several hosts at once and to run again. Needs no audit secret."
     ) { inv in
         let config = try inv.configuration()
-        if config.usesEmbeddedDefault { try FileSystem.makeDirectories(config.home) }
-        let store = try Store(location: config.store, migration: .none)
+        let store = try Store.open(config, migration: .asIs)
         let applied = try Migrations.migrate(store.connection)
         let version = try Migrations.currentVersion(store.connection)
         inv.emit(
             json: .object([
                 ("store", .string(config.redactedStoreDescription)),
                 ("schema_version", .int(version)),
-                ("migrations_applied", .array(applied.map { .object([("version", .int($0.version)), ("name", .string($0.name))]) })),
+                ("migrations_applied", migrationsJSON(applied)),
             ]),
             text: applied.isEmpty ? "schema is up to date (version \(version))"
                 : applied.map { "applied migration \($0.version): \($0.name)" }.joined(separator: "\n") + "\nschema is at version \(version)")
@@ -59,8 +61,7 @@ enum SetupCommands {
         doc: "Prints which store is in use (passwords hidden), the schema version against the one this governance needs, and how many sessions and events are stored. Exits 3 when migrations are pending."
     ) { inv in
         let config = try inv.configuration()
-        if config.usesEmbeddedDefault { try FileSystem.makeDirectories(config.home) }
-        let store = try Store(location: config.store, migration: .none)
+        let store = try Store.open(config, migration: .asIs)
         let status = try StoreStatus.read(store.connection)
         let pending = Migrations.latestVersion - status.schemaVersion
         inv.emit(

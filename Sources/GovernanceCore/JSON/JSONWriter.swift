@@ -40,8 +40,6 @@ public enum JSONWriter {
         }
     }
 
-    @inline(__always) static func needsEscape(_ byte: UInt8) -> Bool { byte < 0x20 || byte == 0x22 || byte == 0x5C }
-
     /// A JSON string (RFC 8785 escaping; see `ByteCursor.writeJSONString`).
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.appendWriting(capacity: ByteCursor.jsonStringCapacity(s)) { $0.writeJSONString(s) }
@@ -49,7 +47,8 @@ public enum JSONWriter {
 
     /// The same, for callers assembling a String.
     public static func writeString(_ s: String, into out: inout String) {
-        if !s.utf8.contains(where: needsEscape) {
+        var copy = s
+        if !copy.withUTF8(ByteCursor.needsEscaping) {
             out += "\""
             out += s
             out += "\""

@@ -3,28 +3,38 @@
 public struct Migration: Sendable {
     public let version: Int
     public let name: String
-    let sqlite: String
-    let postgres: String
+    let sql: String
 
-    func sql(for dialect: SQLDialect) -> String { dialect == .sqlite ? sqlite : postgres }
+    init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// SQLite's rowid is its cheapest key; PostgreSQL needs a sequence.
+    func sql(for dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: sql.replacing("{id}", with: "INTEGER PRIMARY KEY").replacing("{bigint}", with: "INTEGER")
+        case .postgres: sql.replacing("{id}", with: "BIGSERIAL PRIMARY KEY").replacing("{bigint}", with: "BIGINT")
+        }
+    }
 }
 
 public enum Migrations {
+    /// Each migration's SQL is written once; `{id}` and `{bigint}` become each dialect's types.
     public static let all: [Migration] = [
-        Migration(
-            version: 1, name: "audit chain",
-            sqlite: """
+        Migration(version: 1, name: "audit chain", sql: """
             CREATE TABLE governance_audit_events (
-                id INTEGER PRIMARY KEY,
+                id {id},
                 session_id TEXT NOT NULL,
-                seq INTEGER NOT NULL,
+                seq {bigint} NOT NULL,
                 agent_id TEXT NOT NULL,
                 kind TEXT NOT NULL,
                 model TEXT,
                 input_hash TEXT,
                 output_hash TEXT,
                 metadata TEXT NOT NULL,
-                created_at_us INTEGER NOT NULL,
+                created_at_us {bigint} NOT NULL,
                 prev_hash TEXT NOT NULL,
                 hmac TEXT NOT NULL
             );
@@ -33,54 +43,18 @@ public enum Migrations {
             CREATE INDEX governance_audit_events_created ON governance_audit_events (created_at_us);
             CREATE TABLE governance_audit_sessions (
                 session_id TEXT PRIMARY KEY,
-                last_seq INTEGER NOT NULL,
+                last_seq {bigint} NOT NULL,
                 last_hmac TEXT NOT NULL,
-                first_at_us INTEGER NOT NULL,
-                last_at_us INTEGER NOT NULL
-            );
-            """,
-            postgres: """
-            CREATE TABLE governance_audit_events (
-                id BIGSERIAL PRIMARY KEY,
-                session_id TEXT NOT NULL,
-                seq BIGINT NOT NULL,
-                agent_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                model TEXT,
-                input_hash TEXT,
-                output_hash TEXT,
-                metadata TEXT NOT NULL,
-                created_at_us BIGINT NOT NULL,
-                prev_hash TEXT NOT NULL,
-                hmac TEXT NOT NULL
-            );
-            CREATE UNIQUE INDEX governance_audit_events_session_seq ON governance_audit_events (session_id, seq);
-            CREATE INDEX governance_audit_events_agent ON governance_audit_events (agent_id, created_at_us);
-            CREATE INDEX governance_audit_events_created ON governance_audit_events (created_at_us);
-            CREATE TABLE governance_audit_sessions (
-                session_id TEXT PRIMARY KEY,
-                last_seq BIGINT NOT NULL,
-                last_hmac TEXT NOT NULL,
-                first_at_us BIGINT NOT NULL,
-                last_at_us BIGINT NOT NULL
+                first_at_us {bigint} NOT NULL,
+                last_at_us {bigint} NOT NULL
             );
             """),
-        Migration(
-            version: 2, name: "spool replay markers",
-            sqlite: """
+        Migration(version: 2, name: "spool replay markers", sql: """
             CREATE TABLE governance_audit_spooled (
                 spool_id TEXT PRIMARY KEY,
                 session_id TEXT NOT NULL,
-                spooled_at_us INTEGER NOT NULL,
-                flushed_at_us INTEGER NOT NULL
-            );
-            """,
-            postgres: """
-            CREATE TABLE governance_audit_spooled (
-                spool_id TEXT PRIMARY KEY,
-                session_id TEXT NOT NULL,
-                spooled_at_us BIGINT NOT NULL,
-                flushed_at_us BIGINT NOT NULL
+                spooled_at_us {bigint} NOT NULL,
+                flushed_at_us {bigint} NOT NULL
             );
             """),
     ]

@@ -11,7 +11,7 @@ public final class Store {
         /// decides when the schema changes).
         case require
         /// Open as is (`db status`, `db migrate`).
-        case none
+        case asIs
     }
 
     public init(location: Configuration.StoreLocation, migration: MigrationPolicy) throws {
@@ -23,7 +23,7 @@ public final class Store {
             connection = try PostgresConnection(url: url)
         }
         switch migration {
-        case .none: break
+        case .asIs: break
         case .automatic:
             if try Migrations.currentVersion(connection) < Migrations.latestVersion {
                 try Migrations.migrate(connection)
@@ -38,14 +38,17 @@ public final class Store {
         }
     }
 
-    /// Opens the configured store: SQLite migrates itself, PostgreSQL must have been migrated.
-    public static func open(_ configuration: Configuration) throws -> Store {
+    /// Opens the configured store (creating the embedded store's home). By default SQLite
+    /// migrates itself and PostgreSQL must have been migrated.
+    public static func open(_ configuration: Configuration, migration: MigrationPolicy? = nil) throws -> Store {
         if configuration.usesEmbeddedDefault {
             try FileSystem.makeDirectories(configuration.home)
         }
+        let policy: MigrationPolicy
         switch configuration.store {
-        case .sqlite: return try Store(location: configuration.store, migration: .automatic)
-        case .postgres: return try Store(location: configuration.store, migration: .require)
+        case .sqlite: policy = migration ?? .automatic
+        case .postgres: policy = migration ?? .require
         }
+        return try Store(location: configuration.store, migration: policy)
     }
 }
