@@ -153,6 +153,48 @@ import Testing
         #expect(try gov.run(["audit", "verify"]).status == 0)
     }
 
+    /// SIGKILL in the middle of `audit flush`, then flush again: every spooled event is in the
+    /// chain exactly once.
+    @Test func flushKilledMidwayNeitherLosesNorDuplicates() throws {
+        var gov = try Governance()
+        let later = gov.home + "/later"
+        gov.environment["GOVERNANCE_DATABASE_URL"] = "sqlite:\(later)/governance.db"
+        let session = try SessionID.random().value
+        let total = 40_000
+        let batch = try gov.run(["--json", "audit", "log", "--batch", "-a", "a", "-s", session],
+                                stdin: (1...total).map { "{\"kind\":\"k\",\"metadata\":{\"i\":\($0)}}" }.joined(separator: "\n"))
+        #expect(try JSONParser.parse(batch.stdout)["spooled"] == .int(total))
+
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        let url = gov.environment["GOVERNANCE_DATABASE_URL"]!
+        let flush = try SpawnedProcess(governanceBinary(), ["-q", "audit", "flush"], environment: gov.environment)
+        flush.send(nil)
+        for _ in 0..<20_000 where flush.isRunning {
+            if ((try? Self.count(url)) ?? 0) >= 2_000 { break }
+            usleep(2_000)
+        }
+        flush.signal(SIGKILL)
+        #expect(flush.wait() == 128 + SIGKILL, "the flush finished before it could be killed; spool more")
+        let partial = try Self.count(url)
+        #expect(partial > 0 && partial < Int64(total))
+
+        let again = try gov.json(["audit", "flush"])
+        guard case .number(let appended)? = again["events_appended"], case .number(let present)? = again["events_already_present"] else {
+            Issue.record("no flush report")
+            return
+        }
+        #expect(Int64(appended) + partial == Int64(total))
+        #expect(Int64(appended + present) <= Int64(total))
+        #expect(try Self.count(url) == Int64(total))
+        let events = try gov.run(["--json", "audit", "events", "-s", session]).stdout.split(separator: "\n")
+        let numbers = try events.map { line -> Int in
+            guard case .number(let i)? = try JSONParser.parse(String(line))["metadata"]?["i"] else { return -1 }
+            return Int(i)
+        }
+        #expect(numbers == Array(1...total), "every event once, in order")
+        #expect(try gov.run(["audit", "verify"]).status == 0)
+    }
+
     @Test func placeholderWhenTheSpoolIsUnusableToo() throws {
         var gov = try Governance()
         gov.environment["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/governance.db"
