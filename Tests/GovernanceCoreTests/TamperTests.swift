@@ -17,6 +17,34 @@ import Testing
 
     static let cases = Backend.allCases.flatMap { b in Tamper.allCases.map { Case(backend: b, tamper: $0) } }
 
+    /// A long chain with several bad rows: the first bad seq is named, the rows before it are
+    /// counted as verified, and an earlier gap takes precedence over later changed rows.
+    @Test(arguments: Backend.allCases)
+    func firstFailureAcrossParallelBatches(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let store = try db.open()
+        let session = try SessionID.random()
+        try AuditLog(db: store.connection, keys: testKeys).append(batch: try (0..<9_000).map {
+            try PendingEvent(validating: AuditEventInput(sessionID: session, agentID: "a", kind: "k", metadata: .object([("i", .int($0))])))
+        })
+        let verifier = ChainVerifier(db: store.connection, keys: testKeys)
+        let clean = try verifier.verify()
+        #expect(clean.ok && clean.rowsVerified == 9_000)
+        let raw = try db.rawConnection()
+        let s = SQLValue.text(session.value)
+        try raw.execute("UPDATE governance_audit_events SET kind = 'x' WHERE session_id = ? AND seq IN (7777, 8500, 3000)", [s])
+        let three = try verifier.verify()
+        #expect(three.failures.map(\.seq) == [3000])
+        #expect(three.failures.first?.reason == .hmacMismatch)
+        #expect(three.rowsVerified == 2_999)
+        try raw.execute("DELETE FROM governance_audit_events WHERE session_id = ? AND seq = 2500", [s])
+        let gap = try verifier.verify()
+        #expect(gap.failures.map(\.seq) == [2500])
+        #expect(gap.failures.first?.reason == .gap)
+        try raw.execute("UPDATE governance_audit_events SET agent_id = 'y' WHERE session_id = ? AND seq = 2048", [s])
+        #expect(try verifier.verify().failures.map(\.seq) == [2048])
+    }
+
     @Test(arguments: cases)
     func tamperingIsDetected(c: Case) throws {
         let db = try TestDatabase.make(c.backend)
