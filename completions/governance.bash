@@ -33,25 +33,25 @@ _governance() {
     esac
     case "$path" in
         "") COMPREPLY=($(compgen -W "init db secret session audit help completions man" -- "$cur")) ;;
-        " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
-        " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " secret") COMPREPLY=($(compgen -W "generate" -- "$cur")) ;;
-        " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
-        " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit") COMPREPLY=($(compgen -W "log verify events trace export tail flush" -- "$cur")) ;;
-        " audit log") COMPREPLY=($(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " help") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " man") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit log") COMPREPLY=($(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " help") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " man") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
     esac
 }
 complete -F _governance governance

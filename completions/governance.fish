@@ -6,7 +6,6 @@ complete -c governance -l json -d 'Write one JSON document (JSON lines for strea
 complete -c governance -l format -r -a 'text json' -d 'Output format'
 complete -c governance -l quiet -s q -d 'Print nothing on success (errors still go to stderr)'
 complete -c governance -l verbose -s v -d 'Explain what is happening on stderr'
-complete -c governance -l fail-open -d 'Let enforcement commands allow when the store is unreachable'
 complete -c governance -s h -l help -d 'Show help'
 complete -c governance -n 'not __fish_seen_subcommand_from init db secret session audit help completions man' -a 'init db secret session audit help completions man'
 complete -c governance -n '__fish_seen_subcommand_from db; and not __fish_seen_subcommand_from migrate status' -a 'migrate status'

@@ -13,10 +13,8 @@ public enum GlobalFlags {
     public static let format = FlagSpec("format", value: "FORMAT", "Output format", choices: ["text", "json"])
     public static let quiet = FlagSpec("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
     public static let verbose = FlagSpec("verbose", short: "v", "Explain what is happening on stderr")
-    public static let failOpen = FlagSpec("fail-open", "Let enforcement commands allow when the store is unreachable",
-        doc: "Enforcement commands fail closed (exit 4) when the store cannot be reached; with --fail-open they allow instead and warn.")
-
-    public static let all = [databaseURL, auditSecretFile, json, format, quiet, verbose, failOpen]
+    // --fail-open joins these with the first enforcement command; no command here enforces.
+    public static let all = [databaseURL, auditSecretFile, json, format, quiet, verbose]
 }
 
 /// The one table of commands (git's `commands[]`): dispatch is a lookup in it.

@@ -23,7 +23,6 @@ public final class Invocation: @unchecked Sendable {
     }
     public var quiet: Bool { parsed.switches.contains("quiet") }
     public var verbose: Bool { parsed.switches.contains("verbose") }
-    public var failOpen: Bool { parsed.switches.contains("fail-open") }
 
     // MARK: flag values
 
