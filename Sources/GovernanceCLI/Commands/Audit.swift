@@ -49,7 +49,7 @@ enum AuditCommands {
         if let extra = inv.parsed.positionals.first {
             throw GovernanceError.usage("unexpected argument \"\(extra)\"", hint: "a FILE is read only with --batch")
         }
-        let event = try PendingEvent(validating: try eventInput(inv))
+        let event = try eventInput(inv)
         let recorder = try recorder(inv)
         let outcome = try recorder.record([event], returningIDs: true)
         for warning in recorder.warnings { inv.console.warn(warning) }
@@ -169,7 +169,7 @@ enum AuditCommands {
     }
 
     /// The event that `audit log`'s flags describe, validated before anything is opened.
-    static func eventInput(_ inv: Invocation) throws -> AuditEventInput {
+    static func eventInput(_ inv: Invocation) throws -> PendingEvent {
         let agent = try inv.agent(required: true)!
         let kind = try inv.required("kind", hint: "say what happened, for example --kind llm.call")
         let session = try inv.session(required: true)!
@@ -178,8 +178,7 @@ enum AuditCommands {
         let event = AuditEventInput(sessionID: session, agentID: agent, kind: kind, model: inv.value("model"),
                                     inputHash: inputHash, outputHash: outputHash,
                                     metadata: try inv.jsonObject("metadata") ?? .object([]))
-        _ = try event.validated()
-        return event
+        return try PendingEvent(validating: event)
     }
 
     private static func hash(_ inv: Invocation, text: String, hash: String) throws -> String? {
@@ -263,7 +262,7 @@ enum AuditCommands {
         if verifying {
             // Verification needs each session's chain, which is read after the listing.
             try AuditQuery(db: store.connection).events(filter) { records.append($0) }
-            let verdicts = try verifyOnRead(records, db: store.connection, keys: try inv.keys())
+            let verdicts = try ChainVerifier(db: store.connection, keys: try inv.keys()).verdicts(for: records)
             for (record, ok) in zip(records, verdicts) {
                 failed = failed || !ok
                 writeEvent(inv, record, verified: ok)
@@ -289,24 +288,6 @@ enum AuditCommands {
             var line = Render.eventLine(record)
             if let verified { line = (verified ? "ok    " : "BAD   ") + line }
             inv.console.line(line)
-        }
-    }
-
-    /// An event verifies when its own HMAC matches and its session's chain verifies up to its seq.
-    static func verifyOnRead(_ records: [AuditRecord], db: SQLConnection, keys: PurposeKeys) throws -> [Bool] {
-        let verifier = ChainVerifier(db: db, keys: keys)
-        var firstBad: [String: Int64] = [:]
-        var maxSeq: [String: Int64] = [:]
-        for r in records { maxSeq[r.sessionID] = max(maxSeq[r.sessionID] ?? 0, r.seq) }
-        for (session, top) in maxSeq {
-            guard let id = SessionID(session) else { firstBad[session] = 0; continue }
-            let report = try verifier.verify(VerificationScope(sessionID: id, fromSeq: 1, toSeq: top))
-            if let failure = report.failures.first { firstBad[session] = failure.seq }
-        }
-        let key = HMACKey(key: keys.chainKey)
-        return records.map { r in
-            if let bad = firstBad[r.sessionID], r.seq >= bad { return false }
-            return constantTimeEqual(ChainCodec.hmac(r, key: key).utf8, r.hmac.utf8)
         }
     }
 

@@ -133,6 +133,25 @@ public struct ChainVerifier {
         self.key = HMACKey(key: keys.chainKey)
     }
 
+    /// Verification on read (`audit events --verify`): a record verifies when its own HMAC
+    /// matches and its session's chain verifies from seq 1 up to the newest record listed.
+    public func verdicts(for records: [AuditRecord]) throws -> [Bool] {
+        var newest: [String: Int64] = [:]
+        for r in records { newest[r.sessionID] = max(newest[r.sessionID] ?? 0, r.seq) }
+        var firstBad: [String: Int64] = [:]
+        for (session, top) in newest {
+            guard let id = SessionID(session) else { firstBad[session] = 0; continue }
+            if let failure = try verify(VerificationScope(sessionID: id, fromSeq: 1, toSeq: top)).failures.first {
+                firstBad[session] = failure.seq
+            }
+        }
+        var scratch: [UInt8] = []
+        return records.map { r in
+            if let bad = firstBad[r.sessionID], r.seq >= bad { return false }
+            return ChainCodec.verify(r, key: key, scratch: &scratch)
+        }
+    }
+
     /// `progress` is called every `progressInterval` rows with the rows read so far.
     public func verify(_ scope: VerificationScope = VerificationScope(), progressInterval: Int = 100_000,
                        progress: ((Int) -> Void)? = nil) throws -> VerificationReport {

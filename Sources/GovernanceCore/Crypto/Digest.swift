@@ -67,19 +67,6 @@ public struct HMACKey: Sendable {
             _ = SHA256_Final(out, &o)
         }
     }
-
-    public func macHex(_ message: String) -> String {
-        var message = message
-        return message.withUTF8 { Hex.encode(mac($0)) }
-    }
-}
-
-/// Compares two byte strings in time that depends only on their length.
-public func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for (x, y) in zip(a, b) { difference |= x ^ y }
-    return difference == 0
 }
 
 public enum SecureRandom {
