@@ -73,7 +73,8 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var members: [(String, JSONValue)] = []
-        var seen = Set<String>()
+        // Most objects are small: a scan of their keys is cheaper than hashing into a set.
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -83,7 +84,12 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try parseString()
-            if !seen.insert(key).inserted { throw failure("duplicate key \"\(key)\"") }
+            if members.count < 16 {
+                if members.contains(where: { $0.0 == key }) { throw failure("duplicate key \"\(key)\"") }
+            } else {
+                if seen == nil { seen = Set(members.map(\.0)) }
+                if !seen!.insert(key).inserted { throw failure("duplicate key \"\(key)\"") }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
@@ -131,6 +137,20 @@ public struct JSONParser {
 
     private mutating func parseString() throws(GovernanceError) -> String {
         index += 1  // opening quote
+        // Fast path: no escape before the closing quote, so the bytes are the string.
+        var end = index
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                guard let string = String(validating: bytes[index..<end], as: UTF8.self) else {
+                    throw failure("string is not valid UTF-8")
+                }
+                index = end + 1
+                return string
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end += 1
+        }
         var buffer: [UInt8] = []
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
