@@ -220,8 +220,10 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     let (_, cliURL) = try open("cli_\(backend)")
     let cli = spawn(binary, ["-q", "audit", "log", "--batch", file + ".\(backend)"], env: baseEnv(cliURL))
     guard cli.status == 0 else { throw GovernanceError.internalError("audit log --batch failed with \(cli.status)") }
+    // End to end: the process reads the file, parses and validates each line (on a second
+    // thread) and appends; the target is the core's own append target raised to 80%.
     rows.append(Row(name: "  the same via `audit log --batch` (events/s)", figure: rate(batchEvents, cli.seconds), baseline: rate(batchEvents, baseline),
-                    ratio: baseline / cli.seconds, target: "(includes JSON parsing; no target)", met: nil))
+                    ratio: baseline / cli.seconds, target: ">= 80% of plain multi-row INSERT", met: baseline / cli.seconds >= 0.8))
 }
 
 // MARK: 2. verify and memory
