@@ -8,13 +8,13 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" compliance"|" compliance report") path="$path $w" ;;
         esac
     done
     case "$prev" in
         --database-url) return ;;
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "text json markdown html" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --agent|-a) return ;;
         --kind|-k) return ;;
@@ -30,9 +30,13 @@ _governance() {
         --until) return ;;
         --limit|-n) return ;;
         --lines|-n) return ;;
+        --from) return ;;
+        --to) return ;;
+        --retention-days) return ;;
+        --fail-on) COMPREPLY=($(compgen -W "non_compliant partial" -- "$cur")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit compliance" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
@@ -53,6 +57,8 @@ _governance() {
         " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
+        " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -62,8 +68,9 @@ _governance_topics() {
         "all secret") echo "generate" ;;
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;
-        "all "*) echo "init help completions man db secret session audit exit-codes" ;;
-        *) echo "db secret session audit" ;;
+        "all compliance") echo "report" ;;
+        "all "*) echo "init help completions man db secret session audit compliance exit-codes" ;;
+        *) echo "db secret session audit compliance" ;;
     esac
 }
 complete -F _governance governance

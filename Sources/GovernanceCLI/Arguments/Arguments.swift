@@ -46,6 +46,11 @@ public struct Arguments: @unchecked Sendable {
         if has(GlobalFlags.json) { return .json }
         return self[GlobalFlags.format].flatMap(OutputFormat.init(rawValue:)) ?? .text
     }
+    /// The --format asked for, document formats included (`format` folds those into text).
+    public var formatName: String {
+        if has(GlobalFlags.json) { return "json" }
+        return self[GlobalFlags.format] ?? "text"
+    }
     public var quiet: Bool { has(GlobalFlags.quiet) }
     public var verbose: Bool { has(GlobalFlags.verbose) }
 }
@@ -97,6 +102,10 @@ public struct FlagResolver {
             }
         }
         try checkPositionals(parsed.positionals, command)
+        if let format = values[GlobalFlags.format.spec.name]?.last as? String, !command.formats.contains(format) {
+            throw GovernanceError.usage("`governance \(command.name)` does not write --format \(format)",
+                                        hint: "it writes \(command.formats.joined(separator: ", ")); markdown and html are for `governance compliance report`")
+        }
         return Arguments(command: command, positionals: parsed.positionals, values: values, given: given)
     }
 

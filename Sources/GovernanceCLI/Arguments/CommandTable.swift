@@ -10,7 +10,10 @@ public enum GlobalFlags {
         environment: "GOVERNANCE_AUDIT_SECRET_FILE")
     public static let json: Flag<Bool> = .toggle("json", "Write one JSON document (JSON lines for streams) to stdout",
         doc: "Same as --format json. Field names are snake_case and stable; errors go to stderr as {\"error\":{...}}.")
-    public static let format: Flag<String> = .choice("format", ["text", "json"], "Output format")
+    public static let format: Flag<String> = .choice("format", ["text", "json", "markdown", "html"], "Output format",
+        doc: "text (the default) or json, for every command. markdown and html are document formats that only some commands offer (compliance report); any other command rejects them with exit 2.")
+    /// The formats every command offers; a command lists any others it renders (`CommandSpec.formats`).
+    public static let standardFormats = ["text", "json"]
     public static let quiet: Flag<Bool> = .toggle("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
     public static let verbose: Flag<Bool> = .toggle("verbose", short: "v", "Explain what is happening on stderr")
     // --fail-open joins these with the first enforcement command; no command here enforces.
@@ -37,6 +40,7 @@ public struct CommandTable: Sendable {
         Secret.group,
         Session.group,
         Audit.group,
+        Compliance.group,
     ])
 
     /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).

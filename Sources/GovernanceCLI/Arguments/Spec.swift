@@ -294,18 +294,22 @@ public struct CommandSpec: Sendable {
     /// ones its needs imply (4 with a store): the per-command exit codes in help and the
     /// "reserved" marks in the exit-code table come from these.
     public let failures: [GovernanceError.Kind]
+    /// The values of the global --format this command renders (text and json for every command;
+    /// a document format such as html only where listed).
+    public let formats: [String]
     public let handler: @Sendable (Arguments, Run) throws -> Int32
 
     public init(_ name: String, _ summary: String, doc: String = "", flags: [any FlagDeclaration] = [],
                 positionals: [PositionalSpec] = [], examples: [String] = [], role: CommandRole = .inspect,
                 needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind] = [],
+                formats: [String] = GlobalFlags.standardFormats,
                 handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.init(path: [name], summary, doc: doc, flags: flags.map(\.spec), positionals: positionals, examples: examples,
-                  role: role, needs: needs, failures: failures, handler: handler)
+                  role: role, needs: needs, failures: failures, formats: formats, handler: handler)
     }
 
     init(path: [String], _ summary: String, doc: String, flags: [FlagSpec], positionals: [PositionalSpec], examples: [String],
-         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind],
+         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind], formats: [String],
          handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.path = path
         self.summary = summary
@@ -316,13 +320,14 @@ public struct CommandSpec: Sendable {
         self.role = role
         self.needs = needs
         self.failures = failures
+        self.formats = formats
         self.handler = handler
     }
 
     /// The same command placed under `group`.
     func placed(under group: String?) -> CommandSpec {
         CommandSpec(path: (group.map { [$0] } ?? []) + path, summary, doc: doc, flags: flags, positionals: positionals,
-                    examples: examples, role: role, needs: needs, failures: failures, handler: handler)
+                    examples: examples, role: role, needs: needs, failures: failures, formats: formats, handler: handler)
     }
 
     public var name: String { path.joined(separator: " ") }

@@ -152,9 +152,11 @@ public struct ChainVerifier {
         }
     }
 
-    /// `progress` is called every `progressInterval` rows with the rows read so far.
+    /// `progress` is called every `progressInterval` rows with the rows read so far. `observe`
+    /// sees every row as it is checked, so a caller (a compliance report) can aggregate in the
+    /// same pass instead of reading the log twice.
     public func verify(_ scope: VerificationScope = VerificationScope(), progressInterval: Int = 100_000,
-                       progress: ((Int) -> Void)? = nil) throws -> VerificationReport {
+                       progress: ((Int) -> Void)? = nil, observe: ((AuditRecord) throws -> Void)? = nil) throws -> VerificationReport {
         let started = Timestamp.now()
         if let from = scope.fromSeq, from < 1 { throw GovernanceError.invalid("--from-seq must be at least 1") }
         if let from = scope.fromSeq, let to = scope.toSeq, to < from {
@@ -216,6 +218,7 @@ public struct ChainVerifier {
                 current = ChainCheck(sessionID: record.sessionID, key: key, startSeq: startSeq, anchor: anchor)
             }
             current?.check(record)
+            try observe?(record)
             report.rowsRead += 1
             if let progress, report.rowsRead % progressInterval == 0 { progress(report.rowsRead) }
         } }

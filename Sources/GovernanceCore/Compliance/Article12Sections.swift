@@ -1,0 +1,348 @@
+/// The seven sections of the Article 12 report, each judged from the evidence by the rules in
+/// docs/COMPLIANCE.md. A status says how far the log evidences the section for the actions it
+/// holds; it is never a verdict on the deployment.
+struct Article12Sections {
+    let evidence: Evidence
+    let integrity: ChainIntegrityStatus
+    let failures: [ChainFailure]
+    let options: ReportOptions
+    let now: Timestamp
+
+    var all: [ReportSection] {
+        [eventRegistration, durationOfUse, referenceDatabase, inputData, functioning, humanOversight, postMarketMonitoring]
+    }
+
+    private var e: Evidence { evidence }
+
+    // MARK: 1. event registration
+
+    var eventRegistration: ReportSection {
+        var findings: [String] = []
+        var status = EvidenceStatus.compliant
+        func lower(_ to: EvidenceStatus, _ why: String) {
+            findings.append(why)
+            if to.rank < status.rank { status = to }
+        }
+        if e.events == 0 { lower(.nonCompliant, "No events were recorded in the period and scope of this report.") }
+        switch integrity {
+        case .failed:
+            lower(.nonCompliant, "Chain verification FAILED for \(plural(failures.count, "session")): the log was changed after it was written.")
+        case .unverified:
+            lower(.partial, "The chain was not verified (run with --verify-chain): integrity is not evidenced.")
+        case .verified:
+            findings.append("Every chain read verified: HMACs recomputed, links and session heads matched.")
+        }
+        if e.sessionsWithSeqBreaks > 0 {
+            lower(.nonCompliant, "\(plural(e.sessionsWithSeqBreaks, "session")) have seq numbers that do not run 1, 2, 3... (a gap, duplicate or cut).")
+        } else if e.sessionsRead > 0 {
+            findings.append("seq is contiguous from 1 in every session read.")
+        }
+        if e.eventsMissingFields > 0 {
+            lower(.partial, "\(plural(e.eventsMissingFields, "event")) lack a required field (agent, kind, or metadata object).")
+        }
+        let retention = retentionFacts
+        findings.append(retention.finding)
+
+        return ReportSection(
+            id: "event_registration", title: "Event registration",
+            articles: ["Art. 12(1)", "Art. 12(2)", "Art. 19(1)", "Art. 26(6)"],
+            description: "Events are recorded automatically over the system's lifetime, in a chain that shows whether the record is complete and unchanged, and kept for the retention period.",
+            status: status, findings: findings,
+            facts: [("Events", grouped(e.events)), ("Sessions read", grouped(e.sessionsRead)),
+                    ("Chain integrity", integrity.rawValue), ("Sessions with seq breaks", grouped(e.sessionsWithSeqBreaks)),
+                    ("Events missing required fields", grouped(e.eventsMissingFields))] + retention.facts,
+            tables: failures.isEmpty ? [] : [ReportTable(
+                title: "Chain failures", columns: ["Session", "Seq", "Reason", "Detail"],
+                rows: failures.prefix(100).map { [$0.sessionID, String($0.seq), $0.reason.rawValue, $0.detail] },
+                omitted: max(0, failures.count - 100))],
+            data: .object([
+                ("events", .int(e.events)),
+                ("sessions", .int(e.sessionsRead)),
+                ("chain_integrity_status", .string(integrity.rawValue)),
+                ("sessions_with_seq_breaks", .int(e.sessionsWithSeqBreaks)),
+                ("first_seq_break", e.firstSeqBreak.map { .object([("session_id", .string($0.session)), ("seq", .int64($0.seq))]) } ?? .null),
+                ("events_missing_required_fields", .int(e.eventsMissingFields)),
+                ("retention", retention.json),
+            ]))
+    }
+
+    private var retentionFacts: (facts: [(String, String)], finding: String, json: JSONValue) {
+        let days = options.retentionDays
+        guard let oldest = e.oldestRetained else {
+            return ([("Retention period", "\(days) days")], "No events are kept, so retention cannot be shown.",
+                    .object([("retention_days", .int64(days)), ("oldest_event_at", .null), ("oldest_event_age_days", .null),
+                             ("log_spans_retention_period", .bool(false))]))
+        }
+        let age = max(0, (now.microseconds - oldest.microseconds) / Evidence.day)
+        let spans = age >= days
+        let finding = spans
+            ? "The oldest event kept is \(age) days old: the log reaches back the full \(days)-day retention period (Art. 19(1), 26(6): at least six months)."
+            : "The oldest event kept is \(age) days old, younger than the \(days)-day retention period: either the system is newer than that, or older events were removed; the log cannot tell which."
+        return ([("Retention period", "\(days) days"), ("Oldest event kept", oldest.iso8601), ("Its age", "\(age) days")], finding,
+                .object([("retention_days", .int64(days)), ("oldest_event_at", .string(oldest.iso8601)),
+                         ("oldest_event_age_days", .int64(age)), ("log_spans_retention_period", .bool(spans))]))
+    }
+
+    // MARK: 2. duration of use — Art. 12(3)(a)
+
+    var durationOfUse: ReportSection {
+        var findings: [String] = []
+        let status: EvidenceStatus
+        let instant = e.sessions.filter { $0.startAt == $0.endAt }.count
+        if !options.annexIII1a {
+            status = .notApplicable
+            findings.append("Art. 12(3)(a) applies only to Annex III point 1(a) systems (run with --annex-iii-1a); the sessions are shown for information.")
+        } else if e.sessions.isEmpty {
+            status = .nonCompliant
+            findings.append("No session was recorded: the period of use cannot be shown.")
+        } else if instant > 0 || e.sessionsOmitted > 0 {
+            status = .partial
+            if instant > 0 { findings.append("\(plural(instant, "session")) hold a single instant: start and end of use are not distinguishable.") }
+            if e.sessionsOmitted > 0 { findings.append("\(plural(e.sessionsOmitted, "session")) past the listing cap are not itemised.") }
+        } else {
+            status = .compliant
+            findings.append("Every session has a recorded start and end (first and last event, UTC).")
+        }
+        return ReportSection(
+            id: "duration_of_use", title: "Duration of use",
+            articles: ["Art. 12(3)(a)"],
+            description: "The period of each use: start and end date and time of each session, in UTC, from its first and last recorded event.",
+            status: status, findings: findings,
+            facts: [("Sessions", grouped(e.sessions.count + e.sessionsOmitted))],
+            tables: [ReportTable(title: "Sessions", columns: ["Session", "Agent", "Start (UTC)", "End (UTC)", "Events"],
+                                 rows: e.sessions.prefix(200).map { [$0.sessionID, $0.agentID, $0.startAt.iso8601, $0.endAt.iso8601, grouped($0.events)] },
+                                 omitted: max(0, e.sessions.count - 200) + e.sessionsOmitted)],
+            data: .object([
+                ("sessions", .array(e.sessions.map { .object([("session_id", .string($0.sessionID)), ("agent_id", .string($0.agentID)),
+                                                             ("start_at", .string($0.startAt.iso8601)), ("end_at", .string($0.endAt.iso8601)),
+                                                             ("events", .int($0.events))]) })),
+                ("sessions_omitted", .int(e.sessionsOmitted)),
+            ]))
+    }
+
+    // MARK: 3. reference database — Art. 12(3)(b)
+
+    var referenceDatabase: ReportSection {
+        let (status, findings) = annexShare(covered: e.withReferenceDatabase, of: e.actions,
+                                            what: "name the reference database they were checked against (metadata \"reference_database\")")
+        return ReportSection(
+            id: "reference_database", title: "Reference database",
+            articles: ["Art. 12(3)(b)"],
+            description: "The reference database against which input data was checked, recorded on each governed action.",
+            status: status, findings: findings,
+            facts: [("Governed actions", grouped(e.actions)), ("Naming a reference database", options.annexIII1a ? grouped(e.withReferenceDatabase) : "not read")],
+            tables: [],
+            data: .object([("actions", .int(e.actions)),
+                           ("actions_with_reference_database", options.annexIII1a ? .int(e.withReferenceDatabase) : .null)]))
+    }
+
+    // MARK: 4. input data — Art. 12(3)(c)
+
+    var inputData: ReportSection {
+        var (status, findings) = annexShare(covered: e.withInputHash, of: e.actions,
+                                            what: "record their input (as its SHA-256, input_hash)")
+        if options.annexIII1a, e.matches > e.matchesWithInput {
+            findings.append("\(plural(e.matches - e.matchesWithInput, "match")) (metadata \"match\": true) lack the input that led to them.")
+            if status == .compliant { status = .partial }
+        }
+        return ReportSection(
+            id: "input_data", title: "Input data",
+            articles: ["Art. 12(3)(c)"],
+            description: "The input data for which a search led to a match, recorded as a SHA-256 of the input so that it can be matched without the log holding it.",
+            status: status, findings: findings,
+            facts: [("Governed actions", grouped(e.actions)), ("With input recorded", grouped(e.withInputHash)),
+                    ("Matches", options.annexIII1a ? grouped(e.matches) : "not read"),
+                    ("Matches with input", options.annexIII1a ? grouped(e.matchesWithInput) : "not read")],
+            tables: [],
+            data: .object([("actions", .int(e.actions)), ("actions_with_input_hash", .int(e.withInputHash)),
+                           ("matches", options.annexIII1a ? .int(e.matches) : .null),
+                           ("matches_with_input_hash", options.annexIII1a ? .int(e.matchesWithInput) : .null)]))
+    }
+
+    private func annexShare(covered: Int, of total: Int, what: String) -> (EvidenceStatus, [String]) {
+        guard options.annexIII1a else {
+            return (.notApplicable, ["Art. 12(3) applies only to Annex III point 1(a) systems (run with --annex-iii-1a)."])
+        }
+        if total == 0 { return (.nonCompliant, ["No governed action (tool.call, llm.call) was recorded, so none can \(what)."]) }
+        if covered == total { return (.compliant, ["All \(grouped(total)) governed actions \(what)."]) }
+        if covered == 0 { return (.nonCompliant, ["None of the \(grouped(total)) governed actions \(what)."]) }
+        return (.partial, ["\(grouped(covered)) of \(grouped(total)) governed actions \(what)."])
+    }
+
+    // MARK: 5. functioning — Art. 12(2)(a), 12(2)(c)
+
+    var functioning: ReportSection {
+        var (status, findings) = detectorFindings
+        if e.actingAgentsWithoutPolicy > 0, e.agentsWithPolicy > 0 {
+            findings.append("\(plural(e.actingAgentsWithoutPolicy, "agent")) acted with no policy applied.")
+            if status == .compliant { status = .partial }
+        }
+        return ReportSection(
+            id: "functioning", title: "Functioning",
+            articles: ["Art. 12(2)(a)", "Art. 12(2)(c)", "Art. 26(5)"],
+            description: "The detectors ran (policies registered, checks recorded), anomalies they found were followed by a logged response, and activity per model over time. Zero violations alone is not evidence.",
+            status: status, findings: findings,
+            facts: [("Agents", grouped(e.agents.count)), ("Agents with a policy applied", grouped(e.agentsWithPolicy)),
+                    ("Checked actions (tool.call, llm.call)", grouped(e.actions)), ("Anomalies", grouped(e.anomalies)),
+                    ("Followed by a response", grouped(e.anomaliesResponded)), ("Responses", grouped(e.responses))],
+            tables: [modelTable],
+            data: .object([
+                ("agents", .int(e.agents.count)), ("agents_with_policy", .int(e.agentsWithPolicy)),
+                ("acting_agents_without_policy", .int(e.actingAgentsWithoutPolicy)),
+                ("policies_applied", .int(e.policiesApplied)), ("checked_actions", .int(e.actions)),
+                ("anomalies", .int(e.anomalies)), ("anomalies_followed_by_response", .int(e.anomaliesResponded)),
+                ("responses", .int(e.responses)),
+                ("anomalies_by_kind", .object(EvidenceKinds.anomalies.sorted().map { ($0, .int(e.kinds[$0] ?? 0)) })),
+                ("events_by_model", .object(e.models.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ]))
+    }
+
+    /// The rules functioning and post-market monitoring share.
+    private var detectorFindings: (EvidenceStatus, [String]) {
+        if e.events == 0 { return (.nonCompliant, ["No events in scope: nothing shows the detectors ran."]) }
+        if e.agentsWithPolicy == 0 {
+            return (.nonCompliant, ["No policy was applied to any agent in scope: no evidence that the detectors were configured (zero violations alone is not evidence)."])
+        }
+        if e.actions + e.anomalies == 0 {
+            return (.nonCompliant, ["No check was recorded (no governed action and no denial): no evidence that the detectors ran."])
+        }
+        var findings = ["Policies were applied to \(plural(e.agentsWithPolicy, "agent")) and \(plural(e.actions + e.anomalies, "check")) were recorded."]
+        if e.anomalies == 0 {
+            findings.append("No anomaly was recorded in the period.")
+            return (.compliant, findings)
+        }
+        let unanswered = e.anomalies - e.anomaliesResponded
+        if unanswered == 0 {
+            findings.append("Every anomaly (\(grouped(e.anomalies))) was followed by a logged response (kill, gate, policy change).")
+            return (.compliant, findings)
+        }
+        findings.append("\(grouped(unanswered)) of \(plural(e.anomalies, "anomaly", "anomalies")) were not followed by any logged response.")
+        return (e.anomaliesResponded == 0 ? .nonCompliant : .partial, findings)
+    }
+
+    private var modelTable: ReportTable {
+        let sorted = e.models.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+        var rows = sorted.prefix(50).map { [$0.key, grouped($0.value)] }
+        if e.eventsWithoutModel > 0 { rows.append(["(no model)", grouped(e.eventsWithoutModel)]) }
+        return ReportTable(title: "Events by model", columns: ["Model", "Events"], rows: rows,
+                           omitted: max(0, sorted.count - 50) + e.modelsOmitted)
+    }
+
+    // MARK: 6. human oversight — Art. 14(4)(e), 12(3)(d)
+
+    var humanOversight: ReportSection {
+        var findings: [String] = []
+        var status = EvidenceStatus.compliant
+        func lower(_ to: EvidenceStatus, _ why: String) {
+            findings.append(why)
+            if to.rank < status.rank { status = to }
+        }
+        let unidentified = e.decisions - e.decisionsIdentified
+        let grantsWithoutAction = e.gatesGranted - e.grantsFollowedByAction
+        if e.gatesRequested == 0 && e.kills == 0 && e.decisions == 0 {
+            lower(.partial, "No approval was requested and no agent was killed in the period: oversight was available (governance presence kill halts an agent at every enforcement command) but not exercised, so the log cannot show it working.")
+        }
+        if e.gatesRequested > 0 && e.decisions == 0 {
+            lower(.nonCompliant, "\(plural(e.gatesRequested, "approval")) requested and none decided.")
+        } else if e.pendingGates > 0 {
+            lower(.partial, "\(plural(e.pendingGates, "approval")) requested but not decided.")
+        }
+        if e.decisions > 0 {
+            if e.decisionsIdentified == 0 {
+                lower(.nonCompliant, "None of the \(plural(e.decisions, "decision")) names the operator who took it.")
+            } else if unidentified > 0 {
+                lower(.partial, "\(grouped(unidentified)) of \(plural(e.decisions, "decision")) do not name the operator (metadata \"operator\").")
+            } else {
+                findings.append("Every decision (\(grouped(e.decisions))) names the operator who took it.")
+            }
+        }
+        if grantsWithoutAction > 0 {
+            lower(.partial, "\(plural(grantsWithoutAction, "grant")) not followed by a gated action (tool.call) in the same session.")
+        } else if e.gatesGranted > 0 {
+            findings.append("Every grant was followed by the gated action in its session.")
+        }
+        if e.kills > 0 {
+            if e.killsIdentified < e.kills {
+                lower(.partial, "\(grouped(e.kills - e.killsIdentified)) of \(plural(e.kills, "kill")) do not name the operator.")
+            } else {
+                findings.append("The kill switch was exercised \(plural(e.kills, "time")), each by a named operator (Art. 14(4)(e)).")
+            }
+        }
+        let operatorRows = e.operators.sorted { $0.key < $1.key }.prefix(100).map {
+            [$0.key, grouped($0.value.granted), grouped($0.value.denied), grouped($0.value.kills), grouped($0.value.revivals)]
+        }
+        return ReportSection(
+            id: "human_oversight", title: "Human oversight",
+            articles: ["Art. 14(4)(e)", "Art. 12(3)(d)", "Art. 26(2)"],
+            description: "Approvals decided by identified operators, the gated action after each grant, and the stop procedure (kill switch) exercised or available.",
+            status: status, findings: findings,
+            facts: [("Approvals requested", grouped(e.gatesRequested)), ("Granted", grouped(e.gatesGranted)), ("Denied", grouped(e.gatesDenied)),
+                    ("Decisions by an identified operator", grouped(e.decisionsIdentified)), ("Grants followed by the action", grouped(e.grantsFollowedByAction)),
+                    ("Kills", grouped(e.kills)), ("Revivals", grouped(e.revivals))],
+            tables: [ReportTable(title: "Operators", columns: ["Operator", "Granted", "Denied", "Kills", "Revivals"],
+                                 rows: Array(operatorRows), omitted: max(0, e.operators.count - 100) + e.operatorsOmitted)],
+            data: .object([
+                ("approvals_requested", .int(e.gatesRequested)), ("approvals_granted", .int(e.gatesGranted)),
+                ("approvals_denied", .int(e.gatesDenied)), ("approvals_pending", .int(e.pendingGates)),
+                ("decisions_by_identified_operator", .int(e.decisionsIdentified)),
+                ("grants_followed_by_action", .int(e.grantsFollowedByAction)),
+                ("kills", .int(e.kills)), ("kills_by_identified_operator", .int(e.killsIdentified)), ("revivals", .int(e.revivals)),
+                ("kill_switch", .string(e.kills > 0 ? "exercised" : "available")),
+                ("operators", .array(e.operators.sorted { $0.key < $1.key }.map {
+                    .object([("operator", .string($0.key)), ("granted", .int($0.value.granted)), ("denied", .int($0.value.denied)),
+                             ("kills", .int($0.value.kills)), ("revivals", .int($0.value.revivals))])
+                })),
+                ("operators_omitted", .int(e.operatorsOmitted)),
+            ]))
+    }
+
+    // MARK: 7. post-market monitoring — Art. 12(2)(b), Art. 72
+
+    var postMarketMonitoring: ReportSection {
+        var (status, findings) = detectorFindings
+        if status != .nonCompliant {
+            if e.llmCallsWithoutModel > 0 {
+                findings.append("\(plural(e.llmCallsWithoutModel, "llm.call")) do not name the model: trends per model are incomplete.")
+                status = .partial
+            }
+            if e.dayCount < 2 && e.previousReports == 0 {
+                findings.append("Activity covers a single day and no earlier report was generated: no trend over time is evidenced yet.")
+                status = .partial
+            } else {
+                findings.append("Trends per model and day cover \(plural(e.dayCount, "day")); \(plural(e.previousReports, "earlier report")) generated in scope.")
+            }
+        }
+        return ReportSection(
+            id: "post_market_monitoring", title: "Post-market monitoring",
+            articles: ["Art. 12(2)(b)", "Art. 72"],
+            description: "What the provider's post-market monitoring can draw on: activity and anomalies per model and per day, the responses that followed, and earlier reports.",
+            status: status, findings: findings,
+            facts: [("Days with activity", grouped(e.dayCount)), ("Models", grouped(e.models.count + e.modelsOmitted)),
+                    ("llm.call without a model", grouped(e.llmCallsWithoutModel)), ("Earlier reports", grouped(e.previousReports))],
+            tables: [dayTable],
+            data: .object([("days", .int(e.dayCount)), ("models", .int(e.models.count + e.modelsOmitted)),
+                           ("llm_calls_without_model", .int(e.llmCallsWithoutModel)), ("previous_reports", .int(e.previousReports))]))
+    }
+
+    private var dayTable: ReportTable {
+        let keys = e.days.keys.sorted()
+        return ReportTable(title: "Activity per day", columns: ["Day (UTC)", "Events", "Anomalies", "Responses"],
+                           rows: keys.suffix(60).map { [Evidence.date(ofDay: $0), grouped(e.days[$0]!.events),
+                                                        grouped(e.days[$0]!.anomalies), grouped(e.days[$0]!.responses)] },
+                           omitted: max(0, keys.count - 60) + e.daysOmitted)
+    }
+}
+
+func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
+
+func plural(_ n: Int, _ singular: String, _ pluralForm: String? = nil) -> String {
+    "\(grouped(n)) \(n == 1 ? singular : pluralForm ?? singular + "s")"
+}

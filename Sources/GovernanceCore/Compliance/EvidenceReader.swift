@@ -1,0 +1,95 @@
+/// Reads the evidence for a report from the audit chain: a small pre-pass (per agent, the newest
+/// response and whether a policy was applied), then one streaming pass in chain order that, with
+/// `verifyChain`, is also the chain verification (ChainVerifier hands each row to the aggregator).
+public struct EvidenceReader {
+    public let db: SQLConnection
+    public let keys: PurposeKeys
+
+    /// Rows read by the pre-pass at most: a hostile log with millions of agents stays bounded
+    /// (agents past it count as having no response and no policy).
+    static let maxPrePassRows = Evidence.maxAgents * 8
+
+    public init(db: SQLConnection, keys: PurposeKeys) {
+        self.db = db
+        self.keys = keys
+    }
+
+    public struct Result: Sendable {
+        public var evidence: Evidence
+        public var integrity: ChainIntegrityStatus
+        public var failures: [ChainFailure]
+    }
+
+    public func read(_ options: ReportOptions, progress: ((Int) -> Void)? = nil) throws -> Result {
+        let filters = options.filters
+        let sessions = Array(Set(filters.sessionIDs.map(\.value))).sorted().compactMap(SessionID.init)
+        let (lastResponse, policyAgents) = try prePass(agentID: filters.agentID)
+        var aggregator = EvidenceAggregator(filters: filters, annexIII1a: options.annexIII1a,
+                                            lastResponse: lastResponse, policyAgents: policyAgents)
+        var failures: [ChainFailure] = []
+        var rows = 0
+        let observe: (AuditRecord) -> Void = { record in
+            aggregator.add(record)
+            rows += 1
+            if let progress, rows % 100_000 == 0 { progress(rows) }
+        }
+        if options.verifyChain {
+            let verifier = ChainVerifier(db: db, keys: keys)
+            // Each session filtered on is verified whole; otherwise every chain (an agent's events
+            // may sit in any session, and the chain is only evidence when all of it verifies).
+            for scope in sessions.isEmpty ? [VerificationScope()] : sessions.map({ VerificationScope(sessionID: $0) }) {
+                failures += try verifier.verify(scope, observe: observe).failures
+            }
+        } else {
+            let query = AuditQuery(db: db)
+            if sessions.isEmpty, let agent = filters.agentID {
+                try db.forEachRow("""
+                    SELECT \(AuditLog.columns) FROM governance_audit_events
+                    WHERE session_id IN (SELECT DISTINCT session_id FROM governance_audit_events WHERE agent_id = ?)
+                    ORDER BY session_id, seq, id
+                    """, [.text(agent)]) { observe(try AuditLog.record(from: $0)) }
+            } else if sessions.isEmpty {
+                try query.all(observe)
+            } else {
+                for session in sessions { try query.chain(session, observe) }
+            }
+        }
+        let evidence = aggregator.finish(oldestRetained: try oldestEvent(agentID: filters.agentID, sessions: sessions))
+        let integrity: ChainIntegrityStatus = !options.verifyChain ? .unverified : failures.isEmpty ? .verified : .failed
+        return Result(evidence: evidence, integrity: integrity, failures: failures)
+    }
+
+    /// Per agent: the newest response of any kind, and whether a policy was ever applied. Read
+    /// without the session and time filters: a kill logged in the agent's own chain, or after
+    /// --to, still answers an anomaly.
+    func prePass(agentID: String?) throws -> ([String: Timestamp], Set<String>) {
+        let kinds = EvidenceKinds.responses.sorted()
+        var sql = "SELECT agent_id, kind, MAX(created_at_us) FROM governance_audit_events WHERE kind IN ("
+            + kinds.map { _ in "?" }.joined(separator: ", ") + ")"
+        var parameters: [SQLValue] = kinds.map(SQLValue.text)
+        if let agentID { sql += " AND agent_id = ?"; parameters.append(.text(agentID)) }
+        sql += " GROUP BY agent_id, kind LIMIT ?"
+        parameters.append(.int(Int64(Self.maxPrePassRows)))
+        var lastResponse: [String: Timestamp] = [:]
+        var policyAgents = Set<String>()
+        try db.forEachRow(sql, parameters) { row in
+            let agent = try row.text(0), kind = try row.text(1), at = Timestamp(microseconds: try row.int(2))
+            if lastResponse[agent].map({ $0 < at }) ?? true { lastResponse[agent] = at }
+            if kind == EvidenceKinds.policyApplied { policyAgents.insert(agent) }
+        }
+        return (lastResponse, policyAgents)
+    }
+
+    /// The oldest event kept for the agent and sessions, for the retention check (--from aside).
+    func oldestEvent(agentID: String?, sessions: [SessionID]) throws -> Timestamp? {
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        if let agentID { conditions.append("agent_id = ?"); parameters.append(.text(agentID)) }
+        if !sessions.isEmpty {
+            conditions.append("session_id IN (" + sessions.map { _ in "?" }.joined(separator: ", ") + ")")
+            parameters += sessions.map { .text($0.value) }
+        }
+        let sql = "SELECT MIN(created_at_us) FROM governance_audit_events" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+        return try db.queryFirst(sql, parameters)?.optionalInt(0).map(Timestamp.init(microseconds:))
+    }
+}
