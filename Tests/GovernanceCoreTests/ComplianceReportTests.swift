@@ -345,3 +345,58 @@ import Testing
         #expect(a.reportID != b.reportID)
     }
 }
+
+/// A realistic fortnight of three agents, rendered as HTML: checked for its structure here, and
+/// written to $GOVERNANCE_REPORT_PREVIEW when set, to look at in a browser (docs/COMPLIANCE.md).
+@Suite struct CompliancePreviewTests {
+    static func realisticFixture(_ f: ComplianceFixture) throws {
+        let models = ["gpt-4o", "claude-sonnet-4", "gpt-4o-mini", "mistral-large"]
+        for (a, agent) in ["billing-agent", "support-agent", "research-agent"].enumerated() {
+            let own = try SessionID.random()
+            if agent != "research-agent" {
+                try f.add(EvidenceKinds.policyApplied, agent: agent, session: own, metadata: [("operator", .string("alice"))],
+                          at: ComplianceFixture.at(day: 0, hour: 7))
+            }
+            for day in 0..<14 where (day + a) % 5 != 4 {
+                let s = try SessionID.random()
+                let calls = 3 + (day * 7 + a * 3) % 9
+                for c in 0..<calls {
+                    try f.add(EvidenceKinds.llmCall, agent: agent, session: s, model: models[(c + a + day) % (a == 2 ? 4 : 2 + a)],
+                              inputHash: ComplianceFixture.inputHash, at: ComplianceFixture.at(day: day, hour: 8 + c % 10, minute: c))
+                    try f.add(EvidenceKinds.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 8 + c % 10, minute: c + 1))
+                }
+                if (day + a) % 3 == 0 {
+                    try f.add(EvidenceKinds.scopeViolation, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18))
+                    try f.add(EvidenceKinds.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r-\(a)-\(day)"))],
+                              at: ComplianceFixture.at(day: day, hour: 18, minute: 5))
+                    let who: [(String, JSONValue)] = day == 9 ? [] : [("operator", .string(["bob", "carol"][day % 2])), ("host", .string("ops-1"))]
+                    try f.add(day % 4 == 0 ? EvidenceKinds.gateDenied : EvidenceKinds.gateGranted, agent: agent, session: s,
+                              metadata: [("request_id", .string("r-\(a)-\(day)"))] + who, at: ComplianceFixture.at(day: day, hour: 18, minute: 30))
+                    if day % 4 != 0 { try f.add(EvidenceKinds.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18, minute: 31)) }
+                }
+                if agent == "research-agent", day == 12 {
+                    try f.add(EvidenceKinds.loopDetected, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19))
+                    try f.add(EvidenceKinds.budgetExceeded, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19, minute: 2))
+                }
+            }
+            if agent == "billing-agent" {
+                try f.add(EvidenceKinds.agentKilled, agent: agent, session: own, metadata: [("operator", .string("carol")), ("os_user", .string("carol"))],
+                          at: ComplianceFixture.at(day: 13, hour: 20))
+            }
+        }
+    }
+
+    @Test func realisticHTMLReport() throws {
+        let f = try ComplianceFixture(try TestDatabase.make(.sqlite))
+        try Self.realisticFixture(f)
+        let report = try ComplianceReporter(db: f.store.connection, keys: testKeys)
+            .generate(ReportOptions(kind: .article12, verifyChain: true), now: ComplianceFixture.at(day: 14, hour: 9))
+        let html = ReportHTML.render(report)
+        #expect(html.components(separatedBy: "<svg").count == 3, "two charts")
+        #expect(html.components(separatedBy: "class=\"card ").count == 8, "seven status cards")
+        #expect(!html.contains("<script"))
+        if let path = ProcessInfo.processInfo.environment["GOVERNANCE_REPORT_PREVIEW"] {
+            try html.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+}

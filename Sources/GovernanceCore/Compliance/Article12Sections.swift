@@ -89,6 +89,8 @@ struct Article12Sections {
         var findings: [String] = []
         let status: EvidenceStatus
         let instant = e.sessions.filter { $0.startAt == $0.endAt }.count
+        // Chronological, as a reader of a period of use expects (the stream reads them by id).
+        let sessions = e.sessions.sorted { ($0.startAt, $0.sessionID) < ($1.startAt, $1.sessionID) }
         if !options.annexIII1a {
             status = .notApplicable
             findings.append("Art. 12(3)(a) applies only to Annex III point 1(a) systems (run with --annex-iii-1a); the sessions are shown for information.")
@@ -110,10 +112,10 @@ struct Article12Sections {
             status: status, findings: findings,
             facts: [("Sessions", grouped(e.sessions.count + e.sessionsOmitted))],
             tables: [ReportTable(title: "Sessions", columns: ["Session", "Agent", "Start (UTC)", "End (UTC)", "Events"],
-                                 rows: e.sessions.prefix(200).map { [$0.sessionID, $0.agentID, $0.startAt.iso8601, $0.endAt.iso8601, grouped($0.events)] },
+                                 rows: sessions.prefix(200).map { [$0.sessionID, $0.agentID, $0.startAt.iso8601, $0.endAt.iso8601, grouped($0.events)] },
                                  omitted: max(0, e.sessions.count - 200) + e.sessionsOmitted)],
             data: .object([
-                ("sessions", .array(e.sessions.map { .object([("session_id", .string($0.sessionID)), ("agent_id", .string($0.agentID)),
+                ("sessions", .array(sessions.map { .object([("session_id", .string($0.sessionID)), ("agent_id", .string($0.agentID)),
                                                              ("start_at", .string($0.startAt.iso8601)), ("end_at", .string($0.endAt.iso8601)),
                                                              ("events", .int($0.events))]) })),
                 ("sessions_omitted", .int(e.sessionsOmitted)),
@@ -185,7 +187,7 @@ struct Article12Sections {
             facts: [("Agents", grouped(e.agents.count)), ("Agents with a policy applied", grouped(e.agentsWithPolicy)),
                     ("Checked actions (tool.call, llm.call)", grouped(e.actions)), ("Anomalies", grouped(e.anomalies)),
                     ("Followed by a response", grouped(e.anomaliesResponded)), ("Responses", grouped(e.responses))],
-            tables: [modelTable],
+            tables: [unpolicedTable, modelTable],
             data: .object([
                 ("agents", .int(e.agents.count)), ("agents_with_policy", .int(e.agentsWithPolicy)),
                 ("acting_agents_without_policy", .int(e.actingAgentsWithoutPolicy)),
@@ -218,6 +220,14 @@ struct Article12Sections {
         }
         findings.append("\(grouped(unanswered)) of \(plural(e.anomalies, "anomaly", "anomalies")) were not followed by any logged response.")
         return (e.anomaliesResponded == 0 ? .nonCompliant : .partial, findings)
+    }
+
+    /// The agents that acted with no policy applied: whom to look at first.
+    private var unpolicedTable: ReportTable {
+        let agents = e.agents.filter { $0.value.acted && !$0.value.hasPolicy }.sorted { $0.key < $1.key }
+        return ReportTable(title: "Agents that acted with no policy applied", columns: ["Agent", "Events", "Anomalies"],
+                           rows: agents.prefix(50).map { [$0.key, grouped($0.value.events), grouped($0.value.anomalies)] },
+                           omitted: max(0, agents.count - 50))
     }
 
     private var modelTable: ReportTable {

@@ -1,15 +1,21 @@
 /// Inline SVG bar charts for the HTML report: drawn from the per-day figures, with an accessible
 /// title and a legend in HTML. Store text (model names) is escaped like all other text.
 enum ReportCharts {
-    static let palette = ["#0969da", "#8250df", "#1a7f37", "#bf3989", "#9a6700", "#0550ae", "#cf222e", "#116329", "#8c959f"]
+    /// One colour per charted model; the last (grey) is for everything else.
+    static let palette = ["#0969da", "#8250df", "#1a7f37", "#bf3989", "#9a6700", "#0550ae", "#cf222e", "#116329"]
+    static let otherColor = "#afb8c1"
     /// Days drawn at most: the most recent ones (the JSON report has them all).
     static let maxDaysDrawn = 90
     static let width = 1000.0, height = 240.0, left = 56.0, right = 12.0, top = 12.0, bottom = 34.0
 
     static func activity(_ e: Evidence) -> String {
         let days = drawnDays(e)
-        let names = e.chartModels + ["other / no model"]
-        let series = days.map { e.days[$0]!.byModel.map(Double.init) }
+        let names = e.chartModels + [e.chartModels.count < Evidence.chartedModels ? "no model (tool calls, gates, ...)" : "other models, or none"]
+        // The named models' slots, then the last slot: every other model and events without one.
+        let series = days.map { day in
+            let slots = e.days[day]!.byModel
+            return (slots.prefix(e.chartModels.count) + [slots[Evidence.chartedModels]]).map(Double.init)
+        }
         return figure(caption: "Events per day, by model", days: days, series: series, names: names, stacked: true,
                       note: omittedNote(e))
     }
@@ -52,7 +58,7 @@ enum ReportCharts {
             let x0 = left + slot * Double(i) + (slot - barW * Double(groups)) / 2
             var base = 0.0
             for (k, v) in values.enumerated() where v > 0 {
-                let color = colors[min(k, colors.count - 1)]
+                let color = color(k, of: values.count, colors: colors, stacked: stacked)
                 let x = stacked ? x0 : x0 + barW * Double(k)
                 let y0 = stacked ? base : 0
                 let h = plotH * v / maxValue
@@ -64,18 +70,24 @@ enum ReportCharts {
         // Date labels: first, last, and a few between.
         let labelEvery = max(1, Int((Double(days.count) / 6).rounded(.up)))
         for (i, day) in days.enumerated() where i % labelEvery == 0 || i == days.count - 1 {
-            if i == days.count - 1, i % labelEvery != 0, i % labelEvery < labelEvery / 2 { continue }
+            // The last day is labelled unless the label before it is too close to leave room.
+            if i == days.count - 1, i % labelEvery != 0, Double(i % labelEvery) * slot < 90 { continue }
             let x = left + slot * (Double(i) + 0.5)
             out += "<text x=\"\(fmt(x))\" y=\"\(fmt(height - bottom + 18))\" text-anchor=\"middle\" fill=\"#57606a\">\(Evidence.date(ofDay: day))</text>\n"
         }
         out += "<line x1=\"\(fmt(left))\" x2=\"\(fmt(width - right))\" y1=\"\(fmt(top + plotH))\" y2=\"\(fmt(top + plotH))\" stroke=\"#57606a\" stroke-width=\"1\"/>\n"
         out += "</svg>\n<ul class=\"legend\">"
         for (k, name) in names.enumerated() where series.contains(where: { k < $0.count && $0[k] > 0 }) || !stacked {
-            out += "<li><span class=\"swatch\" style=\"background:\(colors[min(k, colors.count - 1)])\"></span>\(ReportHTML.escape(name))</li>"
+            out += "<li><span class=\"swatch\" style=\"background:\(color(k, of: names.count, colors: colors, stacked: stacked))\"></span>\(ReportHTML.escape(name))</li>"
         }
         out += "</ul>\n"
         if !note.isEmpty { out += "<p class=\"omitted\">\(ReportHTML.escape(note))</p>\n" }
         return out + "</figure>\n"
+    }
+
+    /// In the per-model chart the last series (everything else) is grey.
+    static func color(_ k: Int, of count: Int, colors: [String], stacked: Bool) -> String {
+        stacked && k == count - 1 ? otherColor : colors[min(k, colors.count - 1)]
     }
 
     /// A coordinate with at most one decimal.

@@ -22,7 +22,9 @@ public enum ReportHTML {
         out += "<table class=\"meta\">\n"
         for (label, value) in ReportHeader.fields(report) {
             if label == "Chain integrity" {
-                out += "<tr><th>\(label)</th><td>\(integrityBadge(report.chainIntegrity)) \(escape(value))</td></tr>\n"
+                let detail = report.chainIntegrity == .unverified ? " not checked: run with --verify-chain"
+                    : report.chainIntegrity == .failed ? " in \(report.chainFailures.count) session(s): the log was changed after it was written" : " every chain read"
+                out += "<tr><th>\(label)</th><td>\(integrityBadge(report.chainIntegrity))\(detail)</td></tr>\n"
             } else {
                 out += "<tr><th>\(label)</th><td>\(escape(value))</td></tr>\n"
             }
