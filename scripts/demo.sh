@@ -30,3 +30,8 @@ echo
 echo "demo: the chain above verified. Try tampering with it:"
 echo "  sqlite3 $GOVERNANCE_HOME/governance.db \"UPDATE governance_audit_events SET kind='x' WHERE seq=2\""
 echo "  GOVERNANCE_HOME=$GOVERNANCE_HOME $gov audit verify; echo \"exit \$?\"   # 20, seq 2"
+echo
+echo "demo: an Article 12 evidence report of this session, chain verified, as a self-contained HTML page:"
+step "$gov" compliance report --kind article12 --session "$GOVERNANCE_SESSION_ID" --verify-chain \
+    --format html --output "$GOVERNANCE_HOME/article12.html"
+echo "demo: open file://$GOVERNANCE_HOME/article12.html in a browser (docs/COMPLIANCE.md says how each section is judged)"

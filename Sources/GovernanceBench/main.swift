@@ -8,6 +8,7 @@ import GovernanceCore
 //   - verify of a 1,000,000-event chain vs reading the same rows without verifying
 //   - peak memory of `governance audit verify` at 10,000 and 1,000,000 events
 //   - one `governance audit log` process vs one `sqlite3 DB "INSERT ..."`
+//   - `compliance report --verify-chain` vs `audit verify` on the same 1,000,000 events: time and peak memory
 // PostgreSQL figures need GOVERNANCE_TEST_POSTGRES_URL (`make bench` starts a throwaway server).
 
 let arguments = CommandLine.arguments
@@ -293,6 +294,79 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
                     ratio: ratio, target: "<= 3x the sqlite3 one-row insert", met: ratio <= 3))
 }
 
+// MARK: 4. compliance report (kept apart: other benches are edited elsewhere)
+
+/// A governed-looking log: many sessions and agents over 30 days, with policies, model calls,
+/// tool calls, violations, gates and kills, so every section of the report has work to do.
+@MainActor func complianceEvents(_ count: Int, from first: Int, total: Int, sessions: [SessionID], start: Int64) throws -> [PendingEvent] {
+    let kinds = ["llm.call", "tool.call", "llm.call", "tool.call", "tool.result", "llm.call", "tool.call", "scope.violation",
+                 "gate.requested", "gate.granted", "budget.exceeded", "loop.detected", "policy.applied", "agent.killed"]
+    let models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "mistral-large"]
+    let step = Int64(30) * 86_400_000_000 / Int64(total)
+    return try (first..<(first + count)).map { i in
+        let kind = i % 97 == 0 ? kinds[7 + (i / 97) % 7] : kinds[i % 7]
+        var metadata: [(String, JSONValue)] = [("i", .int(i))]
+        if kind.hasPrefix("gate.") || kind == "agent.killed" || kind == "policy.applied" {
+            metadata += [("operator", .string("op-\(i % 5)")), ("request_id", .string("r-\(i)"))]
+        }
+        let e = AuditEventInput(sessionID: sessions[i % sessions.count], agentID: "agent-\(i % sessions.count % 40)", kind: kind,
+                                model: kind == "llm.call" ? models[i % models.count] : nil,
+                                inputHash: i % 3 == 0 ? Digest.sha256Hex("input \(i)") : nil, metadata: .object(metadata))
+        return PendingEvent(e, metadata: try e.validated(), createdAt: Timestamp(microseconds: start + Int64(i) * step))
+    }
+}
+
+/// Seconds with two decimals.
+@MainActor func secondsText(_ seconds: Double) -> String {
+    let hundredths = Int((seconds * 100).rounded())
+    return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
+}
+
+@MainActor func buildComplianceLog(_ name: String, events total: Int) throws -> String {
+    let (store, url) = try sqliteStore(name)
+    let sessions = try (0..<max(10, total / 1_000)).map { _ in try SessionID.random() }
+    let log = AuditLog(db: store.connection, keys: keys)
+    let start = Timestamp.now().microseconds - Int64(31) * 86_400_000_000
+    var built = 0
+    while built < total {
+        let n = min(100_000, total - built)
+        try log.append(batch: try complianceEvents(n, from: built, total: total, sessions: sessions, start: start))
+        built += n
+    }
+    return url
+}
+
+/// `compliance report --kind article12 --verify-chain` next to `audit verify` on the same log:
+/// the report's one pass is the verification, so it should cost little more; and its memory
+/// stays flat from 10,000 events to the full log.
+@MainActor func benchComplianceReport() throws {
+    say("compliance report, SQLite: building a \(grouped(verifyEvents))-event governed log ...")
+    let url = try buildComplianceLog("compliance", events: verifyEvents)
+    let smallURL = try buildComplianceLog("compliance_small", events: 10_000)
+    say("compliance report, SQLite: audit verify, then the report ...")
+    let report = ["-q", "compliance", "report", "--kind", "article12", "--verify-chain", "--format", "json"]
+    let verifyRun = measured(binary, ["-q", "audit", "verify"], env: baseEnv(url))
+    let reportRun = measured(binary, report, env: baseEnv(url))
+    let smallReport = measured(binary, report, env: baseEnv(smallURL))
+    let htmlRun = measured(binary, ["-q", "compliance", "report", "--kind", "article12", "--verify-chain", "--format", "html"], env: baseEnv(url))
+    guard verifyRun.status == 0, reportRun.status == 0, smallReport.status == 0, htmlRun.status == 0 else {
+        throw GovernanceError.internalError("compliance bench: verify \(verifyRun.status), report \(reportRun.status), small \(smallReport.status), html \(htmlRun.status)")
+    }
+    let timeRatio = reportRun.seconds / verifyRun.seconds
+    rows.append(Row(name: "compliance report \(grouped(verifyEvents)), SQLite (s)", figure: secondsText(reportRun.seconds),
+                    baseline: secondsText(verifyRun.seconds) + " (audit verify)", ratio: timeRatio,
+                    target: "<= 1.3x the verify it contains", met: timeRatio <= 1.3))
+    rows.append(Row(name: "  as HTML, SQLite (s)", figure: secondsText(htmlRun.seconds),
+                    baseline: secondsText(verifyRun.seconds) + " (audit verify)", ratio: htmlRun.seconds / verifyRun.seconds,
+                    target: "<= 1.3x the verify it contains", met: htmlRun.seconds / verifyRun.seconds <= 1.3))
+    let memoryRatio = Double(reportRun.maxRSSKiB) / Double(verifyRun.maxRSSKiB)
+    rows.append(Row(name: "compliance report peak memory, SQLite", figure: "\(grouped(reportRun.maxRSSKiB)) KiB",
+                    baseline: "\(grouped(verifyRun.maxRSSKiB)) KiB (audit verify)", ratio: memoryRatio, target: "<= 1.5x verify's", met: memoryRatio <= 1.5))
+    let flatRatio = Double(reportRun.maxRSSKiB) / Double(smallReport.maxRSSKiB)
+    rows.append(Row(name: "  report peak memory (\(grouped(verifyEvents)) vs 10,000)", figure: "\(grouped(reportRun.maxRSSKiB)) KiB",
+                    baseline: "\(grouped(smallReport.maxRSSKiB)) KiB", ratio: flatRatio, target: "<= 1.5x", met: flatRatio <= 1.5))
+}
+
 // MARK: run
 
 do {
@@ -302,6 +376,7 @@ do {
     try benchVerify("SQLite", sqliteStore)
     if postgresBase != nil { try benchVerify("PostgreSQL", postgresStore) }
     try benchOneProcess()
+    try benchComplianceReport()
 } catch {
     say("governance-bench: \(error)")
     exit(1)

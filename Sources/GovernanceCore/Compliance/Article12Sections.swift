@@ -283,7 +283,8 @@ struct Article12Sections {
         }
         return ReportSection(
             id: "human_oversight", title: "Human oversight",
-            articles: ["Art. 14(4)(e)", "Art. 12(3)(d)", "Art. 26(2)"],
+            // 12(3)(d), the persons verifying results, is cited only where 12(3) applies.
+            articles: ["Art. 14(4)(e)", "Art. 26(2)"] + (options.annexIII1a ? ["Art. 12(3)(d)"] : []),
             description: "Approvals decided by identified operators, the gated action after each grant, and the stop procedure (kill switch) exercised or available.",
             status: status, findings: findings,
             facts: [("Approvals requested", grouped(e.gatesRequested)), ("Granted", grouped(e.gatesGranted)), ("Denied", grouped(e.gatesDenied)),
