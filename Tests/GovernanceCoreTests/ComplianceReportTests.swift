@@ -299,6 +299,18 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func aResponseInAnotherChainAnswersAnAnomalyOfAFilteredSession(backend: Backend) throws {
+        let f = try ComplianceFixture(try TestDatabase.make(backend))
+        let sessions = try f.wellGovernedAgent()
+        // The loop is in the last session; the kill that answers it is in the agent's own chain.
+        let r = try report(f, filters: ReportFilters(sessionIDs: [sessions[1]]))
+        #expect(try section(r, "functioning").data["anomalies"] == .int(2))
+        #expect(try section(r, "functioning").data["anomalies_followed_by_response"] == .int(2))
+        #expect(try section(r, "functioning").data["agents_with_policy"] == .int(1), "the policy was applied in another chain")
+        #expect(statuses(r)["functioning"] == .compliant)
+    }
+
     // MARK: bounded memory
 
     @Test(arguments: Backend.allCases)

@@ -194,6 +194,7 @@ struct Article12Sections {
                 ("policies_applied", .int(e.policiesApplied)), ("checked_actions", .int(e.actions)),
                 ("anomalies", .int(e.anomalies)), ("anomalies_followed_by_response", .int(e.anomaliesResponded)),
                 ("responses", .int(e.responses)),
+                ("anomalies_untimed", .int(e.anomaliesUntimed)),
                 ("anomalies_by_kind", .object(EvidenceKinds.anomalies.sorted().map { ($0, .int(e.kinds[$0] ?? 0)) })),
                 ("events_by_model", .object(e.models.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ]))

@@ -8,6 +8,8 @@ public struct Evidence: Sendable {
     public static let maxDays = 5_000
     public static let maxSessionsListed = 10_000
     public static let maxOperators = 1_000
+    /// Anomaly times kept to match them with responses at the end (16 bytes each).
+    public static let maxAnomaliesTimed = 1_000_000
     /// Models with their own series in the per-day charts; the rest are "other".
     public static let chartedModels = 8
     static let day: Int64 = 86_400_000_000
@@ -25,6 +27,8 @@ public struct Evidence: Sendable {
         public var hasPolicy = false
         /// Took a governed action or was denied one (the report's own events do not count).
         public var acted = false
+        /// The newest response (kill, gate, policy change) logged for the agent.
+        public var lastResponseAt: Timestamp?
     }
 
     public struct SessionSpan: Sendable {
@@ -88,6 +92,9 @@ public struct Evidence: Sendable {
     public internal(set) var llmCallsWithoutModel = 0
     public internal(set) var anomalies = 0
     public internal(set) var anomaliesResponded = 0
+    /// Anomalies past `maxAnomaliesTimed` (or of agents past `maxAgents`): counted as not
+    /// followed by a response, since their times were not kept.
+    public internal(set) var anomaliesUntimed = 0
     public internal(set) var responses = 0
     public internal(set) var policiesApplied = 0
     public internal(set) var agentsWithPolicy = 0
@@ -141,32 +148,60 @@ public struct Evidence: Sendable {
 }
 
 /// Builds `Evidence` from events that arrive in chain order (session, then seq), each once.
-public struct EvidenceAggregator {
-    public private(set) var evidence = Evidence()
+/// The hot path hashes as little as it can: consecutive events mostly share their kind, agent,
+/// model and day, so each is looked up once and then compared with the previous event's.
+public final class EvidenceAggregator {
+    private var evidence = Evidence()
     private let filters: ReportFilters
     private let annexIII1a: Bool
-    /// From the pre-pass: per agent, the newest response and whether a policy was ever applied.
-    private let lastResponse: [String: Timestamp]
-    private let policyAgents: Set<String>
+    /// Each anomaly's agent slot and time: whether a response followed is only known at the end.
+    private var anomalyTimes: [(agent: Int, at: Timestamp)] = []
+
+    /// What a kind means to the report, worked out once per distinct kind.
+    private struct KindInfo {
+        var count = 0
+        let isAnomaly: Bool
+        let isResponse: Bool
+        let isAction: Bool
+    }
+    private var kindIndex: [String: Int] = [:]
+    private var kindNames: [String] = []
+    private var kindSlots: [KindInfo] = []
+    private var lastKind = (name: "", slot: -1)
+
+    private var agentIndex: [String: Int] = [:]
+    private var agentNames: [String] = []
+    private var agentSlots: [Evidence.AgentStats] = []
+    private var lastAgent = (name: "", slot: -1)
+
+    private var modelIndex: [String: Int] = [:]
+    private var modelNames: [String] = []
+    private var modelCounts: [Int] = []
+    /// Per model slot: its series in the charts (`chartedModels` for "other").
+    private var modelChartSlot: [Int] = []
+    private var lastModel = (name: "", slot: -1)
+
+    private var dayIndex: [Int64: Int] = [:]
+    private var dayKeys: [Int64] = []
+    private var daySlots: [Evidence.DayStats] = []
+    private var lastDay: (key: Int64, slot: Int) = (.min, -1)
 
     // The session being read.
     private var session: String?
     private var expectedSeq: Int64 = 1
     private var seqBroken = false
     private var span: Evidence.SessionSpan?
-    private var agentsInSession: [String] = []
+    private var agentsInSession: [Int] = []
     private var grantsAwaitingAction = 0
 
-    public init(filters: ReportFilters, annexIII1a: Bool, lastResponse: [String: Timestamp], policyAgents: Set<String>) {
+    public init(filters: ReportFilters, annexIII1a: Bool) {
         self.filters = filters
         self.annexIII1a = annexIII1a
-        self.lastResponse = lastResponse
-        self.policyAgents = policyAgents
     }
 
     /// Reads one event. Events outside the agent and time filters still count for the session's
     /// seq check (the chain is judged whole) but for nothing else.
-    public mutating func add(_ r: AuditRecord) {
+    public func add(_ r: AuditRecord) {
         if r.sessionID != session { closeSession(); openSession(r.sessionID) }
         if r.seq != expectedSeq, !seqBroken {
             seqBroken = true
@@ -177,16 +212,41 @@ public struct EvidenceAggregator {
         count(r)
     }
 
+    /// What was logged for each agent outside the events streamed (other sessions, other times):
+    /// the newest response and whether a policy was applied. Only needed when the report is filtered.
+    public struct AgentHistory: Sendable {
+        public var lastResponse: [String: Timestamp] = [:]
+        public var policyAgents: Set<String> = []
+        public init() {}
+    }
+
     /// Call once after the last event.
-    public mutating func finish(oldestRetained: Timestamp?) -> Evidence {
+    public func finish(oldestRetained: Timestamp?, history: AgentHistory? = nil) -> Evidence {
         closeSession()
+        if let history {
+            for (agent, at) in history.lastResponse {
+                guard let a = agentIndex[agent] else { continue }
+                if agentSlots[a].lastResponseAt.map({ $0 < at }) ?? true { agentSlots[a].lastResponseAt = at }
+            }
+            for agent in history.policyAgents { if let a = agentIndex[agent] { agentSlots[a].hasPolicy = true } }
+        }
+        for (a, at) in anomalyTimes {
+            guard let last = agentSlots[a].lastResponseAt, at <= last else { continue }
+            agentSlots[a].anomaliesResponded += 1
+            evidence.anomaliesResponded += 1
+        }
+        anomalyTimes = []
         evidence.oldestRetained = oldestRetained
-        evidence.agentsWithPolicy = evidence.agents.values.filter(\.hasPolicy).count
-        evidence.actingAgentsWithoutPolicy = evidence.agents.values.filter { $0.acted && !$0.hasPolicy }.count
+        evidence.agents = Dictionary(uniqueKeysWithValues: zip(agentNames, agentSlots))
+        evidence.models = Dictionary(uniqueKeysWithValues: zip(modelNames, modelCounts))
+        evidence.kinds = Dictionary(uniqueKeysWithValues: zip(kindNames, kindSlots.map(\.count)))
+        evidence.days = Dictionary(uniqueKeysWithValues: zip(dayKeys, daySlots))
+        evidence.agentsWithPolicy = agentSlots.filter(\.hasPolicy).count
+        evidence.actingAgentsWithoutPolicy = agentSlots.filter { $0.acted && !$0.hasPolicy }.count
         return evidence
     }
 
-    private mutating func openSession(_ id: String) {
+    private func openSession(_ id: String) {
         session = id
         expectedSeq = 1
         seqBroken = false
@@ -196,7 +256,7 @@ public struct EvidenceAggregator {
         evidence.sessionsRead += 1
     }
 
-    private mutating func closeSession() {
+    private func closeSession() {
         guard session != nil else { return }
         if seqBroken { evidence.sessionsWithSeqBreaks += 1 }
         if let span {
@@ -205,9 +265,8 @@ public struct EvidenceAggregator {
         session = nil
     }
 
-    private mutating func count(_ r: AuditRecord) {
-        let e = evidence.events
-        evidence.events = e + 1
+    private func count(_ r: AuditRecord) {
+        evidence.events += 1
         if evidence.firstAt.map({ r.createdAt < $0 }) ?? true { evidence.firstAt = r.createdAt }
         if evidence.lastAt.map({ $0 < r.createdAt }) ?? true { evidence.lastAt = r.createdAt }
         if r.agentID.isEmpty || r.kind.isEmpty || r.metadataJSON.utf8.first != UInt8(ascii: "{") { evidence.eventsMissingFields += 1 }
@@ -219,85 +278,145 @@ public struct EvidenceAggregator {
         if r.createdAt < span!.startAt { span!.startAt = r.createdAt }
         if span!.endAt < r.createdAt { span!.endAt = r.createdAt }
 
-        bump(&evidence.kinds, r.kind, cap: Evidence.maxKinds, omitted: &evidence.kindsOmitted)
-        var modelSlot = Evidence.chartedModels
+        let kind = kindSlot(r.kind)
+        let info = kind >= 0 ? kindSlots[kind] : KindInfo(isAnomaly: EvidenceKinds.anomalies.contains(r.kind),
+                                                            isResponse: EvidenceKinds.responses.contains(r.kind),
+                                                            isAction: EvidenceKinds.actions.contains(r.kind))
+        if kind >= 0 { kindSlots[kind].count += 1 } else { evidence.kindsOmitted += 1 }
+
+        var chartSlot = Evidence.chartedModels
         if let model = r.model {
-            bump(&evidence.models, model, cap: Evidence.maxModels, omitted: &evidence.modelsOmitted)
-            if let i = evidence.chartModels.firstIndex(of: model) {
-                modelSlot = i
-            } else if evidence.chartModels.count < Evidence.chartedModels {
-                evidence.chartModels.append(model)
-                modelSlot = evidence.chartModels.count - 1
-            }
+            let m = modelSlot(model)
+            if m >= 0 { modelCounts[m] += 1; chartSlot = modelChartSlot[m] } else { evidence.modelsOmitted += 1 }
         } else {
             evidence.eventsWithoutModel += 1
         }
 
-        let isAnomaly = EvidenceKinds.anomalies.contains(r.kind)
-        let isResponse = EvidenceKinds.responses.contains(r.kind)
-        let responded = isAnomaly && lastResponse[r.agentID].map { r.createdAt <= $0 } ?? false
-        let day = r.createdAt.microseconds.floorDivided(by: Evidence.day).0
-        if evidence.days[day] != nil || evidence.days.count < Evidence.maxDays {
-            evidence.days[day, default: Evidence.DayStats()].events += 1
-            evidence.days[day]!.byModel[modelSlot] += 1
-            if isAnomaly { evidence.days[day]!.anomalies += 1 }
-            if isResponse { evidence.days[day]!.responses += 1 }
+        let d = daySlot(r.createdAt.microseconds.floorDivided(by: Evidence.day).0)
+        if d >= 0 {
+            daySlots[d].events += 1
+            daySlots[d].byModel[chartSlot] += 1
+            if info.isAnomaly { daySlots[d].anomalies += 1 }
+            if info.isResponse { daySlots[d].responses += 1 }
         } else {
             evidence.daysOmitted += 1
         }
 
-        countAgent(r, isAnomaly: isAnomaly, responded: responded)
-        if isAnomaly {
-            evidence.anomalies += 1
-            if responded { evidence.anomaliesResponded += 1 }
-        }
-        if isResponse { evidence.responses += 1 }
-        countKind(r)
+        countAgent(r, info: info)
+        if info.isAnomaly { evidence.anomalies += 1 }
+        if info.isResponse { evidence.responses += 1 }
+        if info.isAction { countAction(r) } else if !info.isAnomaly { countOther(r) }
     }
 
-    private mutating func countAgent(_ r: AuditRecord, isAnomaly: Bool, responded: Bool) {
-        guard evidence.agents[r.agentID] != nil || evidence.agents.count < Evidence.maxAgents else {
+    // MARK: slots: one hash per distinct value, a string comparison for a repeat
+
+    private func kindSlot(_ name: String) -> Int {
+        if lastKind.slot >= 0, name == lastKind.name { return lastKind.slot }
+        var slot = kindIndex[name] ?? -1
+        if slot < 0, kindSlots.count < Evidence.maxKinds {
+            slot = kindSlots.count
+            kindIndex[name] = slot
+            kindNames.append(name)
+            kindSlots.append(KindInfo(isAnomaly: EvidenceKinds.anomalies.contains(name), isResponse: EvidenceKinds.responses.contains(name),
+                                      isAction: EvidenceKinds.actions.contains(name)))
+        }
+        if slot >= 0 { lastKind = (name, slot) }
+        return slot
+    }
+
+    private func modelSlot(_ name: String) -> Int {
+        if lastModel.slot >= 0, name == lastModel.name { return lastModel.slot }
+        var slot = modelIndex[name] ?? -1
+        if slot < 0, modelCounts.count < Evidence.maxModels {
+            slot = modelCounts.count
+            modelIndex[name] = slot
+            modelNames.append(name)
+            modelCounts.append(0)
+            if evidence.chartModels.count < Evidence.chartedModels {
+                evidence.chartModels.append(name)
+                modelChartSlot.append(evidence.chartModels.count - 1)
+            } else {
+                modelChartSlot.append(Evidence.chartedModels)
+            }
+        }
+        if slot >= 0 { lastModel = (name, slot) }
+        return slot
+    }
+
+    private func daySlot(_ key: Int64) -> Int {
+        if lastDay.slot >= 0, key == lastDay.key { return lastDay.slot }
+        var slot = dayIndex[key] ?? -1
+        if slot < 0, daySlots.count < Evidence.maxDays {
+            slot = daySlots.count
+            dayIndex[key] = slot
+            dayKeys.append(key)
+            daySlots.append(Evidence.DayStats())
+        }
+        if slot >= 0 { lastDay = (key, slot) }
+        return slot
+    }
+
+    private func agentSlot(_ name: String) -> Int {
+        if lastAgent.slot >= 0, name == lastAgent.name { return lastAgent.slot }
+        var slot = agentIndex[name] ?? -1
+        if slot < 0, agentSlots.count < Evidence.maxAgents {
+            slot = agentSlots.count
+            agentIndex[name] = slot
+            agentNames.append(name)
+            agentSlots.append(Evidence.AgentStats())
+        }
+        if slot >= 0 { lastAgent = (name, slot) }
+        return slot
+    }
+
+    private func countAgent(_ r: AuditRecord, info: KindInfo) {
+        let a = agentSlot(r.agentID)
+        guard a >= 0 else {
             evidence.agentEventsOmitted += 1
+            if info.isAnomaly { evidence.anomaliesUntimed += 1 }
             return
         }
-        var stats = evidence.agents[r.agentID] ?? Evidence.AgentStats()
-        if stats.events == 0 { stats.hasPolicy = policyAgents.contains(r.agentID) }
-        stats.events += 1
-        if r.createdAt < stats.firstAt { stats.firstAt = r.createdAt }
-        if stats.lastAt < r.createdAt { stats.lastAt = r.createdAt }
-        if !agentsInSession.contains(r.agentID) {
-            // A session with thousands of agents is bounded too: past the cap, sessions are not counted twice-checked.
-            if agentsInSession.count < 1_000 { agentsInSession.append(r.agentID) }
-            stats.sessions += 1
+        agentSlots[a].events += 1
+        if r.createdAt < agentSlots[a].firstAt { agentSlots[a].firstAt = r.createdAt }
+        if agentSlots[a].lastAt < r.createdAt { agentSlots[a].lastAt = r.createdAt }
+        if !agentsInSession.contains(a) {
+            // Bounded too: a session with thousands of agents checks only the first 1,000.
+            if agentsInSession.count < 1_000 { agentsInSession.append(a) }
+            agentSlots[a].sessions += 1
         }
-        if let model = r.model, !stats.models.contains(model) {
-            if stats.models.count < 32 { stats.models.append(model) } else { stats.modelsOmitted += 1 }
+        if let model = r.model, !agentSlots[a].models.contains(model) {
+            if agentSlots[a].models.count < 32 { agentSlots[a].models.append(model) } else { agentSlots[a].modelsOmitted += 1 }
         }
-        if isAnomaly { stats.anomalies += 1; if responded { stats.anomaliesResponded += 1 } }
-        if r.kind == EvidenceKinds.agentKilled { stats.kills += 1 }
-        if isAnomaly || EvidenceKinds.actions.contains(r.kind) { stats.acted = true }
-        evidence.agents[r.agentID] = stats
+        if info.isAnomaly {
+            agentSlots[a].anomalies += 1
+            if anomalyTimes.count < Evidence.maxAnomaliesTimed { anomalyTimes.append((a, r.createdAt)) } else { evidence.anomaliesUntimed += 1 }
+        }
+        if info.isResponse, agentSlots[a].lastResponseAt.map({ $0 < r.createdAt }) ?? true { agentSlots[a].lastResponseAt = r.createdAt }
+        if r.kind == EvidenceKinds.policyApplied { agentSlots[a].hasPolicy = true }
+        if r.kind == EvidenceKinds.agentKilled { agentSlots[a].kills += 1 }
+        if info.isAnomaly || info.isAction { agentSlots[a].acted = true }
     }
 
-    /// The kinds whose metadata matters: only these are parsed.
-    private mutating func countKind(_ r: AuditRecord) {
+    private func countAction(_ r: AuditRecord) {
+        evidence.actions += 1
+        if r.kind == EvidenceKinds.llmCall, r.model == nil { evidence.llmCallsWithoutModel += 1 }
+        if r.kind == EvidenceKinds.toolCall, grantsAwaitingAction > 0 {
+            grantsAwaitingAction -= 1
+            evidence.grantsFollowedByAction += 1
+        }
+        if r.inputHash != nil { evidence.withInputHash += 1 }
+        guard annexIII1a else { return }
+        let metadata = parsedMetadata(r)
+        if let db = metadata?[EvidenceKinds.Field.referenceDatabase]?.stringValue, !db.isEmpty { evidence.withReferenceDatabase += 1 }
+        if metadata?[EvidenceKinds.Field.match] == .bool(true) {
+            evidence.matches += 1
+            if r.inputHash != nil { evidence.matchesWithInput += 1 }
+        }
+    }
+
+    /// Gates, kills, policies, earlier reports: the only kinds whose metadata is parsed.
+    private func countOther(_ r: AuditRecord) {
         switch r.kind {
-        case EvidenceKinds.toolCall, EvidenceKinds.llmCall:
-            evidence.actions += 1
-            if r.kind == EvidenceKinds.llmCall, r.model == nil { evidence.llmCallsWithoutModel += 1 }
-            if r.kind == EvidenceKinds.toolCall, grantsAwaitingAction > 0 {
-                grantsAwaitingAction -= 1
-                evidence.grantsFollowedByAction += 1
-            }
-            if r.inputHash != nil { evidence.withInputHash += 1 }
-            if annexIII1a {
-                let metadata = parsedMetadata(r)
-                if let db = metadata?[EvidenceKinds.Field.referenceDatabase]?.stringValue, !db.isEmpty { evidence.withReferenceDatabase += 1 }
-                if metadata?[EvidenceKinds.Field.match] == .bool(true) {
-                    evidence.matches += 1
-                    if r.inputHash != nil { evidence.matchesWithInput += 1 }
-                }
-            }
         case EvidenceKinds.gateRequested:
             evidence.gatesRequested += 1
         case EvidenceKinds.gateGranted, EvidenceKinds.gateDenied:
@@ -323,7 +442,7 @@ public struct EvidenceAggregator {
         }
     }
 
-    private mutating func countOperator(_ name: String, _ update: (inout Evidence.OperatorStats) -> Void) {
+    private func countOperator(_ name: String, _ update: (inout Evidence.OperatorStats) -> Void) {
         guard evidence.operators[name] != nil || evidence.operators.count < Evidence.maxOperators else {
             evidence.operatorsOmitted += 1
             return
@@ -338,10 +457,6 @@ public struct EvidenceAggregator {
         guard let name = parsedMetadata(r)?[EvidenceKinds.Field.operatorName]?.stringValue,
               !name.trimmingSpaces.isEmpty else { return nil }
         return name
-    }
-
-    private func bump(_ map: inout [String: Int], _ key: String, cap: Int, omitted: inout Int) {
-        if map[key] != nil || map.count < cap { map[key, default: 0] += 1 } else { omitted += 1 }
     }
 }
 

@@ -1,13 +1,14 @@
-/// Reads the evidence for a report from the audit chain: a small pre-pass (per agent, the newest
-/// response and whether a policy was applied), then one streaming pass in chain order that, with
-/// `verifyChain`, is also the chain verification (ChainVerifier hands each row to the aggregator).
+/// Reads the evidence for a report from the audit chain: one streaming pass in chain order that,
+/// with `verifyChain`, is also the chain verification (ChainVerifier hands each row to the
+/// aggregator); a filtered report reads each agent's history (newest response, policy) in one
+/// more query.
 public struct EvidenceReader {
     public let db: SQLConnection
     public let keys: PurposeKeys
 
-    /// Rows read by the pre-pass at most: a hostile log with millions of agents stays bounded
+    /// Rows read by the history query at most: a hostile log with millions of agents stays bounded
     /// (agents past it count as having no response and no policy).
-    static let maxPrePassRows = Evidence.maxAgents * 8
+    static let maxHistoryRows = Evidence.maxAgents * 8
 
     public init(db: SQLConnection, keys: PurposeKeys) {
         self.db = db
@@ -23,9 +24,7 @@ public struct EvidenceReader {
     public func read(_ options: ReportOptions, progress: ((Int) -> Void)? = nil) throws -> Result {
         let filters = options.filters
         let sessions = Array(Set(filters.sessionIDs.map(\.value))).sorted().compactMap(SessionID.init)
-        let (lastResponse, policyAgents) = try prePass(agentID: filters.agentID)
-        var aggregator = EvidenceAggregator(filters: filters, annexIII1a: options.annexIII1a,
-                                            lastResponse: lastResponse, policyAgents: policyAgents)
+        let aggregator = EvidenceAggregator(filters: filters, annexIII1a: options.annexIII1a)
         var failures: [ChainFailure] = []
         var rows = 0
         let observe: (AuditRecord) -> Void = { record in
@@ -54,7 +53,11 @@ public struct EvidenceReader {
                 for session in sessions { try query.chain(session, observe) }
             }
         }
-        let evidence = aggregator.finish(oldestRetained: try oldestEvent(agentID: filters.agentID, sessions: sessions))
+        // Unfiltered, the stream saw every response and policy; filtered, the rest of each agent's
+        // history is read in one more query.
+        let filtered = filters.agentID != nil || !sessions.isEmpty || filters.from != nil || filters.to != nil
+        let evidence = aggregator.finish(oldestRetained: try oldestEvent(agentID: filters.agentID, sessions: sessions),
+                                         history: filtered ? try history(agentID: filters.agentID) : nil)
         let integrity: ChainIntegrityStatus = !options.verifyChain ? .unverified : failures.isEmpty ? .verified : .failed
         return Result(evidence: evidence, integrity: integrity, failures: failures)
     }
@@ -62,22 +65,21 @@ public struct EvidenceReader {
     /// Per agent: the newest response of any kind, and whether a policy was ever applied. Read
     /// without the session and time filters: a kill logged in the agent's own chain, or after
     /// --to, still answers an anomaly.
-    func prePass(agentID: String?) throws -> ([String: Timestamp], Set<String>) {
+    func history(agentID: String?) throws -> EvidenceAggregator.AgentHistory {
         let kinds = EvidenceKinds.responses.sorted()
         var sql = "SELECT agent_id, kind, MAX(created_at_us) FROM governance_audit_events WHERE kind IN ("
             + kinds.map { _ in "?" }.joined(separator: ", ") + ")"
         var parameters: [SQLValue] = kinds.map(SQLValue.text)
         if let agentID { sql += " AND agent_id = ?"; parameters.append(.text(agentID)) }
         sql += " GROUP BY agent_id, kind LIMIT ?"
-        parameters.append(.int(Int64(Self.maxPrePassRows)))
-        var lastResponse: [String: Timestamp] = [:]
-        var policyAgents = Set<String>()
+        parameters.append(.int(Int64(Self.maxHistoryRows)))
+        var history = EvidenceAggregator.AgentHistory()
         try db.forEachRow(sql, parameters) { row in
             let agent = try row.text(0), kind = try row.text(1), at = Timestamp(microseconds: try row.int(2))
-            if lastResponse[agent].map({ $0 < at }) ?? true { lastResponse[agent] = at }
-            if kind == EvidenceKinds.policyApplied { policyAgents.insert(agent) }
+            if history.lastResponse[agent].map({ $0 < at }) ?? true { history.lastResponse[agent] = at }
+            if kind == EvidenceKinds.policyApplied { history.policyAgents.insert(agent) }
         }
-        return (lastResponse, policyAgents)
+        return history
     }
 
     /// The oldest event kept for the agent and sessions, for the retention check (--from aside).
