@@ -137,7 +137,7 @@ public enum ReportHTML {
     table.meta td{padding:3px 0;overflow-wrap:anywhere}
     .caveat{border-left:4px solid var(--na);background:#f6f8fa;padding:8px 16px;font-size:14px}
     .caveat p{margin:6px 0}
-    section{margin:28px 0;break-inside:avoid-page}
+    section{margin:28px 0}
     .cards{list-style:none;padding:0;margin:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:10px}
     .card a{display:flex;flex-direction:column;gap:4px;padding:12px 14px;border:1px solid var(--line);border-left-width:6px;border-radius:6px;color:inherit;text-decoration:none;height:100%}
     .card-title{font-weight:600}
@@ -172,9 +172,10 @@ public enum ReportHTML {
       body{max-width:none;padding:0;font-size:11pt}
       *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
       a{color:inherit;text-decoration:none}
-      section,figure,table.data tr{break-inside:avoid}
-      .section{break-before:auto}
-      .cards{grid-template-columns:repeat(2,1fr)}
+      figure,.card,dl.facts div,table.data tr,.caveat{break-inside:avoid}
+      h2,caption,figcaption{break-after:avoid}
+      section{margin:18px 0}
+      .cards{grid-template-columns:repeat(3,1fr)}
       @page{size:A4;margin:16mm 14mm}
     }
     """
