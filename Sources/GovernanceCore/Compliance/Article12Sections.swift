@@ -17,37 +17,32 @@ struct Article12Sections {
     // MARK: 1. event registration
 
     var eventRegistration: ReportSection {
-        var findings: [String] = []
-        var status = EvidenceStatus.compliant
-        func lower(_ to: EvidenceStatus, _ why: String) {
-            findings.append(why)
-            if to.rank < status.rank { status = to }
-        }
-        if e.events == 0 { lower(.nonCompliant, "No events were recorded in the period and scope of this report.") }
+        var judge = Judgement()
+        if e.events == 0 { judge.lower(.nonCompliant, "No events were recorded in the period and scope of this report.") }
         switch integrity {
         case .failed:
-            lower(.nonCompliant, "Chain verification FAILED for \(plural(failures.count, "session")): the log was changed after it was written.")
+            judge.lower(.nonCompliant, "Chain verification FAILED for \(plural(failures.count, "session")): the log was changed after it was written.")
         case .unverified:
-            lower(.partial, "The chain was not verified (run with --verify-chain): integrity is not evidenced.")
+            judge.lower(.partial, "The chain was not verified (run with --verify-chain): integrity is not evidenced.")
         case .verified:
-            findings.append("Every chain read verified: HMACs recomputed, links and session heads matched.")
+            judge.note("Every chain read verified: HMACs recomputed, links and session heads matched.")
         }
         if e.sessionsWithSeqBreaks > 0 {
-            lower(.nonCompliant, "\(plural(e.sessionsWithSeqBreaks, "session")) have seq numbers that do not run 1, 2, 3... (a gap, duplicate or cut).")
+            judge.lower(.nonCompliant, "\(plural(e.sessionsWithSeqBreaks, "session")) have seq numbers that do not run 1, 2, 3... (a gap, duplicate or cut).")
         } else if e.sessionsRead > 0 {
-            findings.append("seq is contiguous from 1 in every session read.")
+            judge.note("seq is contiguous from 1 in every session read.")
         }
         if e.eventsMissingFields > 0 {
-            lower(.partial, "\(plural(e.eventsMissingFields, "event")) lack a required field (agent, kind, or metadata object).")
+            judge.lower(.partial, "\(plural(e.eventsMissingFields, "event")) lack a required field (agent, kind, or metadata object).")
         }
         let retention = retentionFacts
-        findings.append(retention.finding)
+        judge.note(retention.finding)
 
         return ReportSection(
             id: "event_registration", title: "Event registration",
             articles: ["Art. 12(1)", "Art. 12(2)", "Art. 19(1)", "Art. 26(6)"],
             description: "Events are recorded automatically over the system's lifetime, in a chain that shows whether the record is complete and unchanged, and kept for the retention period.",
-            status: status, findings: findings,
+            status: judge.status, findings: judge.findings,
             facts: [("Events", grouped(e.events)), ("Sessions read", grouped(e.sessionsRead)),
                     ("Chain integrity", integrity.rawValue), ("Sessions with seq breaks", grouped(e.sessionsWithSeqBreaks)),
                     ("Events missing required fields", grouped(e.eventsMissingFields))] + retention.facts,
@@ -242,41 +237,36 @@ struct Article12Sections {
     // MARK: 6. human oversight — Art. 14(4)(e), 12(3)(d)
 
     var humanOversight: ReportSection {
-        var findings: [String] = []
-        var status = EvidenceStatus.compliant
-        func lower(_ to: EvidenceStatus, _ why: String) {
-            findings.append(why)
-            if to.rank < status.rank { status = to }
-        }
+        var judge = Judgement()
         let unidentified = e.decisions - e.decisionsIdentified
         let grantsWithoutAction = e.gatesGranted - e.grantsFollowedByAction
         if e.gatesRequested == 0 && e.kills == 0 && e.decisions == 0 {
-            lower(.partial, "No approval was requested and no agent was killed in the period: oversight was available (governance presence kill halts an agent at every enforcement command) but not exercised, so the log cannot show it working.")
+            judge.lower(.partial, "No approval was requested and no agent was killed in the period: oversight was available (governance presence kill halts an agent at every enforcement command) but not exercised, so the log cannot show it working.")
         }
         if e.gatesRequested > 0 && e.decisions == 0 {
-            lower(.nonCompliant, "\(plural(e.gatesRequested, "approval")) requested and none decided.")
+            judge.lower(.nonCompliant, "\(plural(e.gatesRequested, "approval")) requested and none decided.")
         } else if e.pendingGates > 0 {
-            lower(.partial, "\(plural(e.pendingGates, "approval")) requested but not decided.")
+            judge.lower(.partial, "\(plural(e.pendingGates, "approval")) requested but not decided.")
         }
         if e.decisions > 0 {
             if e.decisionsIdentified == 0 {
-                lower(.nonCompliant, "None of the \(plural(e.decisions, "decision")) names the operator who took it.")
+                judge.lower(.nonCompliant, "None of the \(plural(e.decisions, "decision")) names the operator who took it.")
             } else if unidentified > 0 {
-                lower(.partial, "\(grouped(unidentified)) of \(plural(e.decisions, "decision")) do not name the operator (metadata \"operator\").")
+                judge.lower(.partial, "\(grouped(unidentified)) of \(plural(e.decisions, "decision")) do not name the operator (metadata \"operator\").")
             } else {
-                findings.append("Every decision (\(grouped(e.decisions))) names the operator who took it.")
+                judge.note("Every decision (\(grouped(e.decisions))) names the operator who took it.")
             }
         }
         if grantsWithoutAction > 0 {
-            lower(.partial, "\(plural(grantsWithoutAction, "grant")) not followed by a gated action (tool.call) in the same session.")
+            judge.lower(.partial, "\(plural(grantsWithoutAction, "grant")) not followed by a gated action (tool.call) in the same session.")
         } else if e.gatesGranted > 0 {
-            findings.append("Every grant was followed by the gated action in its session.")
+            judge.note("Every grant was followed by the gated action in its session.")
         }
         if e.kills > 0 {
             if e.killsIdentified < e.kills {
-                lower(.partial, "\(grouped(e.kills - e.killsIdentified)) of \(plural(e.kills, "kill")) do not name the operator.")
+                judge.lower(.partial, "\(grouped(e.kills - e.killsIdentified)) of \(plural(e.kills, "kill")) do not name the operator.")
             } else {
-                findings.append("The kill switch was exercised \(plural(e.kills, "time")), each by a named operator (Art. 14(4)(e)).")
+                judge.note("The kill switch was exercised \(plural(e.kills, "time")), each by a named operator (Art. 14(4)(e)).")
             }
         }
         let operatorRows = e.operators.sorted { $0.key < $1.key }.prefix(100).map {
@@ -287,7 +277,7 @@ struct Article12Sections {
             // 12(3)(d), the persons verifying results, is cited only where 12(3) applies.
             articles: ["Art. 14(4)(e)", "Art. 26(2)"] + (options.annexIII1a ? ["Art. 12(3)(d)"] : []),
             description: "Approvals decided by identified operators, the gated action after each grant, and the stop procedure (kill switch) exercised or available.",
-            status: status, findings: findings,
+            status: judge.status, findings: judge.findings,
             facts: [("Approvals requested", grouped(e.gatesRequested)), ("Granted", grouped(e.gatesGranted)), ("Denied", grouped(e.gatesDenied)),
                     ("Decisions by an identified operator", grouped(e.decisionsIdentified)), ("Grants followed by the action", grouped(e.grantsFollowedByAction)),
                     ("Kills", grouped(e.kills)), ("Revivals", grouped(e.revivals))],
@@ -343,6 +333,19 @@ struct Article12Sections {
                                                         grouped(e.days[$0]!.anomalies), grouped(e.days[$0]!.responses)] },
                            omitted: max(0, keys.count - 60) + e.daysOmitted)
     }
+}
+
+/// A section's status and findings: starts compliant, and each shortfall lowers it and says why.
+struct Judgement {
+    private(set) var status = EvidenceStatus.compliant
+    private(set) var findings: [String] = []
+
+    mutating func lower(_ to: EvidenceStatus, _ why: String) {
+        findings.append(why)
+        if to.rank < status.rank { status = to }
+    }
+
+    mutating func note(_ finding: String) { findings.append(finding) }
 }
 
 func grouped(_ n: Int) -> String {

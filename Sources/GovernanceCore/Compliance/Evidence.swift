@@ -164,27 +164,16 @@ public final class EvidenceAggregator {
         let isResponse: Bool
         let isAction: Bool
     }
-    private var kindIndex: [String: Int] = [:]
-    private var kindNames: [String] = []
+    private var kindNames = InternedSlots<String>(cap: Evidence.maxKinds)
     private var kindSlots: [KindInfo] = []
-    private var lastKind = (name: "", slot: -1)
-
-    private var agentIndex: [String: Int] = [:]
-    private var agentNames: [String] = []
+    private var agentNames = InternedSlots<String>(cap: Evidence.maxAgents)
     private var agentSlots: [Evidence.AgentStats] = []
-    private var lastAgent = (name: "", slot: -1)
-
-    private var modelIndex: [String: Int] = [:]
-    private var modelNames: [String] = []
+    private var modelNames = InternedSlots<String>(cap: Evidence.maxModels)
     private var modelCounts: [Int] = []
     /// Per model slot: its series in the charts (`chartedModels` for "other").
     private var modelChartSlot: [Int] = []
-    private var lastModel = (name: "", slot: -1)
-
-    private var dayIndex: [Int64: Int] = [:]
-    private var dayKeys: [Int64] = []
+    private var dayKeys = InternedSlots<Int64>(cap: Evidence.maxDays)
     private var daySlots: [Evidence.DayStats] = []
-    private var lastDay: (key: Int64, slot: Int) = (.min, -1)
 
     // The session being read.
     private var session: String?
@@ -225,10 +214,10 @@ public final class EvidenceAggregator {
         closeSession()
         if let history {
             for (agent, at) in history.lastResponse {
-                guard let a = agentIndex[agent] else { continue }
+                guard let a = agentNames.existingSlot(agent) else { continue }
                 if agentSlots[a].lastResponseAt.map({ $0 < at }) ?? true { agentSlots[a].lastResponseAt = at }
             }
-            for agent in history.policyAgents { if let a = agentIndex[agent] { agentSlots[a].hasPolicy = true } }
+            for agent in history.policyAgents { if let a = agentNames.existingSlot(agent) { agentSlots[a].hasPolicy = true } }
         }
         for (a, at) in anomalyTimes {
             guard let last = agentSlots[a].lastResponseAt, at <= last else { continue }
@@ -237,10 +226,10 @@ public final class EvidenceAggregator {
         }
         anomalyTimes = []
         evidence.oldestRetained = oldestRetained
-        evidence.agents = Dictionary(uniqueKeysWithValues: zip(agentNames, agentSlots))
-        evidence.models = Dictionary(uniqueKeysWithValues: zip(modelNames, modelCounts))
-        evidence.kinds = Dictionary(uniqueKeysWithValues: zip(kindNames, kindSlots.map(\.count)))
-        evidence.days = Dictionary(uniqueKeysWithValues: zip(dayKeys, daySlots))
+        evidence.agents = Dictionary(uniqueKeysWithValues: zip(agentNames.keys, agentSlots))
+        evidence.models = Dictionary(uniqueKeysWithValues: zip(modelNames.keys, modelCounts))
+        evidence.kinds = Dictionary(uniqueKeysWithValues: zip(kindNames.keys, kindSlots.map(\.count)))
+        evidence.days = Dictionary(uniqueKeysWithValues: zip(dayKeys.keys, daySlots))
         evidence.agentsWithPolicy = agentSlots.filter(\.hasPolicy).count
         evidence.actingAgentsWithoutPolicy = agentSlots.filter { $0.acted && !$0.hasPolicy }.count
         return evidence
@@ -308,29 +297,20 @@ public final class EvidenceAggregator {
         if info.isAction { countAction(r) } else if !info.isAnomaly { countOther(r) }
     }
 
-    // MARK: slots: one hash per distinct value, a string comparison for a repeat
+    // MARK: slots: one hash per distinct value, a comparison for a repeat
 
     private func kindSlot(_ name: String) -> Int {
-        if lastKind.slot >= 0, name == lastKind.name { return lastKind.slot }
-        var slot = kindIndex[name] ?? -1
-        if slot < 0, kindSlots.count < Evidence.maxKinds {
-            slot = kindSlots.count
-            kindIndex[name] = slot
-            kindNames.append(name)
+        guard let (slot, isNew) = kindNames.slot(name) else { return -1 }
+        if isNew {
             kindSlots.append(KindInfo(isAnomaly: EvidenceKinds.anomalies.contains(name), isResponse: EvidenceKinds.responses.contains(name),
                                       isAction: EvidenceKinds.actions.contains(name)))
         }
-        if slot >= 0 { lastKind = (name, slot) }
         return slot
     }
 
     private func modelSlot(_ name: String) -> Int {
-        if lastModel.slot >= 0, name == lastModel.name { return lastModel.slot }
-        var slot = modelIndex[name] ?? -1
-        if slot < 0, modelCounts.count < Evidence.maxModels {
-            slot = modelCounts.count
-            modelIndex[name] = slot
-            modelNames.append(name)
+        guard let (slot, isNew) = modelNames.slot(name) else { return -1 }
+        if isNew {
             modelCounts.append(0)
             if evidence.chartModels.count < Evidence.chartedModels {
                 evidence.chartModels.append(name)
@@ -339,33 +319,18 @@ public final class EvidenceAggregator {
                 modelChartSlot.append(Evidence.chartedModels)
             }
         }
-        if slot >= 0 { lastModel = (name, slot) }
         return slot
     }
 
     private func daySlot(_ key: Int64) -> Int {
-        if lastDay.slot >= 0, key == lastDay.key { return lastDay.slot }
-        var slot = dayIndex[key] ?? -1
-        if slot < 0, daySlots.count < Evidence.maxDays {
-            slot = daySlots.count
-            dayIndex[key] = slot
-            dayKeys.append(key)
-            daySlots.append(Evidence.DayStats())
-        }
-        if slot >= 0 { lastDay = (key, slot) }
+        guard let (slot, isNew) = dayKeys.slot(key) else { return -1 }
+        if isNew { daySlots.append(Evidence.DayStats()) }
         return slot
     }
 
     private func agentSlot(_ name: String) -> Int {
-        if lastAgent.slot >= 0, name == lastAgent.name { return lastAgent.slot }
-        var slot = agentIndex[name] ?? -1
-        if slot < 0, agentSlots.count < Evidence.maxAgents {
-            slot = agentSlots.count
-            agentIndex[name] = slot
-            agentNames.append(name)
-            agentSlots.append(Evidence.AgentStats())
-        }
-        if slot >= 0 { lastAgent = (name, slot) }
+        guard let (slot, isNew) = agentNames.slot(name) else { return -1 }
+        if isNew { agentSlots.append(Evidence.AgentStats()) }
         return slot
     }
 
@@ -458,6 +423,35 @@ public final class EvidenceAggregator {
               !name.trimmingSpaces.isEmpty else { return nil }
         return name
     }
+}
+
+/// Distinct keys numbered in the order first seen, up to a cap: the aggregator keeps its figures in
+/// arrays by slot, and a key equal to the previous one costs a comparison instead of a hash.
+struct InternedSlots<Key: Hashable> {
+    private var index: [Key: Int] = [:]
+    private(set) var keys: [Key] = []
+    private var last: (key: Key, slot: Int)?
+    let cap: Int
+
+    init(cap: Int) { self.cap = cap }
+
+    /// The key's slot (`isNew` when it was just given one), or nil once the cap is reached.
+    mutating func slot(_ key: Key) -> (slot: Int, isNew: Bool)? {
+        if let last, last.key == key { return (last.slot, false) }
+        var result: (slot: Int, isNew: Bool)
+        if let existing = index[key] {
+            result = (existing, false)
+        } else {
+            guard keys.count < cap else { return nil }
+            result = (keys.count, true)
+            index[key] = keys.count
+            keys.append(key)
+        }
+        last = (key, result.slot)
+        return result
+    }
+
+    func existingSlot(_ key: Key) -> Int? { index[key] }
 }
 
 extension String {
