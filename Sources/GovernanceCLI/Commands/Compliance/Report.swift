@@ -16,7 +16,7 @@ extension Compliance {
         static let annexIII1a: Flag<Bool> = .toggle("annex-iii-1a", "The system is an Annex III point 1(a) system: Art. 12(3) applies")
         static let retentionDays: Flag<Int64> = .integer("retention-days", "Retention period to show the log against (default 183)",
                                                          range: 1...36_500)
-        static let failOn: Flag<String> = .choice("fail-on", ["non_compliant", "partial"], "Exit 21 when an applicable section is at or below this")
+        static let failOn: Flag<String> = .choice("fail-on", value: "STATUS", ["non_compliant", "partial"], "Exit 21 when an applicable section is at or below this")
         static let output: Flag<String> = .path("output", short: "o", value: "FILE", "Write the report to FILE instead of stdout")
 
         static let command = CommandSpec(
