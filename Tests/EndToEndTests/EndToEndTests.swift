@@ -179,6 +179,14 @@ struct Governance {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("verified: 3 events in 1 session"))
         #expect(r.stdout.contains("verified: 3 events in session"))
+        // It ends with an Article 12 report of the demo session, verified, written as HTML.
+        #expect(r.stdout.contains("wrote article12 report"))
+        #expect(r.stdout.contains("chain verified; event_registration=compliant"))
+        let path = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("wrote article12 report") }?
+            .split(separator: " ").dropFirst(5).first.map(String.init))
+        let html = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("✓ verified"))
+        try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
     }
 }
 
