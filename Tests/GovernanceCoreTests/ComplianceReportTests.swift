@@ -39,6 +39,8 @@ import Testing
         #expect(oversight.data["decisions_by_identified_operator"] == .int(2))
         #expect(oversight.data["grants_followed_by_action"] == .int(2))
         #expect(oversight.data["kill_switch"] == .string("exercised"))
+        #expect(oversight.data["actions_refused_after_kill"] == .int(1))
+        #expect(oversight.findings.contains { $0.contains("the stop held") })
         let functioning = try section(r, "functioning")
         #expect(functioning.data["anomalies"] == .int(3))
         #expect(functioning.data["anomalies_followed_by_response"] == .int(3))
@@ -168,7 +170,7 @@ import Testing
         st = statuses(try report(f))
         #expect(st["functioning"] == .nonCompliant)
         // A kill answers it; a later loop is left unanswered: partial.
-        try f.add(EvidenceKinds.agentKilled, session: s, metadata: [("operator", .string("op"))], at: ComplianceFixture.at(day: 2, hour: 10))
+        try f.add(EvidenceKinds.operatorKill, session: s, metadata: [("by", .string("op"))], at: ComplianceFixture.at(day: 2, hour: 10))
         try f.add(EvidenceKinds.loopDetected, session: s, at: ComplianceFixture.at(day: 3))
         st = statuses(try report(f))
         #expect(st["functioning"] == .partial)
@@ -279,18 +281,18 @@ import Testing
         let a = try f.wellGovernedAgent("agent-a")
         try f.wellGovernedAgent("agent-b", days: 3)
         let all = try report(f)
-        #expect(all.evidence.events == (1 + 2 * 7 + 2) + (1 + 3 * 7 + 2))
+        #expect(all.evidence.events == (1 + 2 * 7 + 3) + (1 + 3 * 7 + 3))
         let onlyA = try report(f, filters: ReportFilters(agentID: "agent-a"))
-        #expect(onlyA.evidence.events == 17)
+        #expect(onlyA.evidence.events == 18)
         #expect(Set(onlyA.evidence.agents.keys) == ["agent-a"])
         #expect(onlyA.chainIntegrity == .verified)
         let oneSession = try report(f, filters: ReportFilters(sessionIDs: [a[0]]))
         #expect(oneSession.evidence.events == 7)
         #expect(oneSession.evidence.sessions.map(\.sessionID) == [a[0].value])
         let twoSessions = try report(f, filters: ReportFilters(sessionIDs: [a[1], a[0], a[0]]))
-        #expect(twoSessions.evidence.events == 8 + 7)
+        #expect(twoSessions.evidence.events == 9 + 7)
         let dayOne = try report(f, filters: ReportFilters(from: ComplianceFixture.at(day: 1, hour: 0), to: ComplianceFixture.at(day: 2, hour: 0)))
-        #expect(dayOne.evidence.events == 7 + 2 + 7)
+        #expect(dayOne.evidence.events == 7 + 3 + 7)
         #expect(dayOne.evidence.dayCount == 1)
         // The policy and the kill outside the window still count: they are read for the agent whole.
         #expect(statuses(dayOne)["functioning"] == .compliant)
@@ -392,7 +394,7 @@ import Testing
                 }
             }
             if agent == "billing-agent" {
-                try f.add(EvidenceKinds.agentKilled, agent: agent, session: own, metadata: [("operator", .string("carol")), ("os_user", .string("carol"))],
+                try f.add(EvidenceKinds.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
                           at: ComplianceFixture.at(day: 13, hour: 20))
             }
         }

@@ -45,15 +45,18 @@ public final class ComplianceFixture {
             try add(EvidenceKinds.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r\(day)")), ("kind", .string("tool"))],
                     at: Self.at(day: day, hour: 9, minute: 11))
             try add(EvidenceKinds.gateGranted, agent: agent, session: s,
-                    metadata: [("request_id", .string("r\(day)")), ("operator", .string("bob")), ("os_user", .string("bob")), ("host", .string("ops-1"))],
+                    metadata: [("request_id", .string("r\(day)")), ("by", .string("bob")), ("os_user", .string("bob")), ("host", .string("ops-1"))],
                     at: Self.at(day: day, hour: 9, minute: 20))
             try add(EvidenceKinds.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 21))
             try add(EvidenceKinds.llmCall, agent: agent, session: s, model: "claude-sonnet", inputHash: Self.inputHash, at: Self.at(day: day, hour: 10))
         }
         let last = sessions.last!
         try add(EvidenceKinds.loopDetected, agent: agent, session: last, at: Self.at(day: days - 1, hour: 11))
-        try add(EvidenceKinds.agentKilled, agent: agent, session: own, metadata: [("operator", .string("carol")), ("os_user", .string("carol"))],
+        try add(EvidenceKinds.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
                 at: Self.at(day: days - 1, hour: 11, minute: 1))
+        // The next enforcement call of the killed agent is refused: the stop held.
+        try add(EvidenceKinds.killEnforced, agent: agent, session: last, metadata: [("action", .string("scope.check"))],
+                at: Self.at(day: days - 1, hour: 11, minute: 2))
         return sessions
     }
 }

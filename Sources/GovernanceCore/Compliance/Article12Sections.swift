@@ -186,7 +186,7 @@ struct Article12Sections {
             data: .object([
                 ("agents", .int(e.agents.count)), ("agents_with_policy", .int(e.agentsWithPolicy)),
                 ("acting_agents_without_policy", .int(e.actingAgentsWithoutPolicy)),
-                ("policies_applied", .int(e.policiesApplied)), ("checked_actions", .int(e.actions)),
+                ("policies_applied", .int(e.policiesApplied)), ("checked_actions", .int(e.actions)), ("checks", .int(e.checks)),
                 ("anomalies", .int(e.anomalies)), ("anomalies_followed_by_response", .int(e.anomaliesResponded)),
                 ("responses", .int(e.responses)),
                 ("anomalies_untimed", .int(e.anomaliesUntimed)),
@@ -201,10 +201,10 @@ struct Article12Sections {
         if e.agentsWithPolicy == 0 {
             return (.nonCompliant, ["No policy was applied to any agent in scope: no evidence that the detectors were configured (zero violations alone is not evidence)."])
         }
-        if e.actions + e.anomalies == 0 {
+        if e.checks == 0 {
             return (.nonCompliant, ["No check was recorded (no governed action and no denial): no evidence that the detectors ran."])
         }
-        var findings = ["Policies were applied to \(plural(e.agentsWithPolicy, "agent")) and \(plural(e.actions + e.anomalies, "check")) were recorded."]
+        var findings = ["Policies were applied to \(plural(e.agentsWithPolicy, "agent")) and \(plural(e.checks, "check")) were recorded."]
         if e.anomalies == 0 {
             findings.append("No anomaly was recorded in the period.")
             return (.compliant, findings)
@@ -269,6 +269,9 @@ struct Article12Sections {
                 judge.note("The kill switch was exercised \(plural(e.kills, "time")), each by a named operator (Art. 14(4)(e)).")
             }
         }
+        if e.killsEnforced > 0 {
+            judge.note("\(plural(e.killsEnforced, "action")) refused because the agent had been killed (agent.killed): the stop held.")
+        }
         let operatorRows = e.operators.sorted { $0.key < $1.key }.prefix(100).map {
             [$0.key, grouped($0.value.granted), grouped($0.value.denied), grouped($0.value.kills), grouped($0.value.revivals)]
         }
@@ -289,6 +292,7 @@ struct Article12Sections {
                 ("decisions_by_identified_operator", .int(e.decisionsIdentified)),
                 ("grants_followed_by_action", .int(e.grantsFollowedByAction)),
                 ("kills", .int(e.kills)), ("kills_by_identified_operator", .int(e.killsIdentified)), ("revivals", .int(e.revivals)),
+                ("actions_refused_after_kill", .int(e.killsEnforced)),
                 ("kill_switch", .string(e.kills > 0 ? "exercised" : "available")),
                 ("operators", .array(e.operators.sorted { $0.key < $1.key }.map {
                     .object([("operator", .string($0.key)), ("granted", .int($0.value.granted)), ("denied", .int($0.value.denied)),

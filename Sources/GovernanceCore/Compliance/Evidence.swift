@@ -109,6 +109,10 @@ public struct Evidence: Sendable {
     public internal(set) var kills = 0
     public internal(set) var killsIdentified = 0
     public internal(set) var revivals = 0
+    /// Actions refused because the agent was killed (`agent.killed`): the stop procedure working.
+    public internal(set) var killsEnforced = 0
+    /// Denials that are not anomalies (`agent.killed`, `enforcement.denied`): checks recorded.
+    public internal(set) var otherDenials = 0
     public internal(set) var operators: [String: OperatorStats] = [:]
     public internal(set) var operatorsOmitted = 0
     public internal(set) var previousReports = 0
@@ -121,7 +125,9 @@ public struct Evidence: Sendable {
 
     public var decisions: Int { gatesGranted + gatesDenied }
     public var dayCount: Int { days.count + daysOmitted }
-    public var detectorsRan: Bool { agentsWithPolicy > 0 && actions + anomalies > 0 }
+    public var detectorsRan: Bool { agentsWithPolicy > 0 && checks > 0 }
+    /// Checks recorded: governed actions and every denial.
+    public var checks: Int { actions + anomalies + otherDenials }
     public var pendingGates: Int { max(0, gatesRequested - decisions) }
 
     /// `yyyy-mm-dd` of a day index.
@@ -358,8 +364,8 @@ public final class EvidenceAggregator {
         }
         if info.isResponse, agentSlots[a].lastResponseAt.map({ $0 < r.createdAt }) ?? true { agentSlots[a].lastResponseAt = r.createdAt }
         if r.kind == EvidenceKinds.policyApplied { agentSlots[a].hasPolicy = true }
-        if r.kind == EvidenceKinds.agentKilled { agentSlots[a].kills += 1 }
-        if info.isAnomaly || info.isAction { agentSlots[a].acted = true }
+        if r.kind == EvidenceKinds.operatorKill { agentSlots[a].kills += 1 }
+        if info.isAnomaly || info.isAction || EvidenceKinds.otherDenials.contains(r.kind) { agentSlots[a].acted = true }
     }
 
     private func countAction(_ r: AuditRecord) {
@@ -391,8 +397,11 @@ public final class EvidenceAggregator {
                 evidence.decisionsIdentified += 1
                 countOperator(who) { if granted { $0.granted += 1 } else { $0.denied += 1 } }
             }
-        case EvidenceKinds.agentKilled, EvidenceKinds.agentRevived:
-            let killed = r.kind == EvidenceKinds.agentKilled
+        case EvidenceKinds.killEnforced, EvidenceKinds.enforcementDenied:
+            evidence.otherDenials += 1
+            if r.kind == EvidenceKinds.killEnforced { evidence.killsEnforced += 1 }
+        case EvidenceKinds.operatorKill, EvidenceKinds.operatorRevive:
+            let killed = r.kind == EvidenceKinds.operatorKill
             if killed { evidence.kills += 1 } else { evidence.revivals += 1 }
             if let who = operatorName(r) {
                 if killed { evidence.killsIdentified += 1 }
@@ -417,11 +426,14 @@ public final class EvidenceAggregator {
 
     private func parsedMetadata(_ r: AuditRecord) -> JSONValue? { try? JSONParser.parse(r.metadataJSON) }
 
-    /// The operator a decision names; a missing or empty field is "not identified", never a failure.
+    /// The operator a decision names (`by`, else `operator`); a missing or empty field is "not
+    /// identified", never a failure.
     private func operatorName(_ r: AuditRecord) -> String? {
-        guard let name = parsedMetadata(r)?[EvidenceKinds.Field.operatorName]?.stringValue,
-              !name.trimmingSpaces.isEmpty else { return nil }
-        return name
+        let metadata = parsedMetadata(r)
+        for field in [EvidenceKinds.Field.operatorBy, EvidenceKinds.Field.operatorName] {
+            if let name = metadata?[field]?.stringValue, !name.trimmingSpaces.isEmpty { return name }
+        }
+        return nil
     }
 }
 

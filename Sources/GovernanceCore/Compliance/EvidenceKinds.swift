@@ -1,5 +1,8 @@
 /// Every event kind the compliance reports read, in one place: the enforcement, operator and gate
-/// commands write these (on other branches as this is written), so aligning a name is one edit here.
+/// commands write these, so aligning a name is one edit here. Checked against main after the
+/// enforcement and operators merges: the operator's kill is `presence.kill` (in the agent's own
+/// chain), `agent.killed` is the enforcement path refusing a killed agent, contracts write
+/// `contract.violation`, and operators are named by the metadata field `by`.
 public enum EvidenceKinds {
     // Policies: evidence that the detectors were configured.
     public static let policyApplied = "policy.applied"
@@ -12,14 +15,21 @@ public enum EvidenceKinds {
     public static let loopDetected = "loop.detected"
     public static let contractPreViolation = "contract.pre_violation"
     public static let contractPostViolation = "contract.post_violation"
+    public static let contractViolation = "contract.violation"
     public static let presenceUnresponsive = "presence.unresponsive"
     public static let gateTokenRejected = "gate.token_rejected"
     public static let gateSelfApprovalRefused = "gate.self_approval_refused"
 
-    // Operator actions.
-    public static let agentKilled = "agent.killed"
-    public static let agentRevived = "agent.revived"
+    // Operator actions: the stop procedure (Art. 14(4)(e)) and its undoing.
+    public static let operatorKill = "presence.kill"
+    public static let operatorRevive = "presence.revive"
     public static let presenceHeartbeat = "presence.heartbeat"
+
+    /// The enforcement path refusing an action because an operator killed the agent: the stop
+    /// procedure working, not an anomaly.
+    public static let killEnforced = "agent.killed"
+    /// Any other enforcement denial (approval denied, timed out, pending, token rejected, ...).
+    public static let enforcementDenied = "enforcement.denied"
 
     // Approval gates.
     public static let gateRequested = "gate.requested"
@@ -38,20 +48,24 @@ public enum EvidenceKinds {
     /// token. Each should be followed by a logged response.
     public static let anomalies: Set<String> = [
         scopeViolation, policyMissing, budgetExceeded, loopDetected, contractPreViolation, contractPostViolation,
-        presenceUnresponsive, gateTokenRejected, gateSelfApprovalRefused,
+        contractViolation, presenceUnresponsive, gateTokenRejected, gateSelfApprovalRefused,
     ]
 
     /// Kinds that record a person or the policy reacting: a kill, a revival, a gate, a policy change.
     public static let responses: Set<String> = [
-        agentKilled, agentRevived, gateRequested, gateGranted, gateDenied, policyApplied, policyDeleted,
+        operatorKill, operatorRevive, gateRequested, gateGranted, gateDenied, policyApplied, policyDeleted,
     ]
 
-    /// Actions that passed through governance's checks (the "checks recorded" of functioning).
+    /// Actions that passed through governance's checks (the "checks recorded" of functioning,
+    /// with the denials: the anomalies, `agent.killed` and `enforcement.denied`).
     public static let actions: Set<String> = [toolCall, llmCall]
+    public static let otherDenials: Set<String> = [killEnforced, enforcementDenied]
 
     /// Metadata fields read, by purpose (docs/COMPLIANCE.md lists them per section).
     public enum Field {
-        /// Operator actions: who acted.
+        /// Operator actions: who acted. `by` is what the operator commands write; `operator` is
+        /// read when `by` is absent.
+        public static let operatorBy = "by"
         public static let operatorName = "operator"
         public static let osUser = "os_user"
         public static let host = "host"
@@ -71,7 +85,7 @@ public enum EvidenceKinds {
         ("scope", [scopeViolation, policyMissing]),
         ("budget", [budgetExceeded]),
         ("loop", [loopDetected]),
-        ("contract", [contractPreViolation, contractPostViolation]),
+        ("contract", [contractViolation, contractPreViolation, contractPostViolation]),
         ("gate", [gateTokenRejected, gateSelfApprovalRefused]),
         ("presence", [presenceUnresponsive]),
     ]
