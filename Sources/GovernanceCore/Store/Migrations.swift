@@ -57,7 +57,8 @@ public enum Migrations {
                 flushed_at_us {bigint} NOT NULL
             );
             """),
-    ]
+        // Version 3 is reserved for another change in flight; each domain below owns its SQL.
+    ] + PolicySchema.migrations + CostSchema.migrations + LoopSchema.migrations + EnforcementSchema.migrations
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
 
