@@ -35,6 +35,7 @@ public struct PolicyStore {
     /// The most policies `list` and `export` read.
     public static let maxListed = 100_000
 
+    @discardableResult
     /// Validates nothing (the documents already are) and refuses an agent defined twice; stores
     /// every agent of every document in ONE transaction, auditing each as `policy.applied`.
     public func apply(_ documents: [PolicyDocument], keys: PurposeKeys, at time: Timestamp = .now()) throws -> [Applied] {
