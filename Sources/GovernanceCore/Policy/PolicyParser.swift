@@ -228,3 +228,17 @@ public enum PolicyParser {
         }
     }
 }
+
+extension PolicyParser {
+    /// Reads and parses policy files (`-` is stdin), each whole, before anything is stored:
+    /// `policy apply -f FILE...` passes the result to `PolicyStore.apply`.
+    public static func load(_ paths: [String]) throws(GovernanceError) -> [PolicyDocument] {
+        guard !paths.isEmpty else { throw .usage("give at least one policy file with -f FILE (- for stdin)") }
+        guard paths.filter({ $0 == "-" }).count <= 1 else { throw .usage("stdin (-) can be read only once") }
+        var documents: [PolicyDocument] = []
+        for path in paths {
+            documents.append(try parse(try DocumentFile.read(path, what: "policy file"), source: path))
+        }
+        return documents
+    }
+}
