@@ -25,6 +25,10 @@ public struct SchemaDomain: Sendable {
 public enum SchemaRegistry {
     public static let domains: [SchemaDomain] = [
         AuditSchema.domain,
+        PolicySchema.domain,
+        CostSchema.domain,
+        LoopSchema.domain,
+        EnforcementSchema.domain,
     ]
 }
 
