@@ -47,6 +47,13 @@ public final class Run: @unchecked Sendable {
         case .schema:
             note("store: \(config.redactedStoreDescription)")
             preparedStore = try Store.open(config, migration: .asIs)
+        case .readIfAvailable:
+            note("store: \(config.redactedStoreDescription)")
+            do {
+                preparedStore = try Store.open(config)
+            } catch let error as GovernanceError where error.kind == .storeUnavailable {
+                storeUnavailable = error
+            }
         }
         if needs.keys { _ = try keys() }
         if needs.recorder {
@@ -66,6 +73,10 @@ public final class Run: @unchecked Sendable {
         preparedConfiguration = resolved
         return resolved
     }
+
+    /// With `.readIfAvailable`: the store, or nil when it could not be reached (and why).
+    public var availableStore: Store? { preparedStore }
+    public private(set) var storeUnavailable: GovernanceError?
 
     /// The store the command declared; asking for one it did not declare is a bug.
     public var store: Store {
@@ -94,6 +105,11 @@ public final class Run: @unchecked Sendable {
         createdSecret = created
         preparedKeys = secret.keys
         return secret.keys
+    }
+
+    /// The core's one enforcement path, for `.enforce` commands (see `CommandSpec.enforcing`).
+    func enforcer() throws -> Enforcer {
+        Enforcer(configuration: try configuration(), keys: try keys())
     }
 
     // MARK: output

@@ -240,6 +240,9 @@ public enum StoreNeed: Sendable, Equatable {
     case none
     /// Read what is there; never creates or migrates a store.
     case read
+    /// Read when the store can be reached; an observation command goes on without it
+    /// (`run.availableStore` is nil and `run.storeUnavailable` says why).
+    case readIfAvailable
     /// Append; the embedded store is created and migrated on first use.
     case write
     /// Open as it is, at whatever schema (`init`, `db migrate`, `db status`).

@@ -57,6 +57,7 @@ public struct AuditLog {
     /// several sessions. Each session's chain is locked once, in sorted order so that two
     /// writers never wait on each other's locks.
     public func appendInTransaction(_ events: [PendingEvent], returningIDs: Bool) throws -> [AuditRecord] {
+        try ChainEffects.apply(events, db: db)
         var heads: [String: (seq: Int64, hmac: String)] = [:]
         for session in Set(events.map(\.event.sessionID.value)).sorted() {
             try db.lockChain(session)

@@ -13,18 +13,16 @@ extension CostLedger {
                         model: usage.model, metadata: .object([(metadataKey, .object(usage.metadata))]))
     }
 
-    /// Counts and appends validated tracked-spend events in ONE write transaction (the store is up).
+    /// Counts and appends validated tracked-spend events in ONE write transaction (the store is up):
+    /// the append counts them (`ChainEffects`).
     @discardableResult
     public func record(_ events: [PendingEvent], keys: PurposeKeys) throws -> [AuditRecord] {
-        try db.writeTransaction {
-            try applyReplayed(events)
-            return try AuditLog(db: db, keys: keys).appendInTransaction(events, returningIDs: true)
-        }
+        try db.writeTransaction { try AuditLog(db: db, keys: keys).appendInTransaction(events, returningIDs: true) }
     }
 
     /// Inside the caller's write transaction, counts every event that carries spend (others are
-    /// ignored). `AuditSpool.flush` calls this for the events it appends, so spooled spend is
-    /// counted once, when its event enters the chain. Spend is counted on the event's own UTC day.
+    /// ignored). Every append calls this (`ChainEffects`), so spooled spend is counted once, when
+    /// its event enters the chain. Spend is counted on the event's own UTC day.
     public func applyReplayed(_ events: [PendingEvent]) throws {
         for pending in events {
             guard let usage = try Self.usage(in: pending) else { continue }
