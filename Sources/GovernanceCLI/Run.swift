@@ -128,5 +128,5 @@ public final class Run: @unchecked Sendable {
         if verbose { console.errorLine("governance: \(text)") }
     }
 
-    public func warn(_ text: String) { console.warn(text) }
+    public func warn(_ text: String) { console.warn(Render.escaped(text)) }
 }
