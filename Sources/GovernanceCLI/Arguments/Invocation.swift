@@ -133,11 +133,12 @@ public final class Invocation: @unchecked Sendable {
         return resolved
     }
 
-    /// The secret's purpose keys; on the embedded store a missing secret is created (and said).
-    public func keys() throws -> PurposeKeys {
+    /// The secret's purpose keys; for a writer (`creating`) on an embedded store that holds no
+    /// events, a missing secret is created (and said). A reader never creates one.
+    public func keys(creating: Bool = false) throws -> PurposeKeys {
         if let cachedKeys { return cachedKeys }
         let env = environment
-        let (secret, created) = try configuration().loadSecret(environment: { env($0) })
+        let (secret, created) = try configuration().loadSecret(environment: { env($0) }, createIfMissing: creating)
         if let created {
             console.errorLine("governance: created a new audit secret at \(created) (mode 0600); keep it safe: without it the chain cannot be verified")
         }
@@ -145,12 +146,13 @@ public final class Invocation: @unchecked Sendable {
         return secret.keys
     }
 
-    /// The store, opened (and on SQLite migrated) on first use.
-    public func store() throws -> Store {
+    /// The store, opened on first use: for `.write` created and (SQLite) migrated as needed;
+    /// for `.read` (the default) it must exist at the latest schema.
+    public func store(_ access: StoreAccess = .read) throws -> Store {
         if let cachedStore { return cachedStore }
         let config = try configuration()
         note("store: \(config.redactedStoreDescription)")
-        let store = try Store.open(config)
+        let store = try Store.open(config, access: access)
         cachedStore = store
         return store
     }

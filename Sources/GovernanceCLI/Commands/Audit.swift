@@ -67,8 +67,8 @@ enum AuditCommands {
 
     static func recorder(_ inv: Invocation) throws -> AuditRecorder {
         let config = try inv.configuration()
-        return AuditRecorder(spool: AuditSpool(home: config.home, configuration: config), keys: try inv.keys(),
-                             requireDurable: inv.has("require-durable")) { try inv.store() }
+        return AuditRecorder(spool: AuditSpool(home: config.home, configuration: config), keys: try inv.keys(creating: true),
+                             requireDurable: inv.has("require-durable")) { try inv.store(.write) }
     }
 
     static func withStatus(_ record: JSONValue, _ status: String) -> JSONValue {
@@ -202,6 +202,7 @@ enum AuditCommands {
             FlagSpec("session", short: "s", value: "UUID", "Verify only this session", environment: "GOVERNANCE_SESSION_ID"),
             FlagSpec("from-seq", value: "N", "Start at seq N (needs --session)"),
             FlagSpec("to-seq", value: "N", "Stop after seq N (needs --session)"),
+            FlagSpec("require-events", "Fail (exit 20) when there is nothing to verify"),
         ],
         examples: ["governance audit verify", "governance audit verify --session $GOVERNANCE_SESSION_ID --from-seq 100"]
     ) { inv in
@@ -215,6 +216,13 @@ enum AuditCommands {
         let report = try ChainVerifier(db: store.connection, keys: try inv.keys())
             .verify(scope) { console.progress("verifying: \(Render.grouped($0)) rows") }
         console.endProgress()
+        if let session = scope.sessionID, report.sessions == 0 {
+            throw GovernanceError.invalid("session \(session.value) has no events", hint: "check the id, or list sessions with `governance audit events`")
+        }
+        if report.isEmpty && inv.has("require-events") {
+            throw GovernanceError(.integrityFailure, "nothing to verify: the store holds no events, and --require-events needs some",
+                                  hint: "check that --database-url or GOVERNANCE_DATABASE_URL names the store the agents write to")
+        }
         inv.emit(json: report.json, text: verificationText(report))
         if let first = report.failures.first, inv.format == .text {
             // Also on stderr, so a script that keeps only stderr still sees which seq broke.
@@ -225,6 +233,7 @@ enum AuditCommands {
 
     static func verificationText(_ report: VerificationReport) -> String {
         let rate = report.elapsedSeconds > 0 ? Int(Double(report.rowsRead) / report.elapsedSeconds) : 0
+        if report.isEmpty { return "nothing to verify: the store holds no events" }
         let summary = "\(Render.grouped(report.rowsVerified)) rows in \(Render.grouped(report.sessions)) session\(report.sessions == 1 ? "" : "s") (\(Render.grouped(rate)) rows/s)"
         if report.ok { return "verified: " + summary }
         var text = "FAILED: \(report.failures.count) session\(report.failures.count == 1 ? "" : "s") with a broken chain; verified " + summary
@@ -380,14 +389,16 @@ extension AuditCommands {
         if let s = inv.value("session") { filter.sessionID = try SessionID.parse(s) }
         let count = Int(try inv.integer("lines", minimum: 0) ?? 10)
         let store = try inv.store()
-        var tail = AuditTail(db: store.connection, filter: filter)
+        let config = try inv.configuration()
+        var tail = AuditTail(store: store, filter: filter) { try Store.open(config, access: .read) }
         let print: (AuditRecord) -> Void = { writeEvent(inv, $0, verified: nil) }
         try tail.backlog(count, print)
         inv.console.flush()
         guard inv.has("follow") else { return 0 }
         Signals.allowInterruption()
+        let console = inv.console
         while true {
-            if try tail.poll(timeout: 1.0, print) > 0 { inv.console.flush() }
+            if try tail.poll(timeout: 1.0, notice: { console.warn($0.message) }, print) > 0 { inv.console.flush() }
         }
     }
 
@@ -405,9 +416,9 @@ extension AuditCommands {
         let config = try inv.configuration()
         let spool = AuditSpool(home: config.home, configuration: config)
         let pending = spool.pendingFiles().count
-        let store = try inv.store()
+        let store = try inv.store(.write)
         let console = inv.console
-        let report = try spool.flush(into: AuditLog(db: store.connection, keys: try inv.keys())) {
+        let report = try spool.flush(into: AuditLog(db: store.connection, keys: try inv.keys(creating: true))) {
             console.progress("flush: \(Render.grouped($0)) events replayed")
         }
         console.endProgress()

@@ -61,7 +61,7 @@ enum SetupCommands {
         doc: "Prints which store is in use (passwords hidden), the schema version against the one this governance needs, and how many sessions and events are stored. Exits 3 when migrations are pending."
     ) { inv in
         let config = try inv.configuration()
-        let store = try Store.open(config, migration: .asIs)
+        let store = try Store.open(config, access: .read, migration: .asIs)
         let status = try StoreStatus.read(store.connection)
         let pending = Migrations.latestVersion - status.schemaVersion
         inv.emit(
