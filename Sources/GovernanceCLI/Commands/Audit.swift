@@ -196,7 +196,9 @@ enum AuditCommands {
         duplicates, and that each chain ends where its session head says. Rows are streamed, so memory stays \
         flat whatever the length. Exits 0 when everything verifies and 20 on the first failure of any \
         session, naming the session, the seq and the reason. --from-seq/--to-seq check part of one session's \
-        chain, anchored on the link before --from-seq.
+        chain, anchored on the link before --from-seq. A store that holds no events says "nothing to verify" \
+        (JSON: "empty": true) and exits 0, or 20 with --require-events; --session naming a session with no \
+        events exits 2. Verify only reads: a store that does not exist, or whose schema is behind, exits 3.
         """,
         flags: [
             FlagSpec("session", short: "s", value: "UUID", "Verify only this session", environment: "GOVERNANCE_SESSION_ID"),
