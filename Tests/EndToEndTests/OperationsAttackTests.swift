@@ -160,28 +160,27 @@ import Testing
         #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
     }
 
-    @Test(arguments: [0o644, 0o604, 0o620, 0o602, 0o666])
-    func secretFileOthersCanReadOrWriteIsRefused(mode: Int) throws {
+    /// `audit log` with the secret in a file of the given mode; returns the file and the result.
+    static func logWithSecretFile(mode: Int) throws -> (file: String, result: ProcessResult) {
         var gov = try Governance(backend: .sqlite)
-        let file = gov.home + "/loose.secret"
+        let file = gov.home + "/mode.secret"
         FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\n").utf8))
         #expect(chmod(file, mode_t(mode)) == 0)
         gov.environment["GOVERNANCE_AUDIT_SECRET"] = nil
         gov.environment["GOVERNANCE_AUDIT_SECRET_FILE"] = file
-        let r = try gov.run(["audit", "log", "-a", "a", "-k", "k", "-s", try SessionID.random().value])
+        return (file, try gov.run(["audit", "log", "-a", "a", "-k", "k", "-s", try SessionID.random().value]))
+    }
+
+    @Test(arguments: [0o644, 0o604, 0o620, 0o602, 0o666])
+    func secretFileOthersCanReadOrWriteIsRefused(mode: Int) throws {
+        let (file, r) = try Self.logWithSecretFile(mode: mode)
         #expect(r.status == 3, "mode \(String(mode, radix: 8)): \(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("chmod 600 \(file)"), "\(r.stderr)")
     }
 
     @Test(arguments: [0o600, 0o640, 0o400, 0o440])
     func secretFileOnlyItsOwnerAndGroupCanReadIsAccepted(mode: Int) throws {
-        var gov = try Governance(backend: .sqlite)
-        let file = gov.home + "/tight.secret"
-        FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\n").utf8))
-        #expect(chmod(file, mode_t(mode)) == 0)
-        gov.environment["GOVERNANCE_AUDIT_SECRET"] = nil
-        gov.environment["GOVERNANCE_AUDIT_SECRET_FILE"] = file
-        let r = try gov.run(["audit", "log", "-a", "a", "-k", "k", "-s", try SessionID.random().value])
+        let r = try Self.logWithSecretFile(mode: mode).result
         #expect(r.status == 0, "mode \(String(mode, radix: 8)): \(r.stderr)")
     }
 
