@@ -3,8 +3,6 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 BIN_DEBUG = .build/debug/governance
 BIN_RELEASE = .build/release/governance
-# One man page per command group (a test checks this list against the command table).
-MAN_GROUPS = db secret session audit
 
 .PHONY: all deps build release demo test bench install generate clean
 
@@ -44,13 +42,11 @@ install: release
 	install -m 0644 completions/_governance $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_governance
 	install -m 0644 completions/governance.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/governance.fish
 
-# Regenerates the committed man pages and completions from the command table.
-generate: build
-	$(BIN_DEBUG) completions bash > completions/governance.bash
-	$(BIN_DEBUG) completions zsh > completions/_governance
-	$(BIN_DEBUG) completions fish > completions/governance.fish
-	$(BIN_DEBUG) man > man/governance.1
-	for g in $(MAN_GROUPS); do $(BIN_DEBUG) man $$g > man/governance-$$g.1; done
+# Regenerates the committed man pages, completions and exit-code table from the command table
+# (a test fails when they are out of date).
+generate: deps
+	$(SWIFT) build --product governance-docs
+	.build/debug/governance-docs .
 
 clean:
 	rm -rf .build

@@ -21,6 +21,8 @@ let package = Package(
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),
         // `make bench`: each figure beside a baseline measured in the same run.
         .executableTarget(name: "governance-bench", dependencies: ["GovernanceCore"], path: "Sources/GovernanceBench"),
+        // `make generate`: completions, man pages and the exit-code table from the command table.
+        .executableTarget(name: "governance-docs", dependencies: ["GovernanceCLI"], path: "Sources/GovernanceDocs"),
 
         // Test helpers shared by the three test targets: real databases, never mocks.
         .target(name: "GovernanceTestSupport", dependencies: ["GovernanceCore"], path: "Tests/Support"),

@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit export"|" audit tail"|" audit flush"|" help"|" completions"|" man") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -32,8 +32,11 @@ _governance() {
         --lines|-n) return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init db secret session audit help completions man" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
+        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
         " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
@@ -41,17 +44,26 @@ _governance() {
         " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
         " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit") COMPREPLY=($(compgen -W "log verify events trace export tail flush" -- "$cur")) ;;
-        " audit log") COMPREPLY=($(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit") COMPREPLY=($(compgen -W "log verify events trace sessions export tail flush" -- "$cur")) ;;
+        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --require-events --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit sessions") COMPREPLY=($(compgen -W "--agent -a --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " help") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " man") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+    esac
+}
+_governance_topics() {
+    local last="${COMP_WORDS[COMP_CWORD-1]}"
+    case "$1 $last" in
+        "all db") echo "migrate status" ;;
+        "all secret") echo "generate" ;;
+        "all session") echo "new" ;;
+        "all audit") echo "log verify events trace sessions export tail flush" ;;
+        "all "*) echo "init help completions man db secret session audit exit-codes" ;;
+        *) echo "db secret session audit" ;;
     esac
 }
 complete -F _governance governance

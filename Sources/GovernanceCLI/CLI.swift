@@ -1,13 +1,23 @@
+import Glibc
 import GovernanceCore
 
 /// argv -> command -> core call -> rendered output + exit code.
 public enum CLI {
     public static let version = "0.1.0"
 
-    /// Runs one command line for the real process and returns its exit code.
-    public static func run(_ arguments: [String]) -> Int32 {
+    /// Runs the real process's command line and returns its exit code.
+    public static func main() -> Int32 {
         let console = Console.standard()
-        let code = run(Array(arguments.dropFirst()), console: console, environment: { FileSystem.environment($0) })
+        let code: Int32
+        switch ProcessArguments.read().flatMap({ arguments in
+            ProcessArguments.checkEnvironment(CommandTable.environment.map(\.name)).map { arguments }
+        }) {
+        case .success(let arguments):
+            code = run(arguments, console: console, environment: { FileSystem.environment($0) })
+        case .failure(let error):
+            let arguments = CommandLine.arguments
+            code = report(error, console: console, format: arguments.contains("--json") ? .json : .text)
+        }
         console.flush()
         return code
     }
@@ -24,46 +34,64 @@ public enum CLI {
         } catch {
             return report(error, console: console, format: wantsJSON ? .json : .text)
         }
-        let invocation = Invocation(parsed: parsed, table: table, console: console, environment: environment)
         if parsed.versionRequested && parsed.words.isEmpty {
-            invocation.emit(json: .object([("version", .string(version))]), text: "governance \(version)")
+            console.line(wantsJSON ? JSONWriter.ordered(.object([("version", .string(version))])) : "governance \(version)")
             return 0
         }
-        if parsed.helpRequested || parsed.command == nil {
+        guard let command = parsed.command, !parsed.helpRequested else {
             console.write(Help.text(for: parsed.words, table: table))
             // `governance` alone or `governance audit` asks for help but is not a successful command.
             return parsed.helpRequested ? 0 : 2
         }
+        let format: OutputFormat = wantsJSON ? .json : .text
         do {
-            let command = parsed.command!
-            try checkPositionals(command, parsed)
-            return try command.handler(invocation)
+            let arguments = try FlagResolver(environment: environment, console: console).resolve(parsed, command: command)
+            let run = Run(arguments: arguments, console: console, environment: environment, table: table)
+            do {
+                try run.prepare(command.needs, requireDurable: arguments.given.contains("require-durable"))
+                return try command.handler(arguments, run)
+            } catch {
+                return report(error, console: console, format: run.format)
+            }
         } catch {
-            return report(error, console: console, format: invocation.format)
+            return report(error, console: console, format: format)
         }
     }
 
-    private static func checkPositionals(_ command: CommandSpec, _ parsed: ParsedArguments) throws {
-        let required = command.positionals.filter { !$0.optional }.count
-        let variadic = command.positionals.contains { $0.variadic }
-        if parsed.positionals.count < required {
-            let missing = command.positionals[parsed.positionals.count]
-            throw GovernanceError.usage("missing \(missing.name)", hint: "run `governance \(command.name) --help`")
-        }
-        if !variadic && parsed.positionals.count > command.positionals.count {
-            throw GovernanceError.usage("unexpected argument \"\(parsed.positionals[command.positionals.count])\"",
-                                        hint: "run `governance \(command.name) --help`")
-        }
-        for (spec, value) in zip(command.positionals, parsed.positionals) where !spec.choices.isEmpty && !spec.choices.contains(value) {
-            throw GovernanceError.usage("invalid \(spec.name) \"\(value)\"", hint: "choose one of: \(spec.choices.joined(separator: ", "))")
-        }
-    }
-
+    /// Every failure, whatever the command: `governance: error: ...` and `hint: ...` on stderr, or
+    /// the `{"error":{...}}` document there with --json. Returns the failure's exit code.
     static func report(_ error: any Error, console: Console, format: OutputFormat) -> Int32 {
         let failure = (error as? GovernanceError) ?? .internalError("\(error)")
         for line in Render.error(failure, format: format).split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
             console.errorLine(String(line))
         }
         return failure.exitCode
+    }
+}
+
+/// The process's arguments, read as bytes: Swift's `CommandLine.arguments` replaces invalid
+/// UTF-8 with U+FFFD, which would make two different agent ids one. Invalid UTF-8 is exit 2.
+enum ProcessArguments {
+    static func read() -> Result<[String], GovernanceError> {
+        var arguments: [String] = []
+        for i in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[i] else { continue }
+            guard let text = String(validatingCString: pointer) else {
+                let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+                return .failure(.usage("argument \(i) is not valid UTF-8: \(Render.quoted(String(decoding: bytes, as: UTF8.self)))",
+                                       hint: "identifiers and values must be UTF-8 text"))
+            }
+            arguments.append(text)
+        }
+        return .success(arguments)
+    }
+
+    /// The variables the tool reads must be valid UTF-8 too (an agent id from the environment).
+    static func checkEnvironment(_ names: [String]) -> Result<Void, GovernanceError> {
+        for name in names {
+            guard let pointer = getenv(name), String(validatingCString: pointer) == nil else { continue }
+            return .failure(.usage("\(name) is not valid UTF-8", hint: "identifiers and values must be UTF-8 text"))
+        }
+        return .success(())
     }
 }

@@ -22,6 +22,30 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
         case complianceBelowThreshold = "compliance_below_threshold"
         case operatorNotPermitted = "operator_not_permitted"
 
+        /// What the exit code tells a script, for the documented table (docs/EXIT-CODES.md).
+        public var meaning: String {
+            switch self {
+            case .internalError: "internal error (a bug: please report it)"
+            case .usage: "usage error: unknown command or flag, missing or malformed value; nothing written"
+            case .invalidInput: "invalid input: an event, file or value breaks a rule; nothing written"
+            case .configuration: "configuration: secret, store URL, permissions or schema"
+            case .storeUnavailable: "store unavailable (failed closed)"
+            case .scopeViolation: "scope violation: the tool or API is not allowed"
+            case .noPolicy: "no policy registered for the agent"
+            case .budgetExceeded: "budget exceeded"
+            case .loopDetected: "loop detected"
+            case .contractViolation: "contract violation"
+            case .agentKilled: "agent killed by an operator"
+            case .approvalDenied: "approval denied"
+            case .approvalTimedOut: "approval timed out"
+            case .approvalPending: "approval pending (non-blocking wait)"
+            case .approvalTokenRejected: "approval token rejected (forged, replayed, expired or mismatched)"
+            case .integrityFailure: "audit chain integrity failure"
+            case .complianceBelowThreshold: "compliance report below --fail-on"
+            case .operatorNotPermitted: "operator not permitted (self-approval)"
+            }
+        }
+
         /// The process exit code for this kind of failure.
         public var exitCode: Int32 {
             switch self {

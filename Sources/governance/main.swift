@@ -1,4 +1,4 @@
-import GovernanceCLI
 import Glibc
+import GovernanceCLI
 
-exit(CLI.run(CommandLine.arguments))
+exit(CLI.main())

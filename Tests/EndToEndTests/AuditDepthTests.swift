@@ -213,7 +213,7 @@ import Testing
     @Test func placeholderWhenTheSpoolIsUnusableToo() throws {
         var gov = try Governance()
         gov.environment["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/governance.db"
-        FileManager.default.createFile(atPath: gov.home + "/spool", contents: Data())
+        _ = FileManager.default.createFile(atPath: gov.home + "/spool", contents: Data())
         let session = try SessionID.random().value
         let r = try gov.run(["--json", "audit", "log", "-a", "a", "-k", "k", "-s", session, "--metadata", "{\"x\":1}"])
         #expect(r.status == 0)

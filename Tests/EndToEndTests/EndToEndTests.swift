@@ -52,7 +52,7 @@ struct Governance {
 
         let verify = try env.run(["audit", "verify", "--session", session])
         #expect(verify.status == 0)
-        #expect(verify.stdout.hasPrefix("verified: 3 rows in 1 session"))
+        #expect(verify.stdout.hasPrefix("verified: 3 events in 1 session"))
 
         let exported = try env.run(["audit", "export"]).stdout.split(separator: "\n")
         #expect(exported.count == 3)
@@ -142,12 +142,21 @@ struct Governance {
         env["GOVERNANCE_AUDIT_SECRET"] = testSecret
         let ok = try runProcess(python, [packageRoot() + "/docs/verify_chain.py"], environment: env, stdin: export)
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
-        #expect(ok.stdout == "verified: 6 rows in 2 sessions\n")
+        #expect(ok.stdout == "verified: 6 events in 2 sessions\n")
 
         // The independent checker is not a rubber stamp: a changed field fails it too.
         let tampered = export.replacingOccurrences(of: "\"kind\":\"tool.call\"", with: "\"kind\":\"tool.calls\"")
         let bad = try runProcess(python, [packageRoot() + "/docs/verify_chain.py"], environment: env, stdin: tampered)
-        #expect(bad.status == 1)
+        #expect(bad.status == 20)
+
+        // Without the rfc8785 package it says what to install and exits 3, not 1 with a traceback.
+        let shim = try makeTemporaryDirectory()
+        try "raise ImportError(\"No module named 'rfc8785'\")\n".write(toFile: shim + "/rfc8785.py", atomically: true, encoding: .utf8)
+        var without = env
+        without["PYTHONPATH"] = shim
+        let missing = try runProcess(python, [packageRoot() + "/docs/verify_chain.py"], environment: without, stdin: export)
+        #expect(missing.status == 3)
+        #expect(missing.stderr.contains("python3 -m pip install rfc8785") && !missing.stderr.contains("Traceback"))
         #expect(bad.stdout.contains("seq 2: hmac mismatch"))
     }
 
@@ -168,8 +177,8 @@ struct Governance {
         let r = try runProcess("/bin/bash", [packageRoot() + "/scripts/demo.sh", governanceBinary()],
                                environment: ["PATH": "/usr/bin:/bin", "HOME": try makeTemporaryDirectory()])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("verified: 3 rows in 1 session"))
-        #expect(r.stdout.contains("verified: 3 links"))
+        #expect(r.stdout.contains("verified: 3 events in 1 session"))
+        #expect(r.stdout.contains("verified: 3 events in session"))
     }
 }
 

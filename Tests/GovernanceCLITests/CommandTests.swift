@@ -9,7 +9,7 @@ import Testing
         let env = try freshEnvironment()
         let top = runCLI(["--help"], env: env)
         #expect(top.code == 0)
-        for group in CommandTable.standard.groups { #expect(top.out.contains(group.summary)) }
+        for group in CommandTable.standard.namedGroups { #expect(top.out.contains(group.summary)) }
         for command in CommandTable.standard.commands {
             let help = runCLI(command.path + ["--help"], env: env)
             #expect(help.code == 0, "\(command.name)")
@@ -47,23 +47,21 @@ import Testing
         try String(contentsOfFile: root + "/" + path, encoding: .utf8)
     }
 
-    /// The committed completions and man pages are what the command table generates now
-    /// (regenerate with `make generate`).
-    @Test func completionsAreUpToDate() throws {
-        let table = CommandTable.standard
-        #expect(try Self.committed("completions/governance.bash") == Completions.bash(table))
-        #expect(try Self.committed("completions/_governance") == Completions.zsh(table))
-        #expect(try Self.committed("completions/governance.fish") == Completions.fish(table))
+    /// The committed completions and man pages are what the command table generates now, and no
+    /// man page is left over from a group that is gone (regenerate with `make generate`).
+    @Test func generatedFilesAreUpToDate() throws {
+        let files = GeneratedFiles.all(.standard)
+        for file in files {
+            #expect(try Self.committed(file.path) == file.contents, "\(file.path) is stale: run `make generate`")
+        }
+        let manPages = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/man").map { "man/" + $0 }
+        #expect(Set(manPages) == Set(files.map(\.path).filter { $0.hasPrefix("man/") }))
     }
 
-    @Test func manPagesAreUpToDate() throws {
-        let table = CommandTable.standard
-        #expect(try Self.committed("man/governance.1") == ManPage.main(table))
-        for group in table.groups {
-            #expect(try Self.committed("man/governance-\(group.name).1") == ManPage.group(group.name, table: table), "\(group.name)")
-        }
-        let makefile = try Self.committed("Makefile")
-        #expect(makefile.contains("MAN_GROUPS = " + table.groups.map(\.name).joined(separator: " ")))
+    @Test func exitCodeDocumentIsUpToDate() throws {
+        let document = try Self.committed("docs/EXIT-CODES.md")
+        let section = try #require(GeneratedFiles.generatedSection(of: document), "docs/EXIT-CODES.md lost its generated markers")
+        #expect(section == ExitCodeTable(table: .standard).markdown, "run `make generate`")
     }
 
     @Test func bashCompletionWorks() throws {
@@ -72,9 +70,81 @@ import Testing
         COMP_WORDS=(governance audit ve); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance audit log --ag); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance --format j); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance help au); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance help audit ver); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance man s); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         """
         let result = try runProcess("/bin/bash", ["-c", script], environment: ["PATH": "/usr/bin:/bin"])
-        #expect(result.stdout == "verify\n--agent\njson\n")
+        #expect(result.stdout == "verify\n--agent\njson\naudit\nverify\nsecret session\n")
+    }
+}
+
+/// The rules the command table must keep, so that a new group cannot be added half-documented.
+@Suite struct CommandTableConsistencyTests {
+    let table = CommandTable.standard
+
+    @Test func everyCommandBelongsToAGroupAndHasAManPageSection() {
+        for group in table.groups {
+            let page = group.name.map { ManPage.group($0, table: table) } ?? ManPage.main(table)
+            for command in group.commands {
+                #expect(command.path.first == group.name ?? command.path.first, "\(command.name)")
+                #expect(page.contains(".SS \\fBgovernance \(ManPage.escape(command.name))\\fR"), "\(command.name) has no man page section")
+            }
+        }
+        #expect(table.commands.count == table.groups.map(\.commands.count).reduce(0, +))
+        #expect(Set(table.commands.map(\.name)).count == table.commands.count, "a command is declared twice")
+    }
+
+    @Test func everyExitCodeIsDocumentedOnce() throws {
+        let rows = ExitCodeTable(table: table).rows
+        #expect(Set(rows.map(\.code)).count == rows.count)
+        for kind in GovernanceError.Kind.allCases {
+            #expect(rows.filter { $0.names.contains(kind.rawValue) }.count == 1, "\(kind)")
+        }
+        let document = try GeneratedFilesTests.committed("docs/EXIT-CODES.md")
+        for row in rows { #expect(document.contains("| \(row.code) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
+    }
+
+    @Test func everyEnvironmentFallbackIsDocumented() {
+        let documented = Set(CommandTable.environment.map(\.name))
+        for flag in GlobalFlags.all + table.commands.flatMap(\.flags) {
+            if let variable = flag.environment { #expect(documented.contains(variable), "--\(flag.name) falls back to undocumented \(variable)") }
+        }
+        let page = ManPage.main(table)
+        for variable in documented { #expect(page.contains(ManPage.escape(variable))) }
+    }
+
+    @Test func everyFlagIsWellFormed() {
+        for command in table.commands {
+            let specs = GlobalFlags.all + command.flags
+            let names = specs.map(\.name)
+            #expect(Set(names).count == names.count, "\(command.name) declares a flag twice")
+            let shorts = specs.compactMap(\.short)
+            #expect(Set(shorts).count == shorts.count, "\(command.name) reuses a short flag")
+            #expect(!shorts.contains("h"), "-h is help")
+            for flag in command.flags {
+                if flag.takesValue { #expect(flag.valueName?.isEmpty == false, "\(command.name) --\(flag.name) has no value name") }
+                #expect(!flag.summary.isEmpty, "\(command.name) --\(flag.name) has no summary")
+                var related = flag.conflicts + flag.requires
+                if case .requiredUnless(let others) = flag.requirement { related += others }
+                for other in related { #expect(names.contains(other), "\(command.name) --\(flag.name) names unknown --\(other)") }
+            }
+            #expect(!command.summary.isEmpty && !command.doc.isEmpty || command.role == .meta, "\(command.name) is undocumented")
+        }
+    }
+
+    @Test func requiredFlagsAreInTheUsageLine() {
+        for command in table.commands {
+            let usage = Help.usageLine(command)
+            for flag in command.flags where flag.isRequired { #expect(usage.contains("--" + flag.name), "\(command.name)") }
+        }
+    }
+
+    @Test func helpDescribesOnlyWhatExists() {
+        let top = Help.text(for: [], table: table)
+        for promise in ["polic", "budget", "approval"] { #expect(!top.lowercased().contains(promise), "help promises \(promise)") }
+        let description = ManPage.main(table).split(separator: ".SH").prefix(4).joined().lowercased()
+        #expect(!description.contains("budget") && !description.contains("polic"))
     }
 }
 
@@ -195,7 +265,7 @@ import Testing
 
         let trace = runCLI(["audit", "trace", "-s", session], env: env)
         #expect(trace.code == 0)
-        #expect(trace.out.hasSuffix("verified: 2 links in session \(session)\n"))
+        #expect(trace.out.hasSuffix("verified: 2 events in session \(session)\n"))
 
         let verifiedEvents = runCLI(["--json", "audit", "events", "--verify", "--kind", "tool.call"], env: env)
         #expect(verifiedEvents.out.contains("\"verified\":true"))

@@ -1,4 +1,5 @@
 import GovernanceCLI
+import GovernanceTestSupport
 import GovernanceCore
 import Testing
 
@@ -57,10 +58,48 @@ import Testing
 
     @Test func missingValueAndBadChoiceAreUsageErrors() {
         #expect { _ = try parser.parse(["audit", "log", "--agent"]) } throws: { ($0 as? GovernanceError)?.exitCode == 2 }
-        #expect { _ = try parser.parse(["--format", "yaml", "audit", "verify"]) } throws: {
-            ($0 as? GovernanceError)?.recoveryHint == "choose one of: text, json"
-        }
         #expect { _ = try parser.parse(["audit", "verify", "--json=yes"]) } throws: { ($0 as? GovernanceError)?.exitCode == 2 }
+    }
+
+    /// Values are checked by their definition before any command runs, with one error style.
+    @Test func typedValuesAreCheckedBeforeTheCommandRuns() throws {
+        let env = try freshEnvironment()
+        let cases: [([String], String)] = [
+            (["--format", "yaml", "audit", "verify"], "choose one of: text, json"),
+            (["audit", "events", "--limit", "0"], "--limit must be a whole number of at least 1 (got \"0\")"),
+            (["audit", "events", "--limit", "ten"], "--limit must be a whole number"),
+            (["audit", "events", "--since", "yesterday"], "--since must be an RFC 3339 time"),
+            (["audit", "verify", "--from-seq", "3"], "--from-seq needs --session"),
+            (["audit", "log", "--batch", "--metadata", "{}"], "give --metadata or --batch, not both"),
+            (["audit", "trace"], "missing --session (or GOVERNANCE_SESSION_ID)"),
+            (["audit", "export", "--session", "x\u{1b}]0;pwned\u{07}"], "x\\x1b]0;pwned\\x07"),
+        ]
+        for (arguments, message) in cases {
+            let result = runCLI(arguments, env: env)
+            #expect(result.code == 2, "\(arguments)")
+            #expect(result.err.contains(message), "\(arguments): \(result.err)")
+            #expect(!result.err.contains("\u{1b}"), "a control character reached the terminal")
+        }
+        #expect(try storedEventCount(env) == 0)
+    }
+
+    /// Only the flags that name where an event is written fall back to the environment; a filter
+    /// never narrows itself from it (so `audit verify` still checks every chain).
+    @Test func environmentFallbackIsDeclaredNotDecidedPerHandler() throws {
+        var env = try freshEnvironment()
+        let first = try SessionID.random().value, second = try SessionID.random().value
+        for session in [first, second] {
+            #expect(runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", session], env: env).code == 0)
+        }
+        env["GOVERNANCE_SESSION_ID"] = first
+        env["GOVERNANCE_AGENT_ID"] = "from-env"
+        #expect(runCLI(["audit", "log", "-k", "k"], env: env).code == 0)
+        let verify = try JSONParser.parse(runCLI(["--json", "audit", "verify"], env: env).out)
+        #expect(verify["sessions"] == .int(2))
+        #expect(runCLI(["--json", "audit", "events"], env: env).out.split(separator: "\n").count == 3)
+        #expect(runCLI(["--json", "audit", "export"], env: env).out.split(separator: "\n").count == 3)
+        let trace = try JSONParser.parse(runCLI(["--json", "audit", "trace"], env: env).out)
+        #expect(trace["session_id"] == .string(first))
     }
 
     @Test func everyFlagNameIsUniquePerCommand() {

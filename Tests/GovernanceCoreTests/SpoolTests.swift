@@ -97,7 +97,7 @@ import Testing
     @Test func placeholderWhenTheSpoolCannotBeWrittenEither() throws {
         let home = try makeTemporaryDirectory()
         // A file where the spool folder should be: nothing can be created under it.
-        FileManager.default.createFile(atPath: home + "/spool", contents: Data())
+        _ = FileManager.default.createFile(atPath: home + "/spool", contents: Data())
         let config = Configuration(store: .sqlite(path: home + "/x.db"), home: home)
         let recorder = AuditRecorder(spool: AuditSpool(home: home, configuration: config), keys: testKeys, requireDurable: false) {
             throw GovernanceError.unavailable("down")
@@ -168,8 +168,46 @@ import Testing
         var chunks: [[UInt8]] = [Array("ab\ncd".utf8), Array("e\r\n\nf".utf8)]
         var reader = LineReader { chunks.isEmpty ? nil : chunks.removeFirst() }
         var lines: [String] = []
-        while let line = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
+        while case .line(let line)? = try reader.nextLine() { lines.append(String(decoding: line, as: UTF8.self)) }
         #expect(lines == ["ab", "cde", "", "f"])
         #expect(reader.lineNumber == 4)
+    }
+
+    /// A line past the limit is skipped to its end and reported, wherever the chunks split it;
+    /// the lines around it are read as usual.
+    @Test(arguments: [1, 3, 7, 64])
+    func lineReaderRejectsOverlongLinesInBoundedMemory(chunkSize: Int) throws {
+        let long = String(repeating: "x", count: 40), longer = String(repeating: "y", count: 100)
+        let text = Array("ok\n\(long)\nfine\n\(longer)\n\nlast".utf8)
+        var offset = 0
+        var largestChunkHeld = 0
+        var reader = LineReader(maxLineBytes: 16) {
+            guard offset < text.count else { return nil }
+            let chunk = Array(text[offset..<min(offset + chunkSize, text.count)])
+            offset += chunk.count
+            largestChunkHeld = max(largestChunkHeld, chunk.count)
+            return chunk
+        }
+        var seen: [String] = []
+        while let line = try reader.nextLine() {
+            switch line {
+            case .line(let bytes): seen.append(String(decoding: bytes, as: UTF8.self))
+            case .tooLong: seen.append("<too long at \(reader.lineNumber)>")
+            }
+        }
+        #expect(seen == ["ok", "<too long at 2>", "fine", "<too long at 4>", "", "last"])
+    }
+
+    /// A stream with no newline at all ends as one over-long line, not as memory growth.
+    @Test func lineReaderWithoutNewlinesStaysBounded() throws {
+        var produced = 0
+        var reader = LineReader(maxLineBytes: 1024) {
+            guard produced < 50 << 20 else { return nil }
+            produced += 1 << 16
+            return [UInt8](repeating: 0x41, count: 1 << 16)
+        }
+        guard case .tooLong? = try reader.nextLine() else { Issue.record("expected an over-long line"); return }
+        #expect(try reader.nextLine() == nil)
+        #expect(produced == 50 << 20)
     }
 }

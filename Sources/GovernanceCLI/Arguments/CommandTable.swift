@@ -2,32 +2,61 @@ import GovernanceCore
 
 /// The global flags, accepted anywhere on the command line.
 public enum GlobalFlags {
-    public static let databaseURL = FlagSpec("database-url", value: "URL", "The store: postgres://..., sqlite:PATH or a path",
+    public static let databaseURL: Flag<String> = .text("database-url", value: "URL", "The store: postgres://..., sqlite:PATH or a path",
         doc: "Where events are kept. postgres:// and postgresql:// URLs use PostgreSQL through libpq (PG* variables, sslmode and service files work as usual); sqlite:PATH or a plain path uses SQLite. Without it, GOVERNANCE_DATABASE_URL, then the embedded store at $GOVERNANCE_HOME/governance.db.",
         environment: "GOVERNANCE_DATABASE_URL")
-    public static let auditSecretFile = FlagSpec("audit-secret-file", value: "PATH", "File holding the audit secret",
+    public static let auditSecretFile: Flag<String> = .path("audit-secret-file", "File holding the audit secret",
         doc: "Read the audit secret from PATH (one trailing newline is dropped). Otherwise GOVERNANCE_AUDIT_SECRET, then GOVERNANCE_AUDIT_SECRET_FILE, then (embedded store only) $GOVERNANCE_HOME/audit.secret, created on first use with mode 0600.",
-        completion: .file, environment: "GOVERNANCE_AUDIT_SECRET_FILE")
-    public static let json = FlagSpec("json", "Write one JSON document (JSON lines for streams) to stdout",
+        environment: "GOVERNANCE_AUDIT_SECRET_FILE")
+    public static let json: Flag<Bool> = .toggle("json", "Write one JSON document (JSON lines for streams) to stdout",
         doc: "Same as --format json. Field names are snake_case and stable; errors go to stderr as {\"error\":{...}}.")
-    public static let format = FlagSpec("format", value: "FORMAT", "Output format", choices: ["text", "json"])
-    public static let quiet = FlagSpec("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
-    public static let verbose = FlagSpec("verbose", short: "v", "Explain what is happening on stderr")
+    public static let format: Flag<String> = .choice("format", ["text", "json"], "Output format")
+    public static let quiet: Flag<Bool> = .toggle("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
+    public static let verbose: Flag<Bool> = .toggle("verbose", short: "v", "Explain what is happening on stderr")
     // --fail-open joins these with the first enforcement command; no command here enforces.
-    public static let all = [databaseURL, auditSecretFile, json, format, quiet, verbose]
+    public static let all: [FlagSpec] = [databaseURL.spec, auditSecretFile.spec, json.spec, format.spec, quiet.spec, verbose.spec]
 }
 
-/// The one table of commands (git's `commands[]`): dispatch is a lookup in it.
+/// The one table of commands (git's `commands[]`): every group, and in it every command. Adding
+/// a group is one folder under Commands/ and one line here; help, man pages, completions and the
+/// documented tables follow from it (`make generate`), and the consistency tests fail when
+/// something is missing.
 public struct CommandTable: Sendable {
     public let groups: [GroupSpec]
+    /// Every command, in table order.
     public let commands: [CommandSpec]
 
-    public static let standard = CommandTable(groups: Groups.all, commands: SetupCommands.all + AuditCommands.all + MetaCommands.all)
+    public init(groups: [GroupSpec]) {
+        self.groups = groups
+        commands = groups.flatMap(\.commands)
+    }
+
+    public static let standard = CommandTable(groups: [
+        TopLevel.group,
+        DB.group,
+        Secret.group,
+        Session.group,
+        Audit.group,
+    ])
+
+    /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).
+    public static let environment: [EnvironmentVariable] = [
+        EnvironmentVariable(name: "GOVERNANCE_HOME",
+                            doc: "Home of the embedded store, its generated secret and the spool; default ${XDG_STATE_HOME:-$HOME/.local/state}/governance."),
+        EnvironmentVariable(name: "GOVERNANCE_DATABASE_URL", doc: "The store, when --database-url is not given."),
+        EnvironmentVariable(name: "GOVERNANCE_AUDIT_SECRET",
+                            doc: "The audit secret itself (at least 32 bytes with 10 distinct bytes). Prefer a file."),
+        EnvironmentVariable(name: "GOVERNANCE_AUDIT_SECRET_FILE",
+                            doc: "A file holding the audit secret, readable only by its owner (and group), when --audit-secret-file is not given."),
+        EnvironmentVariable(name: "GOVERNANCE_SESSION_ID", doc: "The session an event is written to, when --session is not given."),
+        EnvironmentVariable(name: "GOVERNANCE_AGENT_ID", doc: "The agent, when --agent is not given."),
+        EnvironmentVariable(name: "XDG_STATE_HOME", doc: "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance."),
+    ]
 
     public func command(_ path: [String]) -> CommandSpec? { commands.first { $0.path == path } }
 
     public func isGroup(_ path: [String]) -> Bool {
-        commands.contains { $0.path.count > path.count && Array($0.path.prefix(path.count)) == path }
+        path.count == 1 && groups.contains { $0.name == path[0] }
     }
 
     /// The next words possible after `path`, in table order.
@@ -42,21 +71,16 @@ public struct CommandTable: Sendable {
 
     public func group(_ name: String) -> GroupSpec? { groups.first { $0.name == name } }
 
+    /// The groups that have a name (one man page each).
+    public var namedGroups: [GroupSpec] { groups.filter { $0.name != nil } }
+
     /// Commands under `path` (all of them for an empty path).
     public func commands(under path: [String]) -> [CommandSpec] {
         commands.filter { $0.path.count >= path.count && Array($0.path.prefix(path.count)) == path }
     }
-}
 
-public enum Groups {
-    public static let all = [
-        GroupSpec(name: "db", summary: "Create, migrate and inspect the store",
-                  doc: "The store is SQLite (embedded default) or PostgreSQL (shared). Its schema is versioned; `db migrate` applies what is missing and is safe to run again."),
-        GroupSpec(name: "secret", summary: "Make audit secrets",
-                  doc: "The audit secret keys the HMAC chain. Keep it out of argv and logs: give it as a file (GOVERNANCE_AUDIT_SECRET_FILE) or an environment variable."),
-        GroupSpec(name: "session", summary: "Make session ids",
-                  doc: "A session is one agent run; each session has its own audit chain. Ids are UUIDs."),
-        GroupSpec(name: "audit", summary: "Write, read and verify the tamper-evident audit trail",
-                  doc: "Every event is a link in its session's HMAC chain (docs/CHAIN.md). Changing, removing, duplicating or moving any stored row makes `audit verify` exit 20 and name the first bad seq."),
-    ]
+    /// Every `help` topic and man page a shell can complete: groups, then `group command` pairs.
+    public var helpTopics: [String] {
+        children(of: []) + ["exit-codes"]
+    }
 }

@@ -40,7 +40,7 @@ public enum Completions {
             case .choices: out += "        \(names)) COMPREPLY=($(compgen -W \"\(f.choices.joined(separator: " "))\" -- \"$cur\")); return ;;\n"
             case .file: out += "        \(names)) COMPREPLY=($(compgen -f -- \"${cur#@}\")); return ;;\n"
             case .directory: out += "        \(names)) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-            case .none: out += "        \(names)) return ;;\n"
+            case .none, .command, .group: out += "        \(names)) return ;;\n"
             }
         }
         out += "    esac\n    case \"$path\" in\n"
@@ -56,9 +56,35 @@ public enum Completions {
             }
         }
         for (p, choices) in words {
-            out += "        \"\(p.isEmpty ? "" : " " + p)\") COMPREPLY=($(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
+            let key = "\"\(p.isEmpty ? "" : " " + p)\""
+            if let c = table.command(p.split(separator: " ").map(String.init)), let first = c.positionals.first,
+               first.completion == .command || first.completion == .group {
+                out += "        \(key)) COMPREPLY=($(compgen -W \"$(_governance_topics \(first.completion == .group ? "groups" : "all"))\" -- \"$cur\")) ;;\n"
+                continue
+            }
+            if let c = table.command(p.split(separator: " ").map(String.init)), c.positionals.first?.completion == .file {
+                out += "        \(key)) COMPREPLY=($(compgen -f -- \"$cur\") $(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
+                continue
+            }
+            out += "        \(key)) COMPREPLY=($(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
         }
-        out += "    esac\n}\ncomplete -F _governance governance\n"
+        out += "    esac\n}\n"
+        out += bashTopics(table)
+        out += "complete -F _governance governance\n"
+        return out
+    }
+
+    /// `_governance_topics all|groups`: what `help` and `man` take, given the words typed after
+    /// them (a group's commands once a group is typed).
+    static func bashTopics(_ table: CommandTable) -> String {
+        var out = "_governance_topics() {\n    local last=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+        out += "    case \"$1 $last\" in\n"
+        for g in table.namedGroups {
+            out += "        \"all \(g.name!)\") echo \"\(table.children(of: [g.name!]).joined(separator: " "))\" ;;\n"
+        }
+        out += "        \"all \"*) echo \"\(table.helpTopics.joined(separator: " "))\" ;;\n"
+        out += "        *) echo \"\(table.namedGroups.compactMap(\.name).joined(separator: " "))\" ;;\n"
+        out += "    esac\n}\n"
         return out
     }
 
@@ -73,7 +99,7 @@ public enum Completions {
             case .choices: action = ":\(f.valueName!):(\(f.choices.joined(separator: " ")))"
             case .file: action = ":\(f.valueName!):_files"
             case .directory: action = ":\(f.valueName!):_files -/"
-            case .none: action = ":\(f.valueName!): "
+            case .none, .command, .group: action = ":\(f.valueName!): "
             }
         }
         let summary = zshEscape(f.summary)
@@ -98,7 +124,12 @@ public enum Completions {
             if let c = table.command(p) {
                 var args = c.flags.flatMap(zshFlag)
                 if let first = c.positionals.first {
-                    args.append("'*:\(first.name):(\(first.choices.joined(separator: " ")))'")
+                    switch first.completion {
+                    case .command: args.append("'*:\(first.name):(\(table.helpTopics.joined(separator: " ")) \(table.commands.filter { $0.path.count > 1 }.map { $0.path[1] }.uniqued().joined(separator: " ")))'")
+                    case .group: args.append("'*:\(first.name):(\(table.namedGroups.compactMap(\.name).joined(separator: " ")))'")
+                    case .file: args.append("'*:\(first.name):_files'")
+                    default: args.append("'*:\(first.name):(\(first.choices.joined(separator: " ")))'")
+                    }
                 }
                 out += "        \"\(key)\"*) _arguments -s $globals \(args.joined(separator: " ")) ;;\n"
             } else {
@@ -133,19 +164,40 @@ public enum Completions {
         out += "complete -c governance -s h -l help -d 'Show help'\n"
         let groupNames = table.children(of: [])
         out += "complete -c governance -n 'not __fish_seen_subcommand_from \(groupNames.joined(separator: " "))' -a '\(groupNames.joined(separator: " "))'\n"
-        for g in table.groups {
-            let children = table.children(of: [g.name])
-            out += "complete -c governance -n '__fish_seen_subcommand_from \(g.name); and not __fish_seen_subcommand_from \(children.joined(separator: " "))' -a '\(children.joined(separator: " "))'\n"
+        for g in table.namedGroups {
+            let children = table.children(of: [g.name!])
+            out += "complete -c governance -n '__fish_seen_subcommand_from \(g.name!); and not __fish_seen_subcommand_from \(children.joined(separator: " ") + " help man")' -a '\(children.joined(separator: " "))'\n"
         }
         for c in table.commands {
             let condition = c.path.count == 1 ? "__fish_seen_subcommand_from \(c.path[0])"
                 : "__fish_seen_subcommand_from \(c.path[0]); and __fish_seen_subcommand_from \(c.path[1])"
             out += "complete -c governance -n '\(condition)' -d '\(fishEscape(c.summary))'\n"
             for f in c.flags { out += flagLine(f, condition: condition) }
-            if let first = c.positionals.first, !first.choices.isEmpty {
-                out += "complete -c governance -n '\(condition)' -a '\(first.choices.joined(separator: " "))'\n"
+            if let first = c.positionals.first {
+                switch first.completion {
+                case .command:
+                    out += "complete -c governance -n '\(condition); and not __fish_seen_subcommand_from \(table.helpTopics.joined(separator: " "))' -a '\(table.helpTopics.joined(separator: " "))'\n"
+                    for g in table.namedGroups {
+                        out += "complete -c governance -n '\(condition); and __fish_seen_subcommand_from \(g.name!)' -a '\(table.children(of: [g.name!]).joined(separator: " "))'\n"
+                    }
+                case .group:
+                    out += "complete -c governance -n '\(condition)' -a '\(table.namedGroups.compactMap(\.name).joined(separator: " "))'\n"
+                case .choices:
+                    out += "complete -c governance -n '\(condition)' -a '\(first.choices.joined(separator: " "))'\n"
+                case .file:
+                    out += "complete -c governance -n '\(condition)' -F\n"
+                case .none, .directory:
+                    break
+                }
             }
         }
         return out
+    }
+}
+
+extension Array where Element == String {
+    func uniqued() -> [String] {
+        var seen = Set<String>()
+        return filter { seen.insert($0).inserted }
     }
 }

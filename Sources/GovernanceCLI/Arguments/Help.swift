@@ -30,6 +30,11 @@ public enum Help {
             var summary = flag.summary
             if !flag.choices.isEmpty { summary += " [\(flag.choices.joined(separator: "|"))]" }
             if let env = flag.environment { summary += " (env: \(env))" }
+            switch flag.requirement {
+            case .optional: break
+            case .required: summary += " (required)"
+            case .requiredUnless(let others): summary += " (required unless " + others.map { "--" + $0 }.joined(separator: " or ") + ")"
+            }
             let left = "  " + flag.usage
             if left.count + 2 > width + 2 {
                 return left + "\n" + String(repeating: " ", count: width + 2) + summary
@@ -38,10 +43,14 @@ public enum Help {
         }.joined(separator: "\n")
     }
 
+    /// `governance audit log --agent ID --kind KIND --session UUID [flags] [FILE]`: required flags
+    /// are spelt out, the rest summarised.
     public static func usageLine(_ command: CommandSpec) -> String {
         var parts = ["governance", command.name]
-        // Required flags are the ones named by the doc as required; show all with values briefly.
-        if !command.flags.isEmpty { parts.append("[flags]") }
+        for flag in command.flags where flag.isRequired {
+            parts.append("--" + flag.name + (flag.valueName.map { " " + $0 } ?? ""))
+        }
+        if command.flags.contains(where: { !$0.isRequired }) { parts.append("[flags]") }
         for p in command.positionals {
             var name = p.name + (p.variadic ? "..." : "")
             if p.optional { name = "[\(name)]" }
@@ -51,8 +60,8 @@ public enum Help {
     }
 
     /// Shown in help beside the global flags; the parser handles them itself.
-    static let helpFlag = FlagSpec("help", short: "h", "Show help (also: governance help COMMAND)")
-    static let versionFlag = FlagSpec("version", "Print the version")
+    static let helpFlag = FlagSpec("help", short: "h", kind: .toggle, "Show help (also: governance help COMMAND)")
+    static let versionFlag = FlagSpec("version", kind: .toggle, "Print the version")
 
     public static func commandHelp(_ command: CommandSpec) -> String {
         var out = "governance \(command.name) - \(command.summary)\n\nUsage: \(usageLine(command))\n"
@@ -71,64 +80,36 @@ public enum Help {
         if !command.examples.isEmpty {
             out += "\nExamples:\n" + command.examples.map { "  " + $0 }.joined(separator: "\n") + "\n"
         }
-        out += "\nExit codes: see `governance help exit-codes` or docs/EXIT-CODES.md.\n"
+        out += "\nExit codes: " + command.exitKinds.map { "\($0.exitCode) \($0.rawValue)" }.joined(separator: ", ")
+        out += " (`governance help exit-codes`).\n"
         return out
     }
+
+    /// What the tool does today; kept in step with the groups that exist.
+    public static let tagline = "govern AI agents from the outside: a tamper-evident, HMAC-chained audit trail"
 
     public static func groupHelp(_ words: [String], table: CommandTable) -> String {
         var out = ""
         if words.isEmpty {
-            out += "governance - govern AI agents from the outside: audit, policies, budgets, approvals\n\n"
+            out += "governance - \(tagline)\n\n"
             out += "Usage: governance [global flags] GROUP COMMAND [flags] [args]\n\n"
         } else if let group = table.group(words[0]) {
-            out += "governance \(group.name) - \(group.summary)\n\nUsage: governance \(group.name) COMMAND [flags]\n\n"
+            out += "governance \(words[0]) - \(group.summary)\n\nUsage: governance \(words[0]) COMMAND [flags]\n\n"
             out += wrap(group.doc, indent: 0) + "\n\n"
         }
         out += "Commands:\n"
-        let commands = table.commands(under: words)
-        let width = (commands.map { $0.name.count }.max() ?? 0) + 4
-        var lastGroup: String?
-        for c in commands {
-            if words.isEmpty, c.path.count > 1, c.path[0] != lastGroup, let group = table.group(c.path[0]) {
-                out += "\n  \(group.name): \(group.summary)\n"
-            } else if words.isEmpty, c.path.count == 1, lastGroup != nil, lastGroup != "" {
-                out += "\n"
+        let width = (table.commands(under: words).map { $0.name.count }.max() ?? 0) + 4
+        for group in table.groups {
+            let commands = group.commands.filter { words.isEmpty || Array($0.path.prefix(words.count)) == words }
+            guard !commands.isEmpty else { continue }
+            if words.isEmpty, let name = group.name { out += "\n  \(name): \(group.summary)\n" }
+            for c in commands {
+                out += "    " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
             }
-            lastGroup = c.path.count > 1 ? c.path[0] : ""
-            out += "    " + c.name + String(repeating: " ", count: width - c.name.count) + c.summary + "\n"
         }
         out += "\nGlobal flags:\n" + flagTable(GlobalFlags.all + [helpFlag] + (words.isEmpty ? [versionFlag] : [])) + "\n"
-
-        out += "\nRun `governance \((words + ["COMMAND", "--help"]).joined(separator: " "))` for a command's flags.\n"
+        out += "\nRun `governance \((words + ["COMMAND", "--help"]).joined(separator: " "))` for a command's flags"
+        out += words.isEmpty ? ", `governance help exit-codes` for exit codes.\n" : ".\n"
         return out
-    }
-
-    /// The exit-code table, for `governance help exit-codes`.
-    public static let exitCodes: [(Int32, String, String)] = [
-        (0, "ok", "ok, allowed, verified"),
-        (1, GovernanceError.Kind.internalError.rawValue, "internal error"),
-        (2, "usage / invalid_input", "usage or invalid input; nothing written"),
-        (3, GovernanceError.Kind.configuration.rawValue, "configuration (secret, URL, schema)"),
-        (4, GovernanceError.Kind.storeUnavailable.rawValue, "store unavailable (failed closed)"),
-        (10, GovernanceError.Kind.scopeViolation.rawValue, "scope violation"),
-        (11, GovernanceError.Kind.noPolicy.rawValue, "no policy registered"),
-        (12, GovernanceError.Kind.budgetExceeded.rawValue, "budget exceeded"),
-        (13, GovernanceError.Kind.loopDetected.rawValue, "loop detected"),
-        (14, GovernanceError.Kind.contractViolation.rawValue, "contract violation"),
-        (15, GovernanceError.Kind.agentKilled.rawValue, "agent killed by an operator"),
-        (16, GovernanceError.Kind.approvalDenied.rawValue, "approval denied"),
-        (17, GovernanceError.Kind.approvalTimedOut.rawValue, "approval timed out"),
-        (18, GovernanceError.Kind.approvalPending.rawValue, "approval pending (non-blocking)"),
-        (19, GovernanceError.Kind.approvalTokenRejected.rawValue, "approval token rejected"),
-        (20, GovernanceError.Kind.integrityFailure.rawValue, "audit chain integrity failure"),
-        (21, GovernanceError.Kind.complianceBelowThreshold.rawValue, "compliance report below --fail-on"),
-        (22, GovernanceError.Kind.operatorNotPermitted.rawValue, "operator not permitted (self-approval)"),
-    ]
-
-    public static var exitCodeText: String {
-        "Exit codes (scripts branch on them):\n" + exitCodes.map { code, name, meaning in
-            let c = String(code)
-            return "  " + String(repeating: " ", count: 3 - c.count) + c + "  " + name + String(repeating: " ", count: max(1, 28 - name.count)) + meaning
-        }.joined(separator: "\n") + "\n"
     }
 }

@@ -28,12 +28,9 @@ public struct ArgumentParser {
 
         func flagSpecs() -> [FlagSpec] { GlobalFlags.all + (result.command?.flags ?? []) }
 
+        // Values stay text here; `FlagResolver` checks and converts them (one error style).
         func record(_ flag: FlagSpec, value: String?) throws {
             if let value {
-                if !flag.choices.isEmpty, !flag.choices.contains(value) {
-                    throw GovernanceError.usage("invalid value \"\(value)\" for --\(flag.name)",
-                                                hint: "choose one of: \(flag.choices.joined(separator: ", "))")
-                }
                 if flag.repeatable { result.values[flag.name, default: []].append(value) } else { result.values[flag.name] = [value] }
             } else {
                 result.switches.insert(flag.name)

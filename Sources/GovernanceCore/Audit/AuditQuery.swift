@@ -68,3 +68,47 @@ public struct AuditQuery {
         return (try row.int(0), try row.text(1))
     }
 }
+
+/// One session as `audit sessions` lists it.
+public struct SessionSummary: Sendable {
+    public var sessionID: String
+    public var firstAt: Timestamp
+    public var lastAt: Timestamp
+    public var events: Int64
+    /// The session's agents, sorted (at most `AuditQuery.maxAgentsListed`).
+    public var agents: [String]
+    public var agentCount: Int64
+}
+
+extension AuditQuery {
+    public static let maxAgentsListed = 20
+
+    /// The most recently active sessions first, at most `limit`.
+    public func sessions(agentID: String? = nil, limit: Int) throws -> [SessionSummary] {
+        var sql = "SELECT session_id, MIN(created_at_us), MAX(created_at_us), COUNT(*), COUNT(DISTINCT agent_id), MIN(agent_id) FROM governance_audit_events"
+        var parameters: [SQLValue] = []
+        if let agentID {
+            sql += " WHERE session_id IN (SELECT DISTINCT session_id FROM governance_audit_events WHERE agent_id = ?)"
+            parameters.append(.text(agentID))
+        }
+        sql += " GROUP BY session_id ORDER BY MAX(created_at_us) DESC, session_id LIMIT ?"
+        parameters.append(.int(Int64(limit)))
+        var summaries: [SessionSummary] = []
+        try db.forEachRow(sql, parameters) { row in
+            summaries.append(SessionSummary(sessionID: try row.text(0), firstAt: Timestamp(microseconds: try row.int(1)),
+                                            lastAt: Timestamp(microseconds: try row.int(2)), events: try row.int(3),
+                                            agents: [try row.text(5)], agentCount: try row.int(4)))
+        }
+        for i in summaries.indices where summaries[i].agentCount > 1 {
+            summaries[i].agents = try db.query(
+                "SELECT DISTINCT agent_id FROM governance_audit_events WHERE session_id = ? ORDER BY agent_id LIMIT ?",
+                [.text(summaries[i].sessionID), .int(Int64(Self.maxAgentsListed))]).map { try $0.text(0) }
+        }
+        return summaries
+    }
+
+    /// How many sessions hold events.
+    public func sessionCount() throws -> Int64 {
+        try db.queryFirst("SELECT COUNT(DISTINCT session_id) FROM governance_audit_events")?.int(0) ?? 0
+    }
+}

@@ -1,8 +1,9 @@
-/// The versioned schema. Each migration is applied once, in order, inside one write transaction
-/// under a lock, so two processes migrating at once do not race.
+/// One step of the versioned schema, declared by the domain that owns the tables it creates.
+/// Versions are global and increasing across domains, so every store applies them in one order.
 public struct Migration: Sendable {
     public let version: Int
     public let name: String
+    /// Written once for both dialects (`{id}`, `{bigint}`: see `SQLConnection.schemaSQL`).
     let sql: String
 
     init(version: Int, name: String, sql: String) {
@@ -10,54 +11,27 @@ public struct Migration: Sendable {
         self.name = name
         self.sql = sql
     }
-
-    /// SQLite's rowid is its cheapest key; PostgreSQL needs a sequence.
-    func sql(for dialect: SQLDialect) -> String {
-        switch dialect {
-        case .sqlite: sql.replacing("{id}", with: "INTEGER PRIMARY KEY").replacing("{bigint}", with: "INTEGER")
-        case .postgres: sql.replacing("{id}", with: "BIGSERIAL PRIMARY KEY").replacing("{bigint}", with: "BIGINT")
-        }
-    }
 }
 
-public enum Migrations {
-    /// Each migration's SQL is written once; `{id}` and `{bigint}` become each dialect's types.
-    public static let all: [Migration] = [
-        Migration(version: 1, name: "audit chain", sql: """
-            CREATE TABLE governance_audit_events (
-                id {id},
-                session_id TEXT NOT NULL,
-                seq {bigint} NOT NULL,
-                agent_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                model TEXT,
-                input_hash TEXT,
-                output_hash TEXT,
-                metadata TEXT NOT NULL,
-                created_at_us {bigint} NOT NULL,
-                prev_hash TEXT NOT NULL,
-                hmac TEXT NOT NULL
-            );
-            CREATE UNIQUE INDEX governance_audit_events_session_seq ON governance_audit_events (session_id, seq);
-            CREATE INDEX governance_audit_events_agent ON governance_audit_events (agent_id, created_at_us);
-            CREATE INDEX governance_audit_events_created ON governance_audit_events (created_at_us);
-            CREATE TABLE governance_audit_sessions (
-                session_id TEXT PRIMARY KEY,
-                last_seq {bigint} NOT NULL,
-                last_hmac TEXT NOT NULL,
-                first_at_us {bigint} NOT NULL,
-                last_at_us {bigint} NOT NULL
-            );
-            """),
-        Migration(version: 2, name: "spool replay markers", sql: """
-            CREATE TABLE governance_audit_spooled (
-                spool_id TEXT PRIMARY KEY,
-                session_id TEXT NOT NULL,
-                spooled_at_us {bigint} NOT NULL,
-                flushed_at_us {bigint} NOT NULL
-            );
-            """),
+/// A part of the product that owns tables: its name, its tables and its migrations, all in its
+/// own folder (Audit/AuditSchema.swift, ...).
+public struct SchemaDomain: Sendable {
+    public let name: String
+    public let tables: [String]
+    public let migrations: [Migration]
+}
+
+/// Every domain's schema. A new domain adds one line here.
+public enum SchemaRegistry {
+    public static let domains: [SchemaDomain] = [
+        AuditSchema.domain,
     ]
+}
+
+/// Applies the registry's migrations. Each is applied once, in version order, inside one write
+/// transaction under a lock, so two processes migrating at once do not race.
+public enum Migrations {
+    public static let all: [Migration] = SchemaRegistry.domains.flatMap(\.migrations).sorted { $0.version < $1.version }
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
 
@@ -71,14 +45,7 @@ public enum Migrations {
 
     /// The schema version the store is at: 0 when it has never been migrated.
     public static func currentVersion(_ db: SQLConnection) throws -> Int {
-        let exists: Bool
-        switch db.dialect {
-        case .sqlite:
-            exists = try db.queryFirst("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'governance_schema_migrations'") != nil
-        case .postgres:
-            exists = try db.queryFirst("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'governance_schema_migrations'") != nil
-        }
-        guard exists else { return 0 }
+        guard try db.tableExists("governance_schema_migrations") else { return 0 }
         return Int(try db.queryFirst("SELECT COALESCE(MAX(version), 0) FROM governance_schema_migrations")?.int(0) ?? 0)
     }
 
@@ -86,9 +53,8 @@ public enum Migrations {
     @discardableResult
     public static func migrate(_ db: SQLConnection, upTo target: Int = latestVersion) throws -> [Migration] {
         try db.writeTransaction {
-            if db.dialect == .postgres {
-                try db.lockChain("governance/schema-migrations")
-            }
+            // Serialises concurrent migrations on PostgreSQL; SQLite's write lock already does.
+            try db.lockChain("governance/schema-migrations")
             try db.executeScript(bookkeeping)
             let current = try currentVersion(db)
             if current > latestVersion {
@@ -97,7 +63,7 @@ public enum Migrations {
             }
             let pending = all.filter { $0.version > current && $0.version <= target }
             for migration in pending {
-                try db.executeScript(migration.sql(for: db.dialect))
+                try db.executeScript(db.schemaSQL(migration.sql))
                 try db.execute("INSERT INTO governance_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                [.int(Int64(migration.version)), .text(migration.name), .text(Timestamp.now().iso8601)])
             }

@@ -38,21 +38,10 @@ public final class PostgresConnection: SQLConnection {
         return text
     }
 
-    /// `?` placeholders become `$1`, `$2`, ... (outside quoted literals).
+    /// `?` placeholders become `$1`, `$2`, ...: the modules write SQL once, with `?`.
     private func postgresSQL(_ sql: String) -> String {
         if let done = translated[sql] { return done }
-        var out = ""
-        var n = 0
-        var inLiteral = false
-        for c in sql {
-            if c == "'" { inLiteral.toggle() }
-            if c == "?" && !inLiteral {
-                n += 1
-                out += "$\(n)"
-            } else {
-                out.append(c)
-            }
-        }
+        let out = PostgresPlaceholders.translate(sql)
         translated[sql] = out
         return out
     }
@@ -152,6 +141,14 @@ public final class PostgresConnection: SQLConnection {
 
     public func notify(_ channel: String) throws {
         try execute("SELECT pg_notify(?, '')", [.text(channel)])
+    }
+
+    public func tableExists(_ name: String) throws -> Bool {
+        try queryFirst("SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?", [.text(name)]) != nil
+    }
+
+    public func schemaSQL(_ sql: String) -> String {
+        sql.replacing("{id}", with: "BIGSERIAL PRIMARY KEY").replacing("{bigint}", with: "BIGINT")
     }
 
     /// The extended protocol counts parameters in a 16-bit field.

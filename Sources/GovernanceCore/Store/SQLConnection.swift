@@ -33,6 +33,13 @@ public protocol SQLConnection: AnyObject {
 
     /// The most bound parameters one statement may carry.
     var maxParameters: Int { get }
+
+    /// True when the current schema has a table of this name.
+    func tableExists(_ name: String) throws -> Bool
+
+    /// Schema SQL written once for both dialects, with the column types that differ spelt as
+    /// `{id}` (an auto-assigned 64-bit key) and `{bigint}`, in this driver's own words.
+    func schemaSQL(_ sql: String) -> String
 }
 
 public enum SQLDialect: String, Sendable {

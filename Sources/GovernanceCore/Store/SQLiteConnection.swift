@@ -163,6 +163,15 @@ public final class SQLiteConnection: SQLConnection {
     public func lockChain(_ key: String) throws {}
     public func notify(_ channel: String) throws {}
 
+    public func tableExists(_ name: String) throws -> Bool {
+        try queryFirst("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]) != nil
+    }
+
+    /// SQLite's rowid is its cheapest key.
+    public func schemaSQL(_ sql: String) -> String {
+        sql.replacing("{id}", with: "INTEGER PRIMARY KEY").replacing("{bigint}", with: "INTEGER")
+    }
+
     /// SQLITE_MAX_VARIABLE_NUMBER is 32766 since SQLite 3.32.
     public var maxParameters: Int { 32_766 }
 

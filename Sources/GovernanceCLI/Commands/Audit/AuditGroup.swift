@@ -1,0 +1,36 @@
+import GovernanceCore
+
+enum Audit {
+    static let group = GroupSpec("audit", "Write, read and verify the tamper-evident audit trail",
+                                 doc: "Every event is a link in its session's HMAC chain (docs/CHAIN.md). Changing, removing, duplicating or moving any stored event makes `audit verify` exit 20 and name the first bad seq.",
+                                 commands: [Log.command, Verify.command, Events.command, Trace.command, Sessions.command,
+                                            Export.command, Tail.command, Flush.command])
+
+    /// The filters `events` and `tail` share, read from their flags in one place.
+    enum Filters {
+        static let since: Flag<Timestamp> = .time("since", "Only events at or after TIME")
+        static let until: Flag<Timestamp> = .time("until", "Only events before TIME")
+        static let all: [any FlagDeclaration] = [SharedFlags.sessionFilter, SharedFlags.agentFilter, SharedFlags.kindFilter]
+
+        static func filter(_ args: Arguments) -> AuditFilter {
+            AuditFilter(sessionID: args[SharedFlags.sessionFilter], agentID: args[SharedFlags.agentFilter],
+                        kind: args[SharedFlags.kindFilter], since: args[since], until: args[until])
+        }
+    }
+
+    /// One event as `events`, `tail` and `trace` print it: a text line, or a JSON line with every
+    /// stored field (and "verified" when it was checked).
+    static func write(_ record: AuditRecord, verified: Bool? = nil, run: Run) {
+        guard !run.quiet else { return }
+        switch run.format {
+        case .json:
+            var json = record.json
+            if let verified, case .object(let members) = json { json = .object(members + [("verified", .bool(verified))]) }
+            run.console.line(JSONWriter.ordered(json))
+        case .text:
+            var line = Render.eventLine(record)
+            if let verified { line = (verified ? "ok    " : "BAD   ") + line }
+            run.console.line(line)
+        }
+    }
+}

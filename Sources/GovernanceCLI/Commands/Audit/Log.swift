@@ -1,0 +1,148 @@
+import GovernanceCore
+
+extension Audit {
+    /// `audit log`: one event, or JSON lines with --batch.
+    enum Log {
+        static let kind: Flag<String> = .text("kind", short: "k", value: "KIND", "What happened, e.g. llm.call, tool.call (1-256 bytes)",
+                                              requirement: .requiredUnless(["batch"]))
+        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)",
+                                               environment: "GOVERNANCE_AGENT_ID", requirement: .requiredUnless(["batch"]))
+        static let session: Flag<SessionID> = .uuid("session", short: "s", "The session (one agent run)",
+                                                    doc: "A UUID from `governance session new`.", environment: "GOVERNANCE_SESSION_ID",
+                                                    requirement: .requiredUnless(["batch"]))
+        static let model: Flag<String> = .text("model", short: "m", value: "MODEL", "The model used, if any (at most 128 bytes)")
+        static let metadata: Flag<JSONValue> = .jsonObject("metadata", "A JSON object, @FILE or - (stdin); at most 64 KiB encoded",
+                                                           maxBytes: 1 << 20, conflicts: ["batch"])
+        static let input: Flag<ContentDigest> = .content("input", "Input text, @FILE or -; stored as its SHA-256",
+                                                         conflicts: ["input-hash", "batch"])
+        static let output: Flag<ContentDigest> = .content("output", "Output text, @FILE or -; stored as its SHA-256",
+                                                          conflicts: ["output-hash", "batch"])
+        static let inputHash: Flag<String> = .text("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)",
+                                                   conflicts: ["batch"])
+        static let outputHash: Flag<String> = .text("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)",
+                                                    conflicts: ["batch"])
+        static let batch: Flag<Bool> = .toggle("batch", "Read events as JSON lines from FILE or stdin")
+        static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")
+
+        static let command = CommandSpec(
+            "log", "Append one event (or a batch) to a session's audit chain",
+            doc: """
+            Appends an event as the next link of the session's HMAC chain and prints the stored record. \
+            --input and --output take text, @FILE or - (stdin) and store only its SHA-256, read as a stream \
+            in constant memory; --input-hash and --output-hash take a SHA-256 you computed (64 lowercase hex \
+            characters). Metadata is a JSON object (read at most 1 MiB, at most 64 KiB encoded; integers beyond \
+            ±(2^53-1) and duplicate keys are rejected so that the record never differs from what was sent). \
+            Identifiers (agent, kind, model) are UTF-8 without control characters; their limits count bytes.
+            
+            With --batch, reads JSON lines from FILE (or stdin, or -): one event per line with the fields \
+            session_id, agent_id, kind, model, metadata, input_hash, output_hash, input, output; --session, \
+            --agent, --kind and --model fill in what a line leaves out. A line may be at most 1 MiB. Events are \
+            appended in order, 1,000 to a transaction. A bad line rejects only itself: the report names it and \
+            the reason, and the other lines are appended.
+            
+            Logging never breaks the calling script: when the store is unreachable the event is written to a \
+            local spool ($GOVERNANCE_HOME/spool), a warning goes to stderr and the exit status is 0; the next \
+            successful audit log (or `audit flush`) replays the spool first, in order, exactly once. Only when \
+            the spool cannot be written either is a placeholder record returned (hmac of zeros, metadata \
+            "audit.unavailable": true). --require-durable exits 4 instead of spooling.
+            """,
+            flags: [agent, kind, session, model, metadata, input, output, inputHash, outputHash, batch, requireDurable],
+            positionals: [PositionalSpec("FILE", "With --batch: a JSON lines file, or - for stdin (the default)", optional: true,
+                                         completion: .file)],
+            examples: [
+                "governance audit log --agent billing-agent --kind llm.call --model gpt-4o-mini --metadata '{\"prompt_tokens\":150}'",
+                "governance audit log -a billing-agent -k tool.result --output @result.json",
+                "governance audit log --batch events.jsonl --json",
+            ],
+            role: .observe,
+            needs: .record,
+            failures: [.invalidInput]
+        ) { args, run in
+            if args.has(batch) { return try logBatch(args, run) }
+            if let extra = args.positionals.first {
+                throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a FILE is read only with --batch")
+            }
+            let event = try PendingEvent(validating: AuditEventInput(
+                sessionID: try args.require(session), agentID: try args.require(agent), kind: try args.require(kind),
+                model: args[model], inputHash: args[input]?.hex ?? args[inputHash], outputHash: args[output]?.hex ?? args[outputHash],
+                metadata: args[metadata] ?? .object([])))
+            let recorder = try run.recorder
+            let outcome = try recorder.record([event], returningIDs: true)
+            for warning in recorder.warnings { run.warn(warning) }
+            switch outcome {
+            case .appended(let records):
+                let r = records[0]
+                run.emit(json: withStatus(r.json, "appended"), text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
+            case .spooled(let path, _):
+                run.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
+            case .placeholder(let records):
+                run.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
+            }
+            return 0
+        }
+
+        static func withStatus(_ record: JSONValue, _ status: String) -> JSONValue {
+            .object([("status", .string(status))] + (record.objectMembers ?? []))
+        }
+
+        /// A spooled event has no place in the chain yet: no id, seq, prev_hash or hmac.
+        static func spooledJSON(_ pending: PendingEvent, path: String) -> JSONValue {
+            let e = pending.event
+            return .object([
+                ("status", .string("spooled")), ("spool_file", .string(path)), ("id", .null), ("session_id", .string(e.sessionID.value)),
+                ("seq", .null), ("agent_id", .string(e.agentID)), ("kind", .string(e.kind)), ("model", .optional(e.model)),
+                ("input_hash", .optional(e.inputHash)), ("output_hash", .optional(e.outputHash)),
+                ("metadata", (try? JSONParser.parse(pending.metadata)) ?? .object([])),
+                ("created_at", .string(pending.createdAt.iso8601)), ("prev_hash", .null), ("hmac", .null),
+            ])
+        }
+
+        /// `audit log --batch`: the core ingests; this reads the source and renders the report.
+        static func logBatch(_ args: Arguments, _ run: Run) throws -> Int32 {
+            let defaults = BatchInput.Defaults(sessionID: args[session], agentID: args[agent], kind: args[kind], model: args[model])
+            let source = args.positionals.first ?? "-"
+            var fd: Int32 = -1
+            let next: () throws -> [UInt8]?
+            if source == "-" {
+                next = try run.console.stdinChunks()
+            } else {
+                let opened = try FileSystem.openForReading(source, what: "batch file")
+                fd = opened
+                next = { try FileSystem.readChunk(fd: opened, what: "batch file \(source)") }
+            }
+            defer { if fd >= 0 { FileSystem.close(fd) } }
+
+            let recorder = try run.recorder
+            let console = run.console
+            let report = try AuditBatch(defaults: defaults, recorder: recorder).ingest(next) { r in
+                console.progress("batch: \(Render.count(r.lines, "line")), \(Render.grouped(r.appended)) appended, \(Render.grouped(r.spooled)) spooled, \(Render.grouped(r.rejected.count)) rejected")
+            }
+            console.endProgress()
+            for warning in recorder.warnings { run.warn(warning) }
+            if run.format == .json || run.quiet {
+                // The text report lists every rejected line; otherwise stderr names the first ones.
+                for r in report.rejected.prefix(20) { run.warn("line \(r.line) rejected: \(r.reason)") }
+                if report.rejected.count > 20 { run.warn("\(report.rejected.count - 20) more lines rejected (see the report)") }
+            }
+            let sessions = report.lastSeq.sorted { $0.key < $1.key }
+            var text = "appended \(Render.count(report.appended, "event")) to \(Render.count(sessions.count, "session"))"
+            if report.spooled > 0 { text += "; spooled \(Render.grouped(report.spooled)) (the store is unavailable)" }
+            if report.unrecorded > 0 { text += "; \(Render.grouped(report.unrecorded)) NOT recorded (store and spool unavailable)" }
+            text += "; rejected \(Render.count(report.rejected.count, "line"))"
+            for (session, seq) in sessions { text += "\n  session \(session) last seq \(seq)" }
+            for r in report.rejected { text += "\n  line \(r.line): \(r.reason)" }
+            run.emit(
+                json: .object([
+                    ("lines", .int(report.lines)),
+                    ("appended", .int(report.appended)),
+                    ("spooled", .int(report.spooled)),
+                    ("unrecorded", .int(report.unrecorded)),
+                    ("rejected", .array(report.rejected.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+                    ("sessions", .array(sessions.map { .object([("session_id", .string($0.key)), ("last_seq", .int64($0.value))]) })),
+                    ("spool_files", .array(report.spoolFiles.map(JSONValue.string))),
+                ]),
+                text: text)
+            return 0
+        }
+    }
+}

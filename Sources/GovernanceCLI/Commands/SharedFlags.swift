@@ -1,0 +1,18 @@
+import GovernanceCore
+
+/// Flags that several commands share, declared once.
+///
+/// The rule for the environment: a flag that names where an event is *written* (`--session`,
+/// `--agent`) falls back to GOVERNANCE_SESSION_ID / GOVERNANCE_AGENT_ID; a flag that *filters*
+/// what is read does not, so that `audit verify` in a shell with GOVERNANCE_SESSION_ID exported
+/// still verifies every chain (docs/DECISIONS.md).
+enum SharedFlags {
+    static let session: Flag<SessionID> = .uuid("session", short: "s", "The session (one agent run)",
+                                                doc: "A UUID from `governance session new`.", environment: "GOVERNANCE_SESSION_ID",
+                                                requirement: .required)
+    static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)",
+                                           environment: "GOVERNANCE_AGENT_ID", requirement: .required)
+    static let agentFilter: Flag<String> = .text("agent", short: "a", value: "ID", "Only this agent's events")
+    static let sessionFilter: Flag<SessionID> = .uuid("session", short: "s", "Only this session's events")
+    static let kindFilter: Flag<String> = .text("kind", short: "k", value: "KIND", "Only events of this kind")
+}

@@ -1,0 +1,70 @@
+import GovernanceCore
+
+extension TopLevel {
+    /// `help [COMMAND...]`, `help exit-codes`.
+    enum HelpCommand {
+        static let command = CommandSpec(
+            "help", "Show help for a command (or `help exit-codes`)",
+            doc: "The same text as COMMAND --help. `help exit-codes` prints the exit-code table; with --json as one document.",
+            positionals: [PositionalSpec("COMMAND", "A group or command, e.g. `audit log`, or exit-codes", optional: true, variadic: true,
+                                         completion: .command)],
+            examples: ["governance help audit log", "governance help exit-codes --json"],
+            role: .meta
+        ) { args, run in
+            let words = args.positionals
+            if words == ["exit-codes"] {
+                let table = ExitCodeTable(table: run.table)
+                switch run.format {
+                case .json: run.console.line(JSONWriter.ordered(table.json))
+                case .text: run.console.write(table.text)
+                }
+                return 0
+            }
+            guard words.isEmpty || run.table.command(words) != nil || run.table.isGroup(words) else {
+                let known = run.table.children(of: Array(words.dropLast())) + (words.count == 1 ? ["exit-codes"] : [])
+                let hint = Suggest.closest(to: words.last!, in: known).map { "did you mean `governance help \((words.dropLast() + [$0]).joined(separator: " "))`?" }
+                throw GovernanceError.usage("no help for unknown command \(Render.quoted(words.joined(separator: " ")))",
+                                            hint: hint ?? "run `governance help` to see the commands")
+            }
+            run.console.write(Help.text(for: words, table: run.table))
+            return 0
+        }
+    }
+
+    enum CompletionsCommand {
+        static let command = CommandSpec(
+            "completions", "Print a shell completion script",
+            doc: "bash: `source <(governance completions bash)`; zsh: put the output in a file named _governance on your $fpath; fish: `governance completions fish > ~/.config/fish/completions/governance.fish`.",
+            positionals: [PositionalSpec("SHELL", "The shell", choices: ["bash", "zsh", "fish"])],
+            role: .meta
+        ) { args, run in
+            switch args.positionals[0] {
+            case "bash": run.console.write(Completions.bash(run.table))
+            case "zsh": run.console.write(Completions.zsh(run.table))
+            default: run.console.write(Completions.fish(run.table))
+            }
+            return 0
+        }
+    }
+
+    enum ManCommand {
+        static let command = CommandSpec(
+            "man", "Print a man page (roff)",
+            doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`.",
+            positionals: [PositionalSpec("GROUP", "A command group", optional: true, completion: .group)],
+            role: .meta
+        ) { args, run in
+            let table = run.table
+            if let group = args.positionals.first {
+                guard table.group(group) != nil else {
+                    throw GovernanceError.usage("no man page for \(Render.quoted(group))",
+                                                hint: "groups: \(table.namedGroups.compactMap(\.name).joined(separator: ", "))")
+                }
+                run.console.write(ManPage.group(group, table: table))
+            } else {
+                run.console.write(ManPage.main(table))
+            }
+            return 0
+        }
+    }
+}
