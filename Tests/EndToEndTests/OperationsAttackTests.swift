@@ -29,7 +29,7 @@ import Testing
         let typo = gov.home + "/typo.db"
         let session = try SessionID.random().value
         let commands: [[String]] = [["audit", "verify"], ["audit", "events"], ["audit", "trace", "-s", session],
-                                    ["audit", "export"], ["audit", "tail"], ["db", "status"]]
+                                    ["audit", "export"], ["audit", "tail"], ["audit", "sessions"], ["db", "status"]]
         for command in commands {
             let r = try gov.run(["--database-url", typo] + command)
             #expect(r.status == 3, "\(command): \(r.status) \(r.stdout) \(r.stderr)")
