@@ -337,39 +337,55 @@ import Testing
 
     // MARK: 17. concurrent flushes report only real damage
 
-    @Test func concurrentFlushesReportNoFalseDamage() throws {
-        var gov = try Governance()
-        let later = gov.home + "/later"
-        gov.environment["GOVERNANCE_DATABASE_URL"] = "sqlite:\(later)/governance.db"
-        let session = try SessionID.random().value
-        // One spool file per event, written while the store's folder is missing: small files make
-        // one flush overtake another between listing a file and reading it.
-        let total = 160
+    /// One spool file per event: small files make one flush overtake another between listing a
+    /// file and reading it.
+    static func spoolOneFilePerEvent(_ gov: Governance, session: String, total: Int) {
         let spooled = Counter()
-        let writer = gov
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             for i in stride(from: worker, to: total, by: 4) {
-                let r = try? writer.run(["audit", "log", "-a", "a", "-k", "k\(i)", "-s", session])
+                let r = try? gov.run(["audit", "log", "-a", "a", "-k", "k\(i)", "-s", session])
                 if r?.status == 0, r?.stderr.contains("spooled") == true { spooled.add() }
             }
         }
         #expect(spooled.value == total)
-        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
-        #expect(try gov.run(["db", "migrate"]).status == 0)
+    }
 
+    /// Four `audit flush` at once: none reports damage, nothing is set aside, each event once.
+    static func flushConcurrently(_ gov: Governance, total: Int) throws {
         let flushes = try (0..<4).map { _ in try SpawnedProcess(governanceBinary(), ["audit", "flush"], environment: gov.environment) }
         for f in flushes { f.send(nil) }
-        let results = flushes.map { $0.finish() }
-        for r in results {
+        for r in flushes.map({ $0.finish() }) {
             #expect(r.status == 0, "\(r.stderr)")
             #expect(!r.stderr.contains("damaged"), "\(r.stderr)")
         }
-        let spool = try FileManager.default.contentsOfDirectory(atPath: gov.home + "/spool")
-        for folder in spool {
+        for folder in try FileManager.default.contentsOfDirectory(atPath: gov.home + "/spool") {
             #expect(!FileManager.default.fileExists(atPath: gov.home + "/spool/" + folder + "/rejected"), "a replayed file was set aside")
         }
         #expect(try AuditDepthTests.count(gov.environment["GOVERNANCE_DATABASE_URL"]!) == Int64(total))
         #expect(try gov.run(["audit", "verify"]).status == 0)
+    }
+
+    @Test func concurrentFlushesReportNoFalseDamageOnSQLite() throws {
+        var gov = try Governance()
+        let later = gov.home + "/later"
+        gov.environment["GOVERNANCE_DATABASE_URL"] = "sqlite:\(later)/governance.db"
+        // Spooled while the store's folder is missing.
+        Self.spoolOneFilePerEvent(gov, session: try SessionID.random().value, total: 160)
+        try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
+        #expect(try gov.run(["db", "migrate"]).status == 0)
+        try Self.flushConcurrently(gov, total: 160)
+    }
+
+    @Test func concurrentFlushesReportNoFalseDamageOnPostgres() throws {
+        let server = try PrivatePostgres()
+        var gov = try Governance()
+        gov.environment["GOVERNANCE_DATABASE_URL"] = server.url
+        #expect(try gov.run(["db", "migrate"]).status == 0)
+        // Spooled while the server is stopped.
+        try server.stop()
+        Self.spoolOneFilePerEvent(gov, session: try SessionID.random().value, total: 160)
+        try server.start()
+        try Self.flushConcurrently(gov, total: 160)
     }
 }
 
