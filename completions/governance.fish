@@ -45,6 +45,7 @@ complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_su
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from verify' -l session -s s -r -d 'Verify only this session'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from verify' -l from-seq -r -d 'Start at seq N'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from verify' -l to-seq -r -d 'Stop after seq N'
+complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from verify' -l require-events -d 'Fail (exit 20) when there is nothing to verify'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from events' -d 'List stored events, filtered, oldest first'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from events' -l session -s s -r -d 'Only this session\'s events'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from events' -l agent -s a -r -d 'Only this agent\'s events'

@@ -217,8 +217,10 @@ import Testing
     @Test func unreachableStoreExitsFour() throws {
         var env = try freshEnvironment()
         env["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/sub/governance.db"
-        let result = runCLI(["audit", "verify"], env: env)
+        let result = runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", Self.session, "--require-durable"], env: env)
         #expect(result.code == 4)
+        // A reader finds no store there at all: a configuration error (issue 11, item 9).
+        #expect(runCLI(["audit", "verify"], env: env).code == 3)
         env["GOVERNANCE_DATABASE_URL"] = "postgresql:///postgres?host=/nonexistent-socket-dir&connect_timeout=2"
         #expect(runCLI(["audit", "verify"], env: env).code == 4)
     }

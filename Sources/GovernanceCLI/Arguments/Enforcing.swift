@@ -13,7 +13,7 @@ extension CommandSpec {
         render: @escaping @Sendable (Value, Arguments, Run) throws -> Int32
     ) -> CommandSpec {
         CommandSpec(name, summary, doc: doc, flags: flags, positionals: positionals, examples: examples, role: .enforce,
-                    needs: CommandNeeds(keys: true), failures: failures) { args, run in
+                    needs: .nothing, failures: failures) { args, run in
             let result = try decide(args, run, try run.enforcer(), args.has(GlobalFlags.failOpen))
             for warning in result.warnings { run.warn(warning) }
             switch result.outcome {

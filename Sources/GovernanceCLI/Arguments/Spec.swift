@@ -245,8 +245,10 @@ public enum StoreNeed: Sendable, Equatable {
     case readIfAvailable
     /// Append; the embedded store is created and migrated on first use.
     case write
-    /// Open as it is, at whatever schema (`init`, `db migrate`, `db status`).
+    /// Open as it is, at whatever schema, creating the embedded store (`init`, `db migrate`).
     case schema
+    /// Open as it is, at whatever schema, creating nothing (`db status`).
+    case inspect
 }
 
 /// What a command does to the world, which decides how failures are treated.

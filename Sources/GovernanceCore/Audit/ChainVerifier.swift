@@ -96,10 +96,13 @@ public struct VerificationReport: Sendable {
     public var elapsedSeconds = 0.0
 
     public var ok: Bool { failures.isEmpty }
+    /// Nothing was checked: the store (or the range) holds no events and no session heads.
+    public var isEmpty: Bool { rowsRead == 0 && sessions == 0 && failures.isEmpty }
 
     public var json: JSONValue {
         .object([
             ("verified", .bool(ok)),
+            ("empty", .bool(isEmpty)),
             ("sessions", .int(sessions)),
             ("rows_verified", .int(rowsVerified)),
             ("rows_read", .int(rowsRead)),

@@ -14,11 +14,8 @@ public struct AuditSpool: Sendable {
     public let storeDescription: String
 
     public init(home: String, configuration: Configuration) {
-        let identity: String
-        switch configuration.store {
-        case .sqlite(let path): identity = "sqlite:" + path
-        case .postgres(let url): identity = url
-        }
+        // Keyed without credentials, so a rotated password finds the same folder.
+        let identity = Configuration.storeIdentity(configuration.store)
         directory = home + "/spool/" + String(Digest.sha256Hex(identity).prefix(16))
         storeDescription = configuration.redactedStoreDescription
     }
@@ -114,14 +111,17 @@ public struct AuditSpool: Sendable {
         }
     }
 
-    /// Replays every pending file into `log`, oldest first, exactly once per event.
-    public func flush(into log: AuditLog, progress: ((Int) -> Void)? = nil) throws -> FlushReport {
+    /// Replays every pending file into `log`, oldest first, exactly once per event; the caller
+    /// holds the spool's flush lock (`flush(into:progress:)` takes it).
+    func flushHoldingLock(into log: AuditLog, progress: ((Int) -> Void)? = nil) throws -> FlushReport {
         var report = FlushReport()
         for path in pendingFiles() {
             let events: [(spoolID: String, spooledAt: Timestamp, pending: PendingEvent)]
             do {
                 events = try read(path)
             } catch let error as GovernanceError where error.kind == .invalidInput {
+                // Gone since the listing: replayed by a flush that did not take the lock. Not damage.
+                if !FileSystem.exists(path) { continue }
                 // A damaged file must not block every later replay; keep it for a person to read.
                 let rejected = directory + "/rejected"
                 try FileSystem.makeDirectories(rejected)

@@ -7,17 +7,20 @@ public final class PostgresConnection: SQLConnection {
     private let pq: LibPQ
     private let connection: OpaquePointer
     private let redactedURL: String
+    /// Kept to mask its passwords in libpq's messages, which may echo parts of it.
+    private let url: String
     private var translated: [String: String] = [:]
 
     public init(url: String) throws {
         redactedURL = Configuration.redactPassword(url)
+        self.url = url
         let pq = try LibPQ.shared.get()
         self.pq = pq
         guard let handle = pq.connectdb(url) else {
             throw GovernanceError.unavailable("cannot allocate a PostgreSQL connection")
         }
         guard pq.status(handle) == LibPQ.connectionOK else {
-            let message = Self.trimmed(pq.errorMessage(handle))
+            let message = Configuration.redact(Self.trimmed(pq.errorMessage(handle)), url: url)
             pq.finish(handle)
             throw GovernanceError.unavailable("cannot connect to PostgreSQL at \(redactedURL): \(message)")
         }
@@ -44,7 +47,7 @@ public final class PostgresConnection: SQLConnection {
     }
 
     private func failure(_ result: OpaquePointer?, _ context: String) -> GovernanceError {
-        let message = Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection))
+        let message = Configuration.redact(Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection)), url: url)
         let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
         // Class 08 is a connection failure, 57P an operator shutdown, 53 resources exhausted.
         if pq.status(connection) != LibPQ.connectionOK || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
