@@ -130,7 +130,7 @@ import Testing
     @Test func secretFileWithCRLFLosesTheWholeLineEnding() throws {
         var gov = try Governance(backend: .sqlite)
         let file = gov.home + "/crlf.secret"
-        FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\r\n").utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\r\n").utf8), attributes: [.posixPermissions: 0o600])
         gov.environment["GOVERNANCE_AUDIT_SECRET"] = nil
         gov.environment["GOVERNANCE_AUDIT_SECRET_FILE"] = file
         #expect(try gov.run(["audit", "log", "-a", "a", "-k", "k", "-s", try SessionID.random().value]).status == 0)
@@ -164,7 +164,7 @@ import Testing
     static func logWithSecretFile(mode: Int) throws -> (file: String, result: ProcessResult) {
         var gov = try Governance(backend: .sqlite)
         let file = gov.home + "/mode.secret"
-        FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\n").utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data((testSecret + "\n").utf8))
         #expect(chmod(file, mode_t(mode)) == 0)
         gov.environment["GOVERNANCE_AUDIT_SECRET"] = nil
         gov.environment["GOVERNANCE_AUDIT_SECRET_FILE"] = file

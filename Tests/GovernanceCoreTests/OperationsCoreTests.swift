@@ -51,7 +51,7 @@ import Testing
 
     static func secretFile(_ content: [UInt8], mode: mode_t = 0o600) throws -> String {
         let path = try makeTemporaryDirectory() + "/secret"
-        FileManager.default.createFile(atPath: path, contents: Data(content))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(content))
         chmod(path, mode)
         return path
     }
