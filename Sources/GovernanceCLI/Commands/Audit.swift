@@ -261,8 +261,11 @@ enum AuditCommands {
         var failed = false
         if verifying {
             // Verification needs each session's chain, which is read after the listing.
-            try AuditQuery(db: store.connection).events(filter) { records.append($0) }
-            let verdicts = try ChainVerifier(db: store.connection, keys: try inv.keys()).verdicts(for: records)
+            let keys = try inv.keys()
+            let verdicts = try store.connection.readTransaction {  // the listing and the chains: one snapshot
+                try AuditQuery(db: store.connection).events(filter) { records.append($0) }
+                return try ChainVerifier(db: store.connection, keys: keys).verdicts(for: records)
+            }
             for (record, ok) in zip(records, verdicts) {
                 failed = failed || !ok
                 writeEvent(inv, record, verified: ok)
@@ -305,10 +308,12 @@ enum AuditCommands {
         let store = try inv.store()
         let keys = try inv.keys()
         let query = AuditQuery(db: store.connection)
-        let head = try query.head(session)
         var check = ChainCheck(sessionID: session.value, key: HMACKey(key: keys.chainKey))
         var events: [JSONValue] = []
         var reported = false
+        // The head and the rows from one snapshot, so appends meanwhile raise no false alarm.
+        let head = try store.connection.readTransaction { () throws -> (seq: Int64, hmac: String)? in
+        let head = try query.head(session)
         try query.chain(session) { record in
             check.check(record)
             if inv.format == .json {
@@ -320,6 +325,8 @@ enum AuditCommands {
                     inv.console.line("^^^ chain broken at seq \(failure.seq): \(failure.reason.rawValue): \(failure.detail)")
                 }
             }
+        }
+        return head
         }
         let rows = check.expectedSeq - 1
         if rows == 0 && head == nil {

@@ -57,6 +57,14 @@ public enum Migrations {
                 flushed_at_us {bigint} NOT NULL
             );
             """),
+        // One row per append transaction: its idempotency key, written in the same transaction,
+        // so replaying an append whose COMMIT reply was lost does not add its events twice.
+        Migration(version: 3, name: "append idempotency keys", sql: """
+            CREATE TABLE governance_audit_appends (
+                append_id TEXT PRIMARY KEY,
+                committed_at_us {bigint} NOT NULL
+            );
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
