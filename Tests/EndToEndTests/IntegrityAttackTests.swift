@@ -128,6 +128,43 @@ import Testing
         #expect(exported.last?["metadata"] == .object([("text", .string("x\u{0}y"))]))
     }
 
+    // MARK: 4. A malformed row through the commands
+
+    @Test(arguments: Backend.allCases)
+    func malformedRowIsAnIntegrityFailureForEveryReadCommand(backend: Backend) throws {
+        let gov = try Governance(backend: backend)
+        let bad = try SessionID.random().value, good = try SessionID.random().value
+        for session in [bad, good] {
+            for _ in 1...3 { #expect(try gov.run(["audit", "log", "-s", session, "-a", "a", "-k", "step"]).status == 0) }
+        }
+        let url = gov.environment["GOVERNANCE_DATABASE_URL"]!
+        let raw: SQLConnection = switch try Configuration.parseStoreURL(url) {
+        case .sqlite(let path): try SQLiteConnection(path: path)
+        case .postgres(let url): try PostgresConnection(url: url)
+        }
+        switch backend {
+        case .sqlite:
+            try raw.execute("UPDATE governance_audit_events SET seq = '2x' WHERE session_id = ? AND seq = 2", [.text(bad)])
+        case .postgres:
+            try raw.executeScript("ALTER TABLE governance_audit_events ALTER COLUMN hmac DROP NOT NULL")
+            try raw.execute("UPDATE governance_audit_events SET hmac = NULL WHERE session_id = ? AND seq = 2", [.text(bad)])
+        }
+        let verify = try gov.run(["--json", "audit", "verify"])
+        #expect(verify.status == 20, "\(verify.stderr)")
+        let report = try JSONParser.parse(verify.stdout)
+        #expect(report["sessions"] == .int(2))
+        guard case .array(let failures)? = report["failures"] else { Issue.record("no failures"); return }
+        #expect(failures.count == 1)
+        #expect(failures.first?["session_id"] == .string(bad))
+        #expect(failures.first?["reason"] == .string("malformed_row"))
+        #expect(try gov.run(["audit", "verify", "--session", good]).status == 0)
+        for command in [["audit", "trace", "-s", bad], ["audit", "events", "--verify"], ["audit", "events"], ["audit", "export"]] {
+            let r = try gov.run(command)
+            #expect(r.status == 20, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("malformed"), "\(command): \(r.stderr)")
+        }
+    }
+
     // MARK: 5. trace reads one snapshot
 
     @Test(arguments: Backend.allCases)
