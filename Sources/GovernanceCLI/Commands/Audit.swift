@@ -313,20 +313,20 @@ enum AuditCommands {
         var reported = false
         // The head and the rows from one snapshot, so appends meanwhile raise no false alarm.
         let head = try store.connection.readTransaction { () throws -> (seq: Int64, hmac: String)? in
-        let head = try query.head(session)
-        try query.chain(session) { record in
-            check.check(record)
-            if inv.format == .json {
-                events.append(record.json)
-            } else if !inv.quiet {
-                inv.console.line(Render.eventLine(record))
-                if let failure = check.failure, !reported {
-                    reported = true
-                    inv.console.line("^^^ chain broken at seq \(failure.seq): \(failure.reason.rawValue): \(failure.detail)")
+            let head = try query.head(session)
+            try query.chain(session) { record in
+                check.check(record)
+                if inv.format == .json {
+                    events.append(record.json)
+                } else if !inv.quiet {
+                    inv.console.line(Render.eventLine(record))
+                    if let failure = check.failure, !reported {
+                        reported = true
+                        inv.console.line("^^^ chain broken at seq \(failure.seq): \(failure.reason.rawValue): \(failure.detail)")
+                    }
                 }
             }
-        }
-        return head
+            return head
         }
         let rows = check.expectedSeq - 1
         if rows == 0 && head == nil {

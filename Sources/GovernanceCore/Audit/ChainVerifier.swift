@@ -234,20 +234,19 @@ public struct ChainVerifier {
         }
         if let anchorFailure { report.failures.append(anchorFailure) }
         if anchorFailure == nil { try db.forEachRow(rowsSQL, rowParameters) { row in
-            let decoded = AuditLog.decode(row)
-            let session: String
-            switch decoded {
-            case .success(let record): session = record.sessionID
-            case .failure(let bad): session = bad.sessionID ?? ""
-            }
-            if current?.sessionID != session {
+            func enter(_ session: String) {
+                guard current?.sessionID != session else { return }
                 close(&current)
                 seen.insert(session)
                 current = ChainCheck(sessionID: session, key: key, startSeq: startSeq, anchor: anchor)
             }
-            switch decoded {
-            case .success(let record): current?.check(record)
-            case .failure(let bad): current?.malformed(bad)
+            switch AuditLog.decode(row) {
+            case .success(let record):
+                enter(record.sessionID)
+                current!.check(record)
+            case .failure(let bad):
+                enter(bad.sessionID ?? "")
+                current!.malformed(bad)
             }
             report.rowsRead += 1
             if let progress, report.rowsRead % progressInterval == 0 { progress(report.rowsRead) }

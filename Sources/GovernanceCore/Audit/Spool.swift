@@ -172,6 +172,13 @@ public struct AuditSpool: Sendable {
         }
     }
 
+    /// Where what cannot be replayed from the spool file `path` is kept: `rejected/<its name>`.
+    private func rejectedPath(for path: String) throws -> String {
+        let folder = directory + "/rejected"
+        try FileSystem.makeDirectories(folder)
+        return folder + "/" + String(path.split(separator: "/").last!)
+    }
+
     /// Replays every pending file into `log`, oldest first, exactly once per event.
     public func flush(into log: AuditLog, progress: ((Int) -> Void)? = nil) throws -> FlushReport {
         var report = FlushReport()
@@ -181,9 +188,7 @@ public struct AuditSpool: Sendable {
                 (events, rejected) = try read(path, key: log.spoolKey)
             } catch let error as GovernanceError where error.kind == .invalidInput {
                 // A file that cannot be read at all must not block every later replay.
-                let folder = directory + "/rejected"
-                try FileSystem.makeDirectories(folder)
-                let target = folder + "/" + String(path.split(separator: "/").last!)
+                let target = try rejectedPath(for: path)
                 rename(path, target)
                 report.rejectedFiles.append(target)
                 report.rejected.append((target, 0, "unreadable: \(error.message)"))
@@ -191,9 +196,7 @@ public struct AuditSpool: Sendable {
             }
             if !rejected.isEmpty {
                 // Kept for a person to read, before the file goes; a rerun finds them kept.
-                let folder = directory + "/rejected"
-                try FileSystem.makeDirectories(folder)
-                let target = folder + "/" + String(path.split(separator: "/").last!)
+                let target = try rejectedPath(for: path)
                 let text = rejected.map { $0.text + "\n" }.joined()
                 _ = try FileSystem.createExclusive(target, contents: text, mode: 0o600)
                 report.rejectedFiles.append(target)

@@ -110,7 +110,6 @@ public final class PostgresConnection: SQLConnection {
             case .text(let s): s
             }
         }
-
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
         defer { for p in pointers { free(p) } }
         return pointers.withUnsafeMutableBufferPointer { buffer in
