@@ -160,7 +160,7 @@ import Testing
     static let cases: [(String, [String], String)] = [
         ("unknown flag", ["--bogus"], "unknown flag --bogus"),
         ("missing agent", ["--agent-missing"], "missing --agent"),
-        ("agent too long", ["--agent", String(repeating: "a", count: 257)], "agent is 257 characters; the limit is 256"),
+        ("agent too long", ["--agent", String(repeating: "a", count: 257)], "agent is 257 bytes (UTF-8); the limit is 256 bytes"),
         ("metadata not an object", ["--metadata", "[1,2]"], "must be a JSON object"),
         ("metadata not JSON", ["--metadata", "{nope}"], "invalid JSON"),
         ("metadata too large", ["--metadata", "{\"x\":\"" + String(repeating: "x", count: 65_536) + "\"}"], "the limit is 65536"),

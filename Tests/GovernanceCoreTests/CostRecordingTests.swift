@@ -29,12 +29,20 @@ import Testing
         let session = try SessionID.random()
         let tracked = try PendingEvent(validating: CostLedger.event(agentID: "a", sessionID: session, usage: .init(tokens: 42, usd: try Money.parse("0.25"))))
         let plain = try PendingEvent(validating: AuditEventInput(sessionID: session, agentID: "a", kind: "tool.call"))
-        _ = try spool.write([tracked, plain])
-        // What the flush does inside its transaction for the events it appends.
+        let keys = PurposeKeys(secret: Array(testSecret.utf8))
+        _ = try spool.write([tracked, plain], keys: keys)
+        // The flush appends the events; their effect (the spend) is applied in the same transaction.
         let ledger = CostLedger(db: store.connection)
-        try store.connection.writeTransaction { try ledger.applyReplayed([tracked, plain]) }
+        let report = try spool.flush(into: AuditLog(db: store.connection, keys: keys))
+        #expect(report.appended == 2)
+        #expect(try spool.flush(into: AuditLog(db: store.connection, keys: keys)).appended == 0)
         let snap = try ledger.snapshot(agentID: "a", sessionID: session, budget: nil, at: tracked.createdAt)
         #expect(try snap.sessionTokensUsed == 42 && snap.sessionUSDUsed == Money.parse("0.25"))
+        // An event whose spend cannot be counted is refused when it is made, before any append.
+        #expect(throws: GovernanceError.self) {
+            _ = try PendingEvent(validating: AuditEventInput(sessionID: session, agentID: "a", kind: "cost.tracked",
+                metadata: .object([(CostLedger.metadataKey, .object([("tokens", .number(-5)), ("usd", .string("1"))]))])))
+        }
         // A hand-edited spend is refused rather than counted.
         let forged = PendingEvent(AuditEventInput(sessionID: session, agentID: "a", kind: "cost.tracked",
                                                   metadata: .object([(CostLedger.metadataKey, .object([("tokens", .number(-5)), ("usd", .string("1"))]))])),

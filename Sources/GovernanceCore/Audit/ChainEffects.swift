@@ -8,6 +8,16 @@ public enum ChainEffects {
         { db, events in try CostLedger(db: db).applyReplayed(events) },
     ]
 
+    /// Rejects (exit 2) an event whose effect could not be applied, before it is appended or
+    /// spooled, so a bad event cannot stop a batch or a flush.
+    static let validators: [@Sendable (PendingEvent) throws -> Void] = [
+        { pending in _ = try CostLedger.usage(in: pending) },
+    ]
+
+    static func validate(_ pending: PendingEvent) throws {
+        for validator in validators { try validator(pending) }
+    }
+
     static func apply(_ events: [PendingEvent], db: SQLConnection) throws {
         for effect in all { try effect(db, events) }
     }

@@ -102,13 +102,17 @@ public struct AuditSecret: Sendable {
 public struct PurposeKeys: Sendable {
     public static let chainLabel = "governance/audit-chain/v1"
     public static let gateLabel = "governance/gate-token/v1"
+    public static let spoolLabel = "governance/spool/v1"
 
     public let chainKey: [UInt8]
     public let gateKey: [UInt8]
+    /// Authenticates each spooled event, so a spool file edited by hand is not replayed.
+    public let spoolKey: [UInt8]
 
     public init(secret: [UInt8]) {
         let root = HMACKey(key: secret)
         chainKey = root.mac(Array(Self.chainLabel.utf8))
         gateKey = root.mac(Array(Self.gateLabel.utf8))
+        spoolKey = root.mac(Array(Self.spoolLabel.utf8))
     }
 }

@@ -68,7 +68,7 @@ public struct CostLedger {
     /// The same inside the caller's write transaction (so a caller may append its audit event in
     /// the same transaction: counted and audited exactly once).
     public func trackInTransaction(agentID: String, sessionID: SessionID, usage: Usage, at time: Timestamp) throws {
-        try AuditEventInput.checkIdentifier(agentID, name: "agent")
+        try Identifier.check(agentID, field: "agent")
         guard usage.tokens >= 0, usage.usd.nanos >= 0, usage.inputTokens >= 0, usage.outputTokens >= 0, usage.cachedInputTokens >= 0 else {
             throw GovernanceError.invalid("tokens and USD must be 0 or more")
         }

@@ -42,7 +42,7 @@ public struct Enforcer {
     /// in the result.
     public func enforce<Value>(_ request: EnforcementRequest,
                                check: (EnforcementContext) throws -> Value) throws -> EnforcementResult<Value> {
-        try AuditEventInput.checkIdentifier(request.agentID, name: "agent")
+        try Identifier.check(request.agentID, field: "agent")
         let session = AgentChain.resolve(request.sessionID, agentID: request.agentID)
         var warnings: [String] = []
 

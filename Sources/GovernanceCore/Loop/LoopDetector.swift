@@ -36,7 +36,7 @@ public struct LoopDetector {
     /// concurrent recorders count exactly).
     public func record(agentID: String, sessionID: SessionID, tool: String, policy: LoopPolicy?,
                        at time: Timestamp = .now()) throws -> Observation {
-        try AuditEventInput.checkIdentifier(tool, name: "tool")
+        try Identifier.check(tool, field: "tool")
         let key = tool.lowercased()
         let window = (policy?.windowSeconds ?? Self.retentionWithoutPolicy) * 1_000_000
         let since = time.microseconds - window

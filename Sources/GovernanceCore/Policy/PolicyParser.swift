@@ -35,11 +35,9 @@ public enum PolicyParser {
         for (id, body) in members {
             let path = "agents." + id
             do {
-                try AuditEventInput.checkIdentifier(id, name: "the agent id")
-            } catch let error as GovernanceError {
-                throw r.fail(path, error.message)
+                try Identifier.check(id, field: "the agent id")
             } catch {
-                throw r.fail(path, "\(error)")
+                throw r.fail(path, error.message)
             }
             agents.append(try agent(id, body, path: path, r))
         }
@@ -109,11 +107,9 @@ public enum PolicyParser {
         var seen = Set<String>()
         for (i, name) in names.enumerated() {
             do {
-                try AuditEventInput.checkIdentifier(name, name: "a tool name")
-            } catch let error as GovernanceError {
-                throw r.fail("\(path)[\(i)]", error.message)
+                try Identifier.check(name, field: "a tool name")
             } catch {
-                throw r.fail("\(path)[\(i)]", "\(error)")
+                throw r.fail("\(path)[\(i)]", error.message)
             }
             guard seen.insert(name).inserted else { throw r.fail("\(path)[\(i)]", "repeats \(quoted(name))") }
         }

@@ -107,7 +107,7 @@ public struct PolicyStore {
     /// Returns false, auditing nothing, when there was none.
     @discardableResult
     public func delete(_ agentID: String, keys: PurposeKeys, at time: Timestamp = .now()) throws -> Bool {
-        try AuditEventInput.checkIdentifier(agentID, name: "agent")
+        try Identifier.check(agentID, field: "agent")
         let log = AuditLog(db: db, keys: keys)
         return try db.writeTransaction {
             guard let sha = try db.queryFirst("SELECT sha256 FROM governance_policies WHERE agent_id = ?", [.text(agentID)])?.text(0) else {

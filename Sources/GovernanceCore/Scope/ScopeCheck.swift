@@ -36,13 +36,7 @@ public enum ScopeCheck {
         let scope = policy.scope ?? ScopePolicy()
         switch request {
         case .tool(let tool):
-            do {
-                try AuditEventInput.checkIdentifier(tool, name: "tool")
-            } catch let error as GovernanceError {
-                throw error
-            } catch {
-                throw .invalid("\(error)")
-            }
+            try Identifier.check(tool, field: "tool")
             if scope.hiddenTools.contains(tool) {
                 throw violation("tool \(quoted(tool)) is hidden from agent \(quoted(agentID))", scope: scope)
             }

@@ -102,7 +102,15 @@ public final class SQLiteConnection: SQLConnection {
             switch value {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .int(let v): rc = sqlite3_bind_int64(statement, index, v)
-            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, Self.transient)
+            case .text(let s):
+                // With its byte count: a NUL inside the text is kept, not taken for its end.
+                var text = s
+                rc = text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        chars.isEmpty ? sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                            : sqlite3_bind_text(statement, index, chars.baseAddress, Int32(chars.count), Self.transient)
+                    }
+                }
             }
             guard rc == SQLITE_OK else { throw error(rc, "bind") }
         }
@@ -160,6 +168,10 @@ public final class SQLiteConnection: SQLConnection {
     public func beginWrite() throws { try execute("BEGIN IMMEDIATE") }
     public func commit() throws { try execute("COMMIT") }
     public func rollback() { _ = try? execute("ROLLBACK") }
+    /// A deferred BEGIN takes its WAL snapshot at the first read and holds it to the end.
+    public func beginRead() throws { try execute("BEGIN") }
+    public func endRead() { _ = try? execute("ROLLBACK") }
+    public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
     public func lockChain(_ key: String) throws {}
     public func notify(_ channel: String) throws {}
 
