@@ -46,3 +46,13 @@ import Testing
         #expect(throws: Never.self) { try Identifier.check(String(repeating: "ü", count: 128), field: "tool", maxBytes: 256) }
     }
 }
+
+@Suite struct TerminalTextJSONTests {
+    /// Canonical JSON keeps its own backslash escapes as they are, and still cannot carry a raw
+    /// control, line separator or bidirectional override to the terminal.
+    @Test func jsonKeepsItsEscapesButNotRawControls() {
+        #expect(TerminalText.escaped(#"{"a":"say \"hi\""}"#, backslashes: false) == #"{"a":"say \"hi\""}"#)
+        #expect(TerminalText.escaped("{\"a\":\"x\u{202E}y\u{2028}\"}", backslashes: false) == #"{"a":"x\u{202e}y\u{2028}"}"#)
+        #expect(TerminalText.escaped(#"a\b"#) == #"a\\b"#)
+    }
+}

@@ -5,13 +5,19 @@ public enum TerminalText {
     /// `\n`, `\r`, `\t`, `\\` for a backslash (so an escape in the output is never ambiguous),
     /// `\x1b` for other C0 controls and DEL, `\u{85}` for C1 controls, line and paragraph
     /// separators and bidirectional controls.
-    public static func escaped(_ text: String) -> String {
+    public static func escaped(_ text: String) -> String { escaped(text, backslashes: true) }
+
+    /// `backslashes: false` for text whose backslashes already escape something (JSON), so that
+    /// `{"a":"say \"hi\""}` is shown as it is; controls are escaped all the same.
+    public static func escaped(_ text: String, backslashes: Bool) -> String {
         var needs = false
-        for scalar in text.unicodeScalars where mustEscape(scalar) { needs = true; break }
+        for scalar in text.unicodeScalars where mustEscape(scalar) && (backslashes || scalar != "\\") { needs = true; break }
         guard needs else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
-        for scalar in text.unicodeScalars { append(scalar, to: &out) }
+        for scalar in text.unicodeScalars {
+            if !backslashes && scalar == "\\" { out.unicodeScalars.append(scalar) } else { append(scalar, to: &out) }
+        }
         return out
     }
 
