@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -30,9 +30,13 @@ _governance() {
         --until) return ;;
         --limit|-n) return ;;
         --lines|-n) return ;;
+        --operator) return ;;
+        --timeout) return ;;
+        --by) return ;;
+        --reason|-r) return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit presence" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
@@ -53,6 +57,15 @@ _governance() {
         " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status" -- "$cur")) ;;
+        " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence sweep") COMPREPLY=($(compgen -W "--timeout --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -62,8 +75,9 @@ _governance_topics() {
         "all secret") echo "generate" ;;
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;
-        "all "*) echo "init help completions man db secret session audit exit-codes" ;;
-        *) echo "db secret session audit" ;;
+        "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
+        "all "*) echo "init help completions man db secret session audit presence exit-codes" ;;
+        *) echo "db secret session audit presence" ;;
     esac
 }
 complete -F _governance governance

@@ -37,6 +37,7 @@ public struct CommandTable: Sendable {
         Secret.group,
         Session.group,
         Audit.group,
+        Presence.group,
     ])
 
     /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).

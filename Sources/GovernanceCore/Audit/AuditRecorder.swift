@@ -37,12 +37,18 @@ public final class AuditRecorder {
         self.openStore = openStore
     }
 
-    /// Records validated events, in order.
-    public func record(_ events: [PendingEvent], returningIDs: Bool = false) throws -> Outcome {
+    /// Records validated events, in order. `alongside` runs in the append's transaction when the
+    /// store takes the events (presence rows change with their heartbeat); not when they spool.
+    public func record(_ events: [PendingEvent], returningIDs: Bool = false,
+                       alongside: ((SQLConnection) throws -> Void)? = nil) throws -> Outcome {
         if case .unopened = mode { try open() }
         if case .store(let log) = mode {
             do {
-                let records = try log.db.writeTransaction { try log.appendInTransaction(events, returningIDs: returningIDs) }
+                let records = try log.db.writeTransaction {
+                    let records = try log.appendInTransaction(events, returningIDs: returningIDs)
+                    try alongside?(log.db)
+                    return records
+                }
                 return .appended(records)
             } catch let error as GovernanceError where error.kind == .storeUnavailable {
                 if requireDurable { throw error }

@@ -143,7 +143,10 @@ public struct AuditSpool: Sendable {
                             """, [.text(e.spoolID), .text(e.pending.event.sessionID.value), .int(e.spooledAt.microseconds), .int(now)])
                         if inserted == 1 { toAppend.append(e.pending) }
                     }
-                    return (toAppend.count, toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false))
+                    let records = toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false)
+                    // A replayed heartbeat moves the presence row only when it is newer.
+                    try Presence.apply(toAppend, db: log.db)
+                    return (toAppend.count, records)
                 }
                 report.appended += fresh
                 report.alreadyPresent += chunk.count - fresh

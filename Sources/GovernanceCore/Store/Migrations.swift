@@ -25,6 +25,7 @@ public struct SchemaDomain: Sendable {
 public enum SchemaRegistry {
     public static let domains: [SchemaDomain] = [
         AuditSchema.domain,
+        PresenceSchema.domain,
     ]
 }
 
