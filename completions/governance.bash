@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -16,7 +16,7 @@ _governance() {
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --agent|-a) return ;;
+        --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur")); return ;;
         --kind|-k) return ;;
         --session|-s) return ;;
         --model|-m) return ;;
@@ -34,9 +34,12 @@ _governance() {
         --timeout) return ;;
         --by) return ;;
         --reason|-r) return ;;
+        --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --ttl) return ;;
+        --request) return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit presence" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit presence gates" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
@@ -66,6 +69,13 @@ _governance() {
         " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
         " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates") COMPREPLY=($(compgen -W "request grant deny wait list show" -- "$cur")) ;;
+        " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates grant") COMPREPLY=($(compgen -W "--by --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates deny") COMPREPLY=($(compgen -W "--by --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates wait") COMPREPLY=($(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -76,8 +86,9 @@ _governance_topics() {
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;
         "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
-        "all "*) echo "init help completions man db secret session audit presence exit-codes" ;;
-        *) echo "db secret session audit presence" ;;
+        "all gates") echo "request grant deny wait list show" ;;
+        "all "*) echo "init help completions man db secret session audit presence gates exit-codes" ;;
+        *) echo "db secret session audit presence gates" ;;
     esac
 }
 complete -F _governance governance

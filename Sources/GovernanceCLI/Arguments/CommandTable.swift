@@ -38,6 +38,7 @@ public struct CommandTable: Sendable {
         Session.group,
         Audit.group,
         Presence.group,
+        Gates.group,
     ])
 
     /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).

@@ -26,6 +26,7 @@ public enum SchemaRegistry {
     public static let domains: [SchemaDomain] = [
         AuditSchema.domain,
         PresenceSchema.domain,
+        GateSchema.domain,
     ]
 }
 
