@@ -154,7 +154,7 @@ public enum Gates {
             guard token.isAuthentic(keys: keys) else { return try refuse(.forged, "its signature does not match") }
             guard let request = stored else { return try refuse(.unknownRequest, "no request \(token.requestID) in this store") }
             if let expectedRequestID, expectedRequestID.lowercased() != token.requestID {
-                return try refuse(.mismatched, "the token is for request \(token.requestID), not \(expectedRequestID)")
+                return try refuse(.mismatched, "the token is for request \(token.requestID), not \(quoted(expectedRequestID))")
             }
             guard GateToken.storedHash(text) == request.tokenHash, token.expiresAt == request.expiresAt else {
                 return try refuse(.mismatched, "it is not the token issued for request \(request.requestID)")
