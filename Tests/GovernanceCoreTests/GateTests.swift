@@ -70,6 +70,25 @@ import Testing
         #expect(try ChainVerifier(db: f.connection, keys: testKeys).verify().ok)
     }
 
+    /// The enforcement path's kill check, passed as `recheck`, ends a wait that is already blocked.
+    @Test(arguments: Backend.allCases)
+    func aKillEndsAWaitThroughItsRecheck(backend: Backend) throws {
+        let f = try Fixture(backend)
+        let issued = try f.request(agent: "release-bot")
+        let db = f.db
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) {
+            if let store = try? db.open() {
+                _ = try? OperatorKill.kill(store.connection, keys: testKeys, agentID: "release-bot", reason: "halt", by: GateTests.bob)
+            }
+        }
+        let connection = f.connection
+        #expect {
+            _ = try Gates.wait(connection, requestID: issued.request.requestID, timeout: 60) {
+                if let marker = try KillMarkers.read(connection, agentID: "release-bot") { throw marker.error }
+            }
+        } throws: { ($0 as? GovernanceError)?.exitCode == 15 }
+    }
+
     @Test(arguments: Backend.allCases)
     func denyEndsTheRequest(backend: Backend) throws {
         let f = try Fixture(backend)

@@ -210,13 +210,16 @@ public enum Gates {
     /// Waits for a decision: woken by the store's change notification (LISTEN/NOTIFY on
     /// PostgreSQL, `data_version` on SQLite), re-reading at least every 0.5-1 s (jittered) in
     /// case a notification is lost. `timeout` nil waits until the request expires; `noWait`
-    /// answers at once.
-    public static func wait(_ db: SQLConnection, requestID: String, timeout: Double?, noWait: Bool = false) throws -> WaitOutcome {
+    /// answers at once. `recheck` runs before every read: the enforcement path can pass its
+    /// kill-marker check so that a kill ends a long wait (exit 15) within a second.
+    public static func wait(_ db: SQLConnection, requestID: String, timeout: Double?, noWait: Bool = false,
+                            recheck: (() throws -> Void)? = nil) throws -> WaitOutcome {
         guard SessionID(requestID) != nil else { throw GovernanceError.invalid("invalid request id \(quoted(requestID)): expected a UUID") }
         let started = Timestamp.now()
         // Listen before the first read, so a decision between the read and the wait still wakes us.
         if !noWait { try db.waitForChange(channel, timeout: 0) }
         while true {
+            try recheck?()
             guard let request = try find(db, requestID: requestID.lowercased()) else {
                 throw GovernanceError.invalid("no approval request \(quoted(requestID))", hint: "`governance gates list` shows the requests")
             }
