@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -16,7 +16,7 @@ _governance() {
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --agent|-a) return ;;
+        --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur")); return ;;
         --kind|-k) return ;;
         --session|-s) return ;;
         --model|-m) return ;;
@@ -40,9 +40,16 @@ _governance() {
         --output-tokens) return ;;
         --cached-input-tokens) return ;;
         --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --operator) return ;;
+        --timeout) return ;;
+        --by) return ;;
+        --reason|-r) return ;;
+        --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --ttl) return ;;
+        --request) return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit policy scope cost loop" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit policy scope cost loop presence gates" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -82,6 +89,22 @@ _governance() {
         " loop") COMPREPLY=($(compgen -W "record check" -- "$cur")) ;;
         " loop record") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " loop check") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status" -- "$cur")) ;;
+        " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence sweep") COMPREPLY=($(compgen -W "--timeout --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates") COMPREPLY=($(compgen -W "request grant deny wait list show" -- "$cur")) ;;
+        " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates grant") COMPREPLY=($(compgen -W "--by --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates deny") COMPREPLY=($(compgen -W "--by --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates wait") COMPREPLY=($(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -95,8 +118,10 @@ _governance_topics() {
         "all scope") echo "check filter-tools" ;;
         "all cost") echo "check track track-usage snapshot breakdown models" ;;
         "all loop") echo "record check" ;;
-        "all "*) echo "init help completions man db secret session audit policy scope cost loop exit-codes" ;;
-        *) echo "db secret session audit policy scope cost loop" ;;
+        "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
+        "all gates") echo "request grant deny wait list show" ;;
+        "all "*) echo "init help completions man db secret session audit policy scope cost loop presence gates exit-codes" ;;
+        *) echo "db secret session audit policy scope cost loop presence gates" ;;
     esac
 }
 complete -F _governance governance

@@ -50,6 +50,27 @@ for i in 1 2 3 4; do status "$gov" loop record --tool search; done
 step "$gov" audit events
 step "$gov" audit trace
 step "$gov" audit verify
+
+# An operator: the agent reports in and asks for approval of a large refund; a second process
+# (the operator bob) grants it while the agent waits; then bob halts the agent, and its next
+# step is refused with who, when and why.
+step "$gov" presence heartbeat billing-agent --operator alice
+request=$("$gov" gates request --kind refund.large --payload '{"order": 1042, "amount_usd": "912.50"}' --ttl 600)
+echo "$request"
+id=$(sed -n 's/^request_id //p' <<<"$request")
+token=$(sed -n 's/^token //p' <<<"$request")
+echo
+echo "$ governance gates wait $id --timeout 60 &      # the agent waits"
+"$gov" gates wait "$id" --timeout 60 &
+waiter=$!
+sleep 1
+printf '%s' "$token" | step "$gov" gates grant - --by bob      # the token on stdin, not in argv
+wait "$waiter" && echo "demo: the agent's wait returned 0 (granted)"
+step "$gov" presence kill billing-agent --reason "refund limit reached" --by bob
+step "$gov" presence list
+status "$gov" presence status billing-agent
+status "$gov" scope check --tool read_invoice
+step "$gov" audit verify
 echo
 echo "demo: the chain above verified. Try tampering with it:"
 echo "  sqlite3 $GOVERNANCE_HOME/governance.db \"UPDATE governance_audit_events SET kind='x' WHERE seq=2\""

@@ -42,6 +42,8 @@ public struct CommandTable: Sendable {
         Scope.group,
         Cost.group,
         Loop.group,
+        Presence.group,
+        Gates.group,
     ])
 
     /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).

@@ -7,6 +7,8 @@ public enum CompletionKind: String, Sendable {
     case command
     /// A group name (`governance man <Tab>`).
     case group
+    /// An agent id from the store (`presence list --names`); nothing when the store is unreachable.
+    case agent
 }
 
 /// What a flag's value is. The parser checks it before any command runs, with one error style,

@@ -21,3 +21,9 @@ enum SharedFlags {
     static let sessionFilter: Flag<SessionID> = .uuid("session", short: "s", "Only this session's events")
     static let kindFilter: Flag<String> = .text("kind", short: "k", value: "KIND", "Only events of this kind")
 }
+
+extension SharedFlags {
+    /// The operator an action is recorded for; the OS user and host are recorded as well.
+    static let by: Flag<String> = .text("by", value: "OPERATOR", "Who is acting (default: the OS user)",
+                                        doc: "Recorded with the OS user and the host name, whatever it claims.")
+}

@@ -37,7 +37,8 @@ public final class AuditRecorder {
         self.openStore = openStore
     }
 
-    /// Records validated events, in order.
+    /// Records validated events, in order. What an event does to other tables (spend, presence)
+    /// happens when it enters the chain, in the append's transaction (`ChainEffects`).
     public func record(_ events: [PendingEvent], returningIDs: Bool = false) throws -> Outcome {
         if case .unopened = mode { try open() }
         // Made before the first attempt: if the COMMIT's reply is lost, the spooled copy carries

@@ -6,6 +6,7 @@ public enum ChainEffects {
     /// Each domain that derives state from events adds one line here.
     static let all: [@Sendable (SQLConnection, [PendingEvent]) throws -> Void] = [
         { db, events in try CostLedger(db: db).applyReplayed(events) },
+        { db, events in try Presence.apply(events, db: db) },
     ]
 
     /// Rejects (exit 2) an event whose effect could not be applied, before it is appended or

@@ -223,7 +223,9 @@ public struct AuditSpool: Sendable {
                             """, [.text(e.spoolID), .text(e.pending.event.sessionID.value), .int(e.spooledAt.microseconds), .int(now)])
                         if inserted == 1 { toAppend.append(e.pending) }
                     }
-                    return (toAppend.count, toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false))
+                    // Their effects (spend, presence) apply as they enter the chain (`ChainEffects`).
+                    let records = toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false)
+                    return (toAppend.count, records)
                 }
                 report.appended += fresh
                 report.alreadyPresent += chunk.count - fresh

@@ -1,3 +1,7 @@
+/// The kill marker: written by `presence kill`, cleared by `presence revive`, read by the
+/// enforcement path at every enforcement command (no cache: a kill is seen by the next call of any
+/// process on any host sharing the store).
+
 /// An operator's stop for an agent. Read on every enforcement call, never cached.
 public struct KillMarker: Sendable, Equatable {
     public var agentID: String
@@ -16,18 +20,27 @@ public struct KillMarker: Sendable, Equatable {
         self.osUser = osUser
     }
 
-    /// The denial every enforcement command returns for a killed agent (exit 15). Text from the
-    /// store is quoted and bounded.
+    /// Exit 15, saying who, when and why. Text from the store is quoted and bounded.
     public var error: GovernanceError {
         GovernanceError(.agentKilled,
-                        "agent \(quoted(agentID)) was killed by \(quoted(killedBy)) at \(killedAt.iso8601) (host \(quoted(host)), user \(quoted(osUser))): \(quoted(reason, limit: 500))",
-                        hint: "an operator must revive the agent before it may act again",
+                        "agent \(Self.quoted(agentID)) was killed by \(Self.quoted(killedBy)) at \(killedAt.iso8601) (host \(Self.quoted(host)), user \(Self.quoted(osUser))): \(Self.quoted(reason, limit: 500))",
+                        hint: "an operator must revive the agent (`governance presence revive AGENT`) before it may act again",
                         details: [("killed_by", .string(killedBy)), ("killed_at", .string(killedAt.iso8601)),
                                   ("reason", .string(reason)), ("host", .string(host)), ("os_user", .string(osUser))])
     }
+
+    public var json: JSONValue {
+        .object([("agent_id", .string(agentID)), ("killed_by", .string(killedBy)), ("killed_at", .string(killedAt.iso8601)),
+                 ("reason", .string(reason)), ("host", .string(host)), ("os_user", .string(osUser))])
+    }
+
+    private static func quoted(_ text: String, limit: Int = 256) -> String {
+        let cut = text.unicodeScalars.count > limit ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit))) + "..." : text
+        return "\"" + TerminalText.escaped(cut, quoting: true) + "\""
+    }
 }
 
-/// The kill-marker table (the operators issue adds the commands that write it).
+/// The kill-marker table (governance_kill_markers).
 public enum KillMarkers {
     public static func read(_ db: SQLConnection, agentID: String) throws -> KillMarker? {
         guard let row = try db.queryFirst(
@@ -52,5 +65,14 @@ public enum KillMarkers {
     @discardableResult
     public static func remove(_ db: SQLConnection, agentID: String) throws -> Bool {
         try db.execute("DELETE FROM governance_kill_markers WHERE agent_id = ?", [.text(agentID)]) > 0
+    }
+
+    /// Every marker, by agent id, at most `limit` (for `presence list`).
+    public static func all(_ db: SQLConnection, limit: Int) throws -> [KillMarker] {
+        try db.query("SELECT agent_id, killed_by, killed_at_us, reason, host, os_user FROM governance_kill_markers ORDER BY agent_id LIMIT ?",
+                     [.int(Int64(limit))]).map { row in
+            KillMarker(agentID: try row.text(0), killedBy: try row.text(1), killedAt: Timestamp(microseconds: try row.int(2)),
+                       reason: try row.text(3), host: try row.text(4), osUser: try row.text(5))
+        }
     }
 }

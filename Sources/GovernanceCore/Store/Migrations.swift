@@ -29,6 +29,8 @@ public enum SchemaRegistry {
         CostSchema.domain,
         LoopSchema.domain,
         EnforcementSchema.domain,
+        PresenceSchema.domain,
+        GateSchema.domain,
     ]
 }
 
