@@ -9,6 +9,9 @@ import Testing
     @Test(arguments: Backend.allCases)
     func statusExits15SayingWhoWhenAndWhy(backend: Backend) throws {
         let gov = try Governance(backend: backend)
+        // A store that does not exist yet is a configuration error for a reader (exit 3), not "alive".
+        if backend == .sqlite { #expect(try gov.run(["presence", "status", "billing"]).status == 3) }
+        #expect(try gov.run(["init"]).status == 0)
         #expect(try gov.run(["presence", "status", "billing"]).status == 0, "an agent never seen and not killed is not refused")
         let kill = try gov.json(["presence", "kill", "billing", "--reason", "runaway spend", "--by", "carol"])
         #expect(kill["killed_by"] == .string("carol"))
