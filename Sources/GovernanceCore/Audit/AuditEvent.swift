@@ -96,6 +96,18 @@ public struct AuditRecord: Sendable, Equatable {
     }
 
     /// The record as a JSON object with stable snake_case names (`audit export`, `--json`).
+    /// Every stored field, in storage order, spelt once: its column and its name in JSON output
+    /// (`audit export`, `--json`). Selects, inserts and the consistency tests follow this list.
+    public static let storedFields: [(column: String, json: String)] = [
+        ("id", "id"), ("session_id", "session_id"), ("seq", "seq"), ("agent_id", "agent_id"), ("kind", "kind"),
+        ("model", "model"), ("input_hash", "input_hash"), ("output_hash", "output_hash"), ("metadata", "metadata"),
+        ("created_at_us", "created_at"), ("prev_hash", "prev_hash"), ("hmac", "hmac"),
+    ]
+
+    /// The fields a caller chooses (the rest are assigned when the event enters its chain): what
+    /// the spool keeps of an event and what a batch line may carry.
+    public static let chosenFields: Set<String> = ["session_id", "agent_id", "kind", "model", "input_hash", "output_hash", "metadata", "created_at"]
+
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .int64(id)),

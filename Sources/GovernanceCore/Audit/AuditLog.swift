@@ -13,7 +13,10 @@ public struct AuditLog {
         self.spoolKey = HMACKey(key: keys.spoolKey)
     }
 
-    static let columns = "id, session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac"
+    /// The SELECT list of a stored row, in `AuditRecord.storedFields` order.
+    static let columns = AuditRecord.storedFields.map(\.column).joined(separator: ", ")
+    /// What an append writes: every stored field but the id, which the store assigns.
+    static let insertColumns = AuditRecord.storedFields.dropFirst().map(\.column)
 
     static let columnNames = ["id", "session_id", "seq", "agent_id", "kind", "model", "input_hash", "output_hash",
                               "metadata", "created_at_us", "prev_hash", "hmac"]
@@ -43,7 +46,9 @@ public struct AuditLog {
     /// Events per write transaction in a batch: large enough to amortise the commit, small enough
     /// that a crash loses little work and other writers are not held up for long.
     public static let eventsPerTransaction = 1_000
-    static let columnsPerRow = 11
+    static let columnsPerRow = insertColumns.count
+    static let insertPrefix = "INSERT INTO governance_audit_events (\(insertColumns.joined(separator: ", "))) VALUES "
+    static let rowPlaceholders = "(" + Array(repeating: "?", count: columnsPerRow).joined(separator: ", ") + ")"
 
     /// Validates and appends one event; returns the stored record.
     @discardableResult
@@ -147,12 +152,13 @@ public struct AuditLog {
         var start = 0
         while start < records.count {
             let end = min(start + perStatement, records.count)
-            var sql = "INSERT INTO governance_audit_events (session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac) VALUES "
+            var sql = Self.insertPrefix
             var parameters: [SQLValue] = []
             parameters.reserveCapacity((end - start) * Self.columnsPerRow)
             for i in start..<end {
                 let r = records[i]
-                sql += i == start ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                sql += i == start ? Self.rowPlaceholders : ", " + Self.rowPlaceholders
+                // In `insertColumns` order.
                 parameters += [.text(r.sessionID), .int(r.seq), .text(r.agentID), .text(r.kind), .optional(r.model),
                                .optional(r.inputHash), .optional(r.outputHash), .text(r.metadataJSON),
                                .int(r.createdAt.microseconds), .text(r.prevHash), .text(r.hmac)]
