@@ -20,7 +20,8 @@ build: deps
 STATIC_CXX = $(shell g++ -print-file-name=libstdc++.a 2>/dev/null)
 release: deps
 	@mkdir -p .build-static && if [ -f "$(STATIC_CXX)" ]; then ln -sf "$(STATIC_CXX)" .build-static/libstdc++.a; fi
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance-bench
 
 # A short governed agent session on the embedded store, in a throwaway GOVERNANCE_HOME.
 demo: release
