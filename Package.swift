@@ -13,9 +13,11 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Policy and pricing files (YAML) through libyaml's event parser: small, C, no Foundation.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // The shared core: no printing, no exit(), no argv.
-        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL"]),
+        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL", "CYAML"]),
         // argv -> command -> core call -> rendered output + exit code. Never writes SQL.
         .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),

@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" compliance"|" compliance report") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -16,7 +16,7 @@ _governance() {
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --format) COMPREPLY=($(compgen -W "text json markdown html" -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --agent|-a) return ;;
+        --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur")); return ;;
         --kind|-k) return ;;
         --session|-s) return ;;
         --model|-m) return ;;
@@ -30,35 +30,87 @@ _governance() {
         --until) return ;;
         --limit|-n) return ;;
         --lines|-n) return ;;
+        --file|-f) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --tool|-t) return ;;
+        --api) return ;;
+        --projected-tokens) return ;;
+        --tokens) return ;;
+        --usd) return ;;
+        --input-tokens) return ;;
+        --output-tokens) return ;;
+        --cached-input-tokens) return ;;
+        --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --operator) return ;;
+        --timeout) return ;;
+        --by) return ;;
+        --reason|-r) return ;;
+        --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --ttl) return ;;
+        --request) return ;;
         --from) return ;;
         --to) return ;;
         --retention-days) return ;;
         --fail-on) COMPREPLY=($(compgen -W "non_compliant partial" -- "$cur")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit compliance" -- "$cur")) ;;
-        " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit policy scope cost loop presence gates compliance" -- "$cur")) ;;
+        " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
-        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
-        " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " secret") COMPREPLY=($(compgen -W "generate" -- "$cur")) ;;
-        " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
-        " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit") COMPREPLY=($(compgen -W "log verify events trace sessions export tail flush" -- "$cur")) ;;
-        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit sessions") COMPREPLY=($(compgen -W "--agent -a --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
-        " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --require-events --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit sessions") COMPREPLY=($(compgen -W "--agent -a --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy") COMPREPLY=($(compgen -W "apply list show delete export" -- "$cur")) ;;
+        " policy apply") COMPREPLY=($(compgen -W "--file -f --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy delete") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy export") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " scope") COMPREPLY=($(compgen -W "check filter-tools" -- "$cur")) ;;
+        " scope check") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --api --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " scope filter-tools") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost") COMPREPLY=($(compgen -W "check track track-usage snapshot breakdown models" -- "$cur")) ;;
+        " cost check") COMPREPLY=($(compgen -W "--agent -a --session -s --projected-tokens --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost track") COMPREPLY=($(compgen -W "--agent -a --session -s --tokens --usd --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --pricing-file --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost snapshot") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost breakdown") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost models") COMPREPLY=($(compgen -W "--pricing-file --unpriced --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " loop") COMPREPLY=($(compgen -W "record check" -- "$cur")) ;;
+        " loop record") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " loop check") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status" -- "$cur")) ;;
+        " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence sweep") COMPREPLY=($(compgen -W "--timeout --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates") COMPREPLY=($(compgen -W "request grant deny wait list show" -- "$cur")) ;;
+        " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates grant") COMPREPLY=($(compgen -W "--by --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates deny") COMPREPLY=($(compgen -W "--by --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates wait") COMPREPLY=($(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
-        " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --help" -- "$cur")) ;;
+        " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -68,9 +120,15 @@ _governance_topics() {
         "all secret") echo "generate" ;;
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;
+        "all policy") echo "apply list show delete export" ;;
+        "all scope") echo "check filter-tools" ;;
+        "all cost") echo "check track track-usage snapshot breakdown models" ;;
+        "all loop") echo "record check" ;;
+        "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
+        "all gates") echo "request grant deny wait list show" ;;
         "all compliance") echo "report" ;;
-        "all "*) echo "init help completions man db secret session audit compliance exit-codes" ;;
-        *) echo "db secret session audit compliance" ;;
+        "all "*) echo "init help completions man db secret session audit policy scope cost loop presence gates compliance exit-codes" ;;
+        *) echo "db secret session audit policy scope cost loop presence gates compliance" ;;
     esac
 }
 complete -F _governance governance

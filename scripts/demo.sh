@@ -9,6 +9,12 @@ step() {
     printf '\n$ governance'; printf ' %q' "${@:2}"; printf '\n'
     "$@"
 }
+# The same for a command whose exit status is the point: shown, never fatal.
+status() {
+    printf '\n$ governance'; printf ' %q' "${@:2}"; printf '\n'
+    set +e; "$@"; local code=$?; set -e
+    echo "(exit $code)"
+}
 
 echo "demo: GOVERNANCE_HOME=$GOVERNANCE_HOME (a throwaway home; remove it when done)"
 step "$gov" init
@@ -16,16 +22,55 @@ export GOVERNANCE_SESSION_ID=$("$gov" session new)
 export GOVERNANCE_AGENT_ID=billing-agent
 echo "session: $GOVERNANCE_SESSION_ID"
 
-# One agent step: the model is asked, a tool runs, the result comes back.
-step "$gov" audit log --kind llm.call --model gpt-4o-mini --input "Refund order 1042?" \
-    --metadata '{"prompt_tokens": 150, "completion_tokens": 42}'
+# The agent's policy: what it may call, what it may spend, how often it may repeat itself.
+cat > "$GOVERNANCE_HOME/policy.yaml" <<'YAML'
+agents:
+  billing-agent:
+    scope:  {allowed_tools: [read_invoice, refunds.create], hidden_tools: [delete_all]}
+    budget: {per_session_usd: 0.02, per_session_tokens: 100000}
+    loop:   {window_seconds: 60, max_calls: 3, action: raise}
+YAML
+step "$gov" policy apply -f "$GOVERNANCE_HOME/policy.yaml"
+
+# One agent step: a check before each tool call, the model call priced and logged, the result.
+status "$gov" scope check --tool refunds.create
+status "$gov" scope check --tool delete_all
+step "$gov" cost track-usage --model gpt-4o-mini --input-tokens 1500 --output-tokens 420
 step "$gov" audit log --kind tool.call --metadata '{"tool": "refunds.create", "order": 1042}'
 echo '{"refund_id": "rf_981", "amount_usd": "12.50"}' > "$GOVERNANCE_HOME/result.json"
 step "$gov" audit log --kind tool.result --output @"$GOVERNANCE_HOME/result.json"
 
+# The budget runs out: a large call is tracked, and the next check says which cap.
+step "$gov" cost track-usage --model gpt-4o --input-tokens 4000 --output-tokens 1000
+status "$gov" cost check
+
+# The agent repeats itself: the fourth call in a minute trips the loop detector.
+for i in 1 2 3 4; do status "$gov" loop record --tool search; done
+
 step "$gov" audit events
 step "$gov" audit trace
-step "$gov" audit verify --session "$GOVERNANCE_SESSION_ID"
+step "$gov" audit verify
+
+# An operator: the agent reports in and asks for approval of a large refund; a second process
+# (the operator bob) grants it while the agent waits; then bob halts the agent, and its next
+# step is refused with who, when and why.
+step "$gov" presence heartbeat billing-agent --operator alice
+request=$("$gov" gates request --kind refund.large --payload '{"order": 1042, "amount_usd": "912.50"}' --ttl 600)
+echo "$request"
+id=$(sed -n 's/^request_id //p' <<<"$request")
+token=$(sed -n 's/^token //p' <<<"$request")
+echo
+echo "$ governance gates wait $id --timeout 60 &      # the agent waits"
+"$gov" gates wait "$id" --timeout 60 &
+waiter=$!
+sleep 1
+printf '%s' "$token" | step "$gov" gates grant - --by bob      # the token on stdin, not in argv
+wait "$waiter" && echo "demo: the agent's wait returned 0 (granted)"
+step "$gov" presence kill billing-agent --reason "refund limit reached" --by bob
+step "$gov" presence list
+status "$gov" presence status billing-agent
+status "$gov" scope check --tool read_invoice
+step "$gov" audit verify
 echo
 echo "demo: the chain above verified. Try tampering with it:"
 echo "  sqlite3 $GOVERNANCE_HOME/governance.db \"UPDATE governance_audit_events SET kind='x' WHERE seq=2\""

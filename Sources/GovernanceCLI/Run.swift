@@ -41,20 +41,37 @@ public final class Run: @unchecked Sendable {
         let config = try configuration()
         switch needs.store {
         case .none: break
-        case .read, .write:
+        case .read:
             note("store: \(config.redactedStoreDescription)")
-            preparedStore = try Store.open(config)
+            preparedStore = try Store.open(config, access: .read)
+        case .write:
+            note("store: \(config.redactedStoreDescription)")
+            preparedStore = try Store.open(config, access: .write)
         case .schema:
             note("store: \(config.redactedStoreDescription)")
-            preparedStore = try Store.open(config, migration: .asIs)
+            preparedStore = try Store.open(config, access: .write, migration: .asIs)
+        case .inspect:
+            note("store: \(config.redactedStoreDescription)")
+            preparedStore = try Store.open(config, access: .read, migration: .asIs)
+        case .readIfAvailable:
+            note("store: \(config.redactedStoreDescription)")
+            do {
+                preparedStore = try Store.open(config, access: .read)
+            } catch let error as GovernanceError where error.kind == .storeUnavailable || error.kind == .configuration {
+                // An observation goes on without the store (a store not created yet holds nothing).
+                storeUnavailable = error
+            }
         }
-        if needs.keys { _ = try keys() }
+        // Only a command that writes may generate the embedded store's secret (and the core
+        // generates one only while the store holds no events).
+        let writes = needs.recorder || needs.store == .write || needs.store == .schema
+        if needs.keys { _ = try keys(creating: writes) }
         if needs.recorder {
-            let keys = try keys()
+            let keys = try keys(creating: true)
             preparedRecorder = AuditRecorder(spool: AuditSpool(home: config.home, configuration: config), keys: keys,
                                              requireDurable: requireDurable) { [unowned self] in
                 self.note("store: \(config.redactedStoreDescription)")
-                return try Store.open(config)
+                return try Store.open(config, access: .write)
             }
         }
     }
@@ -66,6 +83,10 @@ public final class Run: @unchecked Sendable {
         preparedConfiguration = resolved
         return resolved
     }
+
+    /// With `.readIfAvailable`: the store, or nil when it could not be reached (and why).
+    public var availableStore: Store? { preparedStore }
+    public private(set) var storeUnavailable: GovernanceError?
 
     /// The store the command declared; asking for one it did not declare is a bug.
     public var store: Store {
@@ -82,11 +103,12 @@ public final class Run: @unchecked Sendable {
         }
     }
 
-    /// The secret's purpose keys; on the embedded store a missing secret is created (and said).
-    public func keys() throws -> PurposeKeys {
+    /// The secret's purpose keys. With `creating` (writers only), a missing secret of an
+    /// embedded store that holds no events is created (and said); a reader never creates one.
+    public func keys(creating: Bool = false) throws -> PurposeKeys {
         if let preparedKeys { return preparedKeys }
         let env = environment
-        let (secret, created) = try configuration().loadSecret(environment: { env($0) })
+        let (secret, created) = try configuration().loadSecret(environment: { env($0) }, createIfMissing: creating)
         if let created {
             console.errorLine("governance: created a new audit secret at \(created) (mode 0600); keep it safe: without it the chain cannot be verified")
         }
@@ -94,6 +116,12 @@ public final class Run: @unchecked Sendable {
         createdSecret = created
         preparedKeys = secret.keys
         return secret.keys
+    }
+
+    /// The core's one enforcement path, for `.enforce` commands (see `CommandSpec.enforcing`).
+    func enforcer() throws -> Enforcer {
+        // The path writes (a denial is audited), so it may create the embedded store's secret.
+        Enforcer(configuration: try configuration(), keys: try keys(creating: true))
     }
 
     // MARK: output
@@ -112,5 +140,5 @@ public final class Run: @unchecked Sendable {
         if verbose { console.errorLine("governance: \(text)") }
     }
 
-    public func warn(_ text: String) { console.warn(text) }
+    public func warn(_ text: String) { console.warn(Render.escaped(text)) }
 }

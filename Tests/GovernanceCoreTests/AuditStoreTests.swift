@@ -17,7 +17,7 @@ import Testing
         // A store made by an older governance is brought forward step by step.
         #expect(try Migrations.migrate(connection, upTo: 1).map(\.version) == [1])
         #expect(try Migrations.currentVersion(connection) == 1)
-        #expect(try Migrations.migrate(connection).map(\.version) == Array(2...Migrations.latestVersion))
+        #expect(try Migrations.migrate(connection).map(\.version) == Migrations.all.map(\.version).filter { $0 >= 2 })
         #expect(try Migrations.migrate(connection).isEmpty)
         #expect(try Migrations.currentVersion(connection) == Migrations.latestVersion)
         let status = try StoreStatus.read(connection)

@@ -16,13 +16,21 @@ import Testing
     ]
 
     func hostileReport(_ backend: Backend, kind: ReportKind = .summary) throws -> ComplianceReport {
-        let f = try ComplianceFixture(try TestDatabase.make(backend))
+        let db = try TestDatabase.make(backend)
+        let f = try ComplianceFixture(db)
         for (i, agent) in Self.hostileAgents.enumerated() {
+            // Identifiers with control characters are refused at append: they reach the store
+            // only by hand, as an attacker with database access would put them there.
+            let valid = !agent.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x202E }
+            let stored = valid ? agent : "placeholder-\(i)"
             let s = try SessionID.random()
-            try f.add(EvidenceKinds.policyApplied, agent: agent, session: s, at: ComplianceFixture.at(day: i))
-            try f.add(EvidenceKinds.llmCall, agent: agent, session: s, model: "</svg><script>m</script>", at: ComplianceFixture.at(day: i, hour: 10))
-            try f.add(EvidenceKinds.gateRequested, agent: agent, session: s, at: ComplianceFixture.at(day: i, hour: 11))
-            try f.add(EvidenceKinds.gateGranted, agent: agent, session: s, metadata: [("operator", .string(agent))], at: ComplianceFixture.at(day: i, hour: 12))
+            try f.add(EvidenceKinds.policyApplied, agent: stored, session: s, at: ComplianceFixture.at(day: i))
+            try f.add(EvidenceKinds.llmCall, agent: stored, session: s, model: "</svg><script>m</script>", at: ComplianceFixture.at(day: i, hour: 10))
+            try f.add(EvidenceKinds.gateRequested, agent: stored, session: s, at: ComplianceFixture.at(day: i, hour: 11))
+            try f.add(EvidenceKinds.gateGranted, agent: stored, session: s, metadata: [("by", .string(valid ? agent : "op"))], at: ComplianceFixture.at(day: i, hour: 12))
+            if !valid {
+                try db.rawConnection().execute("UPDATE governance_audit_events SET agent_id = ? WHERE agent_id = ?", [.text(agent), .text(stored)])
+            }
         }
         return try ComplianceReporter(db: f.store.connection, keys: testKeys)
             .generate(ReportOptions(kind: kind, verifyChain: true, annexIII1a: true), now: ComplianceFixture.at(day: 30))

@@ -50,3 +50,29 @@ import Testing
         #expect(status.schemaVersion == Migrations.latestVersion)
     }
 }
+
+/// The audit record's field list is spelt once (`AuditRecord.storedFields`); everything that
+/// writes or reads a record agrees with it.
+@Suite struct AuditFieldListTests {
+    @Test(arguments: Backend.allCases)
+    func everyPlaceAgreesWithTheFieldList(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let store = try db.open()
+        let keys = PurposeKeys(secret: Array(testSecret.utf8))
+        let record = try AuditLog(db: store.connection, keys: keys).append(
+            AuditEventInput(sessionID: try SessionID.random(), agentID: "a", kind: "k", model: "m",
+                            inputHash: Digest.sha256Hex("i"), outputHash: Digest.sha256Hex("o"), metadata: .object([("x", .int(1))])))
+        let names = AuditRecord.storedFields.map(\.json)
+        #expect(record.json.objectMembers?.map(\.0) == names)
+        #expect(try JSONParser.parse(record.jsonLine).objectMembers?.map(\.0) == names)
+        // The table has exactly these columns.
+        let row = try #require(try store.connection.queryFirst("SELECT * FROM governance_audit_events"))
+        #expect(row.values.count == AuditRecord.storedFields.count)
+        for column in AuditRecord.storedFields.map(\.column) {
+            #expect(try store.connection.queryFirst("SELECT \(column) FROM governance_audit_events") != nil, "\(column)")
+        }
+        // What a caller chooses is what a batch line and the spool carry (plus text to hash).
+        #expect(AuditRecord.chosenFields.isSubset(of: Set(names)))
+        #expect(BatchInput.fields.subtracting(["input", "output"]) == AuditRecord.chosenFields.subtracting(["created_at"]))
+    }
+}

@@ -25,8 +25,8 @@ import Testing
         let spool = try Self.spool(for: db)
         let session = try SessionID.random()
         // Two files; the second holds three transactions' worth of events.
-        let first = try spool.write(try Self.events(session, count: 3))
-        let second = try spool.write(try Self.events(session, count: 2_500, start: 3))
+        let first = try spool.write(try Self.events(session, count: 3), keys: testKeys)
+        let second = try spool.write(try Self.events(session, count: 2_500, start: 3), keys: testKeys)
         #expect(spool.pendingFiles() == [first, second])
 
         // A flush that replayed the first file, committed the first 1,000 events of the second
@@ -118,7 +118,7 @@ import Testing
         let store = try db.open()
         let spool = try Self.spool(for: db)
         let session = try SessionID.random()
-        let good = try spool.write(try Self.events(session, count: 1))
+        let good = try spool.write(try Self.events(session, count: 1), keys: testKeys)
         let damaged = spool.directory + "/0000000000000001-1-000000000000.jsonl"
         try "{not json\n".write(toFile: damaged, atomically: true, encoding: .utf8)
         let report = try spool.flush(into: AuditLog(db: store.connection, keys: testKeys))

@@ -16,8 +16,9 @@ public enum GlobalFlags {
     public static let standardFormats = ["text", "json"]
     public static let quiet: Flag<Bool> = .toggle("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
     public static let verbose: Flag<Bool> = .toggle("verbose", short: "v", "Explain what is happening on stderr")
-    // --fail-open joins these with the first enforcement command; no command here enforces.
-    public static let all: [FlagSpec] = [databaseURL.spec, auditSecretFile.spec, json.spec, format.spec, quiet.spec, verbose.spec]
+    public static let failOpen: Flag<Bool> = .toggle("fail-open", "Enforcement commands allow (with a warning) when the store is unreachable",
+        doc: "Without it an enforcement command (scope check, cost check, loop record, ...) fails closed with exit 4 when the store cannot be reached. With it the command exits 0 with a warning on stderr and \"fail_open\": true in its JSON, having checked nothing. A kill switch, a policy or a budget cannot be read from a store that cannot be reached: use it only where an unavailable store must not stop the agent.")
+    public static let all: [FlagSpec] = [databaseURL.spec, auditSecretFile.spec, json.spec, format.spec, quiet.spec, verbose.spec, failOpen.spec]
 }
 
 /// The one table of commands (git's `commands[]`): every group, and in it every command. Adding
@@ -40,6 +41,12 @@ public struct CommandTable: Sendable {
         Secret.group,
         Session.group,
         Audit.group,
+        Policy.group,
+        Scope.group,
+        Cost.group,
+        Loop.group,
+        Presence.group,
+        Gates.group,
         Compliance.group,
     ])
 
@@ -54,6 +61,9 @@ public struct CommandTable: Sendable {
                             doc: "A file holding the audit secret, readable only by its owner (and group), when --audit-secret-file is not given."),
         EnvironmentVariable(name: "GOVERNANCE_SESSION_ID", doc: "The session an event is written to, when --session is not given."),
         EnvironmentVariable(name: "GOVERNANCE_AGENT_ID", doc: "The agent, when --agent is not given."),
+        EnvironmentVariable(name: "GOVERNANCE_DEFAULT_MAX_TOKENS",
+                            doc: "The projected tokens of `cost check` when --projected-tokens is not given (a whole number of 1 or more)."),
+        EnvironmentVariable(name: "GOVERNANCE_PRICING_FILE", doc: "A YAML or JSON file that overrides or extends the built-in model prices, when --pricing-file is not given."),
         EnvironmentVariable(name: "XDG_STATE_HOME", doc: "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance."),
     ]
 

@@ -34,13 +34,19 @@ public enum Completions {
         out += "    case \"$prev\" in\n"
         let allFlags = GlobalFlags.all + table.commands.flatMap(\.flags)
         var seenValueFlags = Set<String>()
+        // A flag name that takes an agent anywhere completes agent ids everywhere.
+        let agentFlags = Set(allFlags.filter { $0.completion == .agent }.map(\.name))
         for f in allFlags where f.takesValue && seenValueFlags.insert(f.name).inserted {
             let names = (["--" + f.name] + (f.short.map { ["-\($0)"] } ?? [])).joined(separator: "|")
+            if agentFlags.contains(f.name) {
+                out += "        \(names)) COMPREPLY=($(compgen -W \"$(\(bashAgents))\" -- \"$cur\")); return ;;\n"
+                continue
+            }
             switch f.completion {
             case .choices: out += "        \(names)) COMPREPLY=($(compgen -W \"\(f.choices.joined(separator: " "))\" -- \"$cur\")); return ;;\n"
             case .file: out += "        \(names)) COMPREPLY=($(compgen -f -- \"${cur#@}\")); return ;;\n"
             case .directory: out += "        \(names)) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-            case .none, .command, .group: out += "        \(names)) return ;;\n"
+            case .none, .command, .group, .agent: out += "        \(names)) return ;;\n"
             }
         }
         out += "    esac\n    case \"$path\" in\n"
@@ -62,6 +68,10 @@ public enum Completions {
                 out += "        \(key)) COMPREPLY=($(compgen -W \"$(_governance_topics \(first.completion == .group ? "groups" : "all"))\" -- \"$cur\")) ;;\n"
                 continue
             }
+            if let c = table.command(p.split(separator: " ").map(String.init)), c.positionals.first?.completion == .agent {
+                out += "        \(key)) COMPREPLY=($(compgen -W \"$(\(bashAgents))\" -- \"$cur\") $(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
+                continue
+            }
             if let c = table.command(p.split(separator: " ").map(String.init)), c.positionals.first?.completion == .file {
                 out += "        \(key)) COMPREPLY=($(compgen -f -- \"$cur\") $(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
                 continue
@@ -73,6 +83,12 @@ public enum Completions {
         out += "complete -F _governance governance\n"
         return out
     }
+
+    /// Agent ids from the store, asked of the binary being completed; nothing (and no noise) when
+    /// the store is unreachable.
+    static let bashAgents = "\"${COMP_WORDS[0]}\" presence list --names 2>/dev/null"
+    static let zshAgents = "_governance_agents"
+    static let fishAgents = "(governance presence list --names 2>/dev/null)"
 
     /// `_governance_topics all|groups`: what `help` and `man` take, given the words typed after
     /// them (a group's commands once a group is typed).
@@ -99,6 +115,7 @@ public enum Completions {
             case .choices: action = ":\(f.valueName!):(\(f.choices.joined(separator: " ")))"
             case .file: action = ":\(f.valueName!):_files"
             case .directory: action = ":\(f.valueName!):_files -/"
+            case .agent: action = ":\(f.valueName!):\(zshAgents)"
             case .none, .command, .group: action = ":\(f.valueName!): "
             }
         }
@@ -128,6 +145,7 @@ public enum Completions {
                     case .command: args.append("'*:\(first.name):(\(table.helpTopics.joined(separator: " ")) \(table.commands.filter { $0.path.count > 1 }.map { $0.path[1] }.uniqued().joined(separator: " ")))'")
                     case .group: args.append("'*:\(first.name):(\(table.namedGroups.compactMap(\.name).joined(separator: " ")))'")
                     case .file: args.append("'*:\(first.name):_files'")
+                    case .agent: args.append("'*:\(first.name):\(zshAgents)'")
                     default: args.append("'*:\(first.name):(\(first.choices.joined(separator: " ")))'")
                     }
                 }
@@ -141,7 +159,9 @@ public enum Completions {
                 out += "        \"\(key)\") _describe command \"(\(items.joined(separator: " ")))\" ; _arguments $globals ;;\n"
             }
         }
-        out += "    esac\n}\n\n_governance \"$@\"\n"
+        out += "    esac\n}\n\n"
+        out += "\(zshAgents)() {\n    local -a agents\n    agents=(${(f)\"$(${words[1]} presence list --names 2>/dev/null)\"})\n    compadd -a agents\n}\n\n"
+        out += "_governance \"$@\"\n"
         return out
     }
 
@@ -158,6 +178,7 @@ public enum Completions {
             if f.takesValue { line += " -r" }
             if f.completion == .file { line += " -F" }
             if !f.choices.isEmpty { line += " -a '\(f.choices.joined(separator: " "))'" }
+            if f.completion == .agent { line += " -a '\(fishAgents)'" }
             return line + " -d '\(fishEscape(f.summary))'\n"
         }
         for f in GlobalFlags.all { out += flagLine(f, condition: "") }
@@ -186,6 +207,8 @@ public enum Completions {
                     out += "complete -c governance -n '\(condition)' -a '\(first.choices.joined(separator: " "))'\n"
                 case .file:
                     out += "complete -c governance -n '\(condition)' -F\n"
+                case .agent:
+                    out += "complete -c governance -n '\(condition)' -a '\(fishAgents)'\n"
                 case .none, .directory:
                     break
                 }

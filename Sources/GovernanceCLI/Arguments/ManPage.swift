@@ -67,7 +67,9 @@ public enum ManPage {
     public static func main(_ table: CommandTable) -> String {
         var out = header("governance", Help.tagline)
         out += ".SH SYNOPSIS\n\\fBgovernance\\fR [\\fIglobal flags\\fR] \\fIGROUP COMMAND\\fR [\\fIflags\\fR] [\\fIargs\\fR]\n"
-        out += ".SH DESCRIPTION\n\\fBgovernance\\fR keeps a tamper\\-evident, HMAC\\-chained audit trail of what AI agents do, in SQLite or PostgreSQL. Each command group has its own page.\n"
+        out += ".SH DESCRIPTION\n\\fBgovernance\\fR governs AI agents from the outside, in SQLite or PostgreSQL: " +
+            table.namedGroups.map { "\\fB\(escape($0.name!))\\fR (\(escape($0.summary.prefix(1).lowercased() + $0.summary.dropFirst())))" }.joined(separator: ", ") +
+            ". Each command group has its own page.\n"
         out += ".SH COMMANDS\n"
         for group in table.groups where group.name == nil {
             for c in group.commands { out += command(c) }

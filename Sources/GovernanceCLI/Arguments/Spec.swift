@@ -7,6 +7,8 @@ public enum CompletionKind: String, Sendable {
     case command
     /// A group name (`governance man <Tab>`).
     case group
+    /// An agent id from the store (`presence list --names`); nothing when the store is unreachable.
+    case agent
 }
 
 /// What a flag's value is. The parser checks it before any command runs, with one error style,
@@ -240,10 +242,15 @@ public enum StoreNeed: Sendable, Equatable {
     case none
     /// Read what is there; never creates or migrates a store.
     case read
+    /// Read when the store can be reached; an observation command goes on without it
+    /// (`run.availableStore` is nil and `run.storeUnavailable` says why).
+    case readIfAvailable
     /// Append; the embedded store is created and migrated on first use.
     case write
-    /// Open as it is, at whatever schema (`init`, `db migrate`, `db status`).
+    /// Open as it is, at whatever schema, creating the embedded store (`init`, `db migrate`).
     case schema
+    /// Open as it is, at whatever schema, creating nothing (`db status`).
+    case inspect
 }
 
 /// What a command does to the world, which decides how failures are treated.

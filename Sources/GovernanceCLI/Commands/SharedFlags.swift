@@ -12,7 +12,18 @@ enum SharedFlags {
                                                 requirement: .required)
     static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)",
                                            environment: "GOVERNANCE_AGENT_ID", requirement: .required)
+    /// The session of an enforcement or cost command: without one, the agent's own chain and
+    /// counters (a UUIDv5 of the agent id, docs/CHAIN.md).
+    static let optionalSession: Flag<SessionID> = .uuid("session", short: "s", "The session (one agent run); default: the agent's own",
+                                                        doc: "A UUID from `governance session new`. Without it, the agent's own chain and session counters are used.",
+                                                        environment: "GOVERNANCE_SESSION_ID")
     static let agentFilter: Flag<String> = .text("agent", short: "a", value: "ID", "Only this agent's events")
     static let sessionFilter: Flag<SessionID> = .uuid("session", short: "s", "Only this session's events")
     static let kindFilter: Flag<String> = .text("kind", short: "k", value: "KIND", "Only events of this kind")
+}
+
+extension SharedFlags {
+    /// The operator an action is recorded for; the OS user and host are recorded as well.
+    static let by: Flag<String> = .text("by", value: "OPERATOR", "Who is acting (default: the OS user)",
+                                        doc: "Recorded with the OS user and the host name, whatever it claims.")
 }

@@ -51,7 +51,7 @@ public enum Render {
         if let model = r.model { text += "  model=\(escaped(model))" }
         if let hash = r.inputHash { text += "  input=\(escaped(String(hash.prefix(12))))" }
         if let hash = r.outputHash { text += "  output=\(escaped(String(hash.prefix(12))))" }
-        if r.metadataJSON != "{}" { text += "  \(escaped(r.metadataJSON))" }
+        if r.metadataJSON != "{}" { text += "  \(TerminalText.escaped(r.metadataJSON, backslashes: false))" }
         return text
     }
 

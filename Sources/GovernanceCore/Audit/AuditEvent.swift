@@ -10,6 +10,7 @@ public struct AuditEventInput: Sendable {
     /// A JSON object; `{}` when there is none.
     public var metadata: JSONValue
 
+    /// Limits in UTF-8 bytes.
     public static let maxIdentifierLength = 256
     public static let maxModelLength = 128
     public static let maxMetadataBytes = 64 * 1024
@@ -27,13 +28,9 @@ public struct AuditEventInput: Sendable {
 
     /// Checks the limits of format v1 and returns the metadata's canonical text.
     public func validated() throws -> String {
-        try Self.checkIdentifier(agentID, name: "agent")
-        try Self.checkIdentifier(kind, name: "kind")
-        if let model {
-            guard !model.isEmpty, model.count <= Self.maxModelLength else {
-                throw GovernanceError.invalid("model must be 1 to \(Self.maxModelLength) characters (got \(model.count))")
-            }
-        }
+        try Identifier.check(agentID, field: "agent", maxBytes: Self.maxIdentifierLength)
+        try Identifier.check(kind, field: "kind", maxBytes: Self.maxIdentifierLength)
+        if let model { try Identifier.check(model, field: "model", maxBytes: Self.maxModelLength) }
         try Self.checkHash(inputHash, name: "input hash")
         try Self.checkHash(outputHash, name: "output hash")
         guard case .object = metadata else {
@@ -45,15 +42,6 @@ public struct AuditEventInput: Sendable {
                                           hint: "store large payloads elsewhere and log their SHA-256 with --input-hash/--output-hash")
         }
         return canonical
-    }
-
-    static func checkIdentifier(_ value: String, name: String) throws {
-        guard !value.isEmpty else {
-            throw GovernanceError.invalid("\(name) must not be empty")
-        }
-        guard value.count <= maxIdentifierLength else {
-            throw GovernanceError.invalid("\(name) is \(value.count) characters; the limit is \(maxIdentifierLength)")
-        }
     }
 
     static func checkHash(_ value: String?, name: String) throws {
@@ -98,10 +86,30 @@ public struct AuditRecord: Sendable, Equatable {
         self.hmac = hmac
     }
 
+    /// The stored metadata when it is what an append writes: a JSON object in canonical form.
+    /// Anything else (a hand-edited row) is reported as a string with `metadata_invalid`, never
+    /// spliced into output.
+    public var canonicalMetadata: JSONValue? {
+        guard let value = try? JSONParser.parse(metadataJSON), case .object = value,
+              JSONWriter.canonical(value) == metadataJSON else { return nil }
+        return value
+    }
+
     /// The record as a JSON object with stable snake_case names (`audit export`, `--json`).
+    /// Every stored field, in storage order, spelt once: its column and its name in JSON output
+    /// (`audit export`, `--json`). Selects, inserts and the consistency tests follow this list.
+    public static let storedFields: [(column: String, json: String)] = [
+        ("id", "id"), ("session_id", "session_id"), ("seq", "seq"), ("agent_id", "agent_id"), ("kind", "kind"),
+        ("model", "model"), ("input_hash", "input_hash"), ("output_hash", "output_hash"), ("metadata", "metadata"),
+        ("created_at_us", "created_at"), ("prev_hash", "prev_hash"), ("hmac", "hmac"),
+    ]
+
+    /// The fields a caller chooses (the rest are assigned when the event enters its chain): what
+    /// the spool keeps of an event and what a batch line may carry.
+    public static let chosenFields: Set<String> = ["session_id", "agent_id", "kind", "model", "input_hash", "output_hash", "metadata", "created_at"]
+
     public var json: JSONValue {
-        let metadata = (try? JSONParser.parse(metadataJSON)) ?? .string(metadataJSON)
-        return .object([
+        var members: [(String, JSONValue)] = [
             ("id", .int64(id)),
             ("session_id", .string(sessionID)),
             ("seq", .int64(seq)),
@@ -110,14 +118,22 @@ public struct AuditRecord: Sendable, Equatable {
             ("model", .optional(model)),
             ("input_hash", .optional(inputHash)),
             ("output_hash", .optional(outputHash)),
-            ("metadata", metadata),
+        ]
+        if let metadata = canonicalMetadata {
+            members.append(("metadata", metadata))
+        } else {
+            members += [("metadata", .string(metadataJSON)), ("metadata_invalid", .bool(true))]
+        }
+        members += [
             ("created_at", .string(createdAt.iso8601)),
             ("prev_hash", .string(prevHash)),
             ("hmac", .string(hmac)),
-        ])
+        ]
+        return .object(members)
     }
 
-    /// `json` as one line of text; metadata is spliced in as stored, byte for byte.
+    /// `json` as one line of text. Every stored field goes through the JSON writer; metadata is
+    /// written as stored, byte for byte, only once it is known to be canonical JSON.
     public var jsonLine: String {
         var out = "{\"id\":\(id),\"session_id\":"
         JSONWriter.writeString(sessionID, into: &out)
@@ -131,8 +147,20 @@ public struct AuditRecord: Sendable, Equatable {
         writeOptional(inputHash, into: &out)
         out += ",\"output_hash\":"
         writeOptional(outputHash, into: &out)
-        out += ",\"metadata\":" + metadataJSON
-        out += ",\"created_at\":\"" + createdAt.iso8601 + "\",\"prev_hash\":\"" + prevHash + "\",\"hmac\":\"" + hmac + "\"}"
+        out += ",\"metadata\":"
+        if canonicalMetadata != nil {
+            out += metadataJSON
+        } else {
+            JSONWriter.writeString(metadataJSON, into: &out)
+            out += ",\"metadata_invalid\":true"
+        }
+        out += ",\"created_at\":"
+        JSONWriter.writeString(createdAt.iso8601, into: &out)
+        out += ",\"prev_hash\":"
+        JSONWriter.writeString(prevHash, into: &out)
+        out += ",\"hmac\":"
+        JSONWriter.writeString(hmac, into: &out)
+        out += "}"
         return out
     }
 }

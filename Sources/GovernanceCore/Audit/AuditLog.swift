@@ -4,19 +4,41 @@
 public struct AuditLog {
     public let db: SQLConnection
     public let key: HMACKey
+    /// For replaying the spool, whose lines are authenticated with the spool key.
+    public let spoolKey: HMACKey
 
     public init(db: SQLConnection, keys: PurposeKeys) {
         self.db = db
         self.key = HMACKey(key: keys.chainKey)
+        self.spoolKey = HMACKey(key: keys.spoolKey)
     }
 
-    static let columns = "id, session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac"
+    /// The SELECT list of a stored row, in `AuditRecord.storedFields` order.
+    static let columns = AuditRecord.storedFields.map(\.column).joined(separator: ", ")
+    /// What an append writes: every stored field but the id, which the store assigns.
+    static let insertColumns = AuditRecord.storedFields.dropFirst().map(\.column)
 
+    static let columnNames = ["id", "session_id", "seq", "agent_id", "kind", "model", "input_hash", "output_hash",
+                              "metadata", "created_at_us", "prev_hash", "hmac"]
+
+    /// A stored row; a row whose columns do not hold what the schema says (edited by hand) is an
+    /// integrity failure (exit 20), not a bug.
     static func record(from row: SQLRow) throws -> AuditRecord {
-        AuditRecord(id: try row.int(0), sessionID: try row.text(1), seq: try row.int(2), agentID: try row.text(3),
-                    kind: try row.text(4), model: row.optionalText(5), inputHash: row.optionalText(6),
-                    outputHash: row.optionalText(7), metadataJSON: try row.text(8),
-                    createdAt: Timestamp(microseconds: try row.int(9)), prevHash: try row.text(10), hmac: try row.text(11))
+        switch decode(row) {
+        case .success(let record): return record
+        case .failure(let bad): throw bad.error
+        }
+    }
+
+    static func decode(_ row: SQLRow) -> Result<AuditRecord, MalformedRow> {
+        var d = RowDecoder(row: row)
+        let record = AuditRecord(id: d.int(0), sessionID: d.text(1), seq: d.int(2), agentID: d.text(3), kind: d.text(4),
+                                 model: d.optionalText(5), inputHash: d.optionalText(6), outputHash: d.optionalText(7),
+                                 metadataJSON: d.text(8), createdAt: Timestamp(microseconds: d.int(9)),
+                                 prevHash: d.text(10), hmac: d.text(11))
+        guard let problem = d.problem else { return .success(record) }
+        return .failure(MalformedRow(id: d.valid(0) ? record.id : nil, sessionID: d.valid(1) ? record.sessionID : nil,
+                                     seq: d.valid(2) ? record.seq : nil, detail: problem))
     }
 
     /// Listeners (`audit tail --follow`) are woken on this channel after each append commits.
@@ -24,14 +46,18 @@ public struct AuditLog {
     /// Events per write transaction in a batch: large enough to amortise the commit, small enough
     /// that a crash loses little work and other writers are not held up for long.
     public static let eventsPerTransaction = 1_000
-    static let columnsPerRow = 11
+    static let columnsPerRow = insertColumns.count
+    static let insertPrefix = "INSERT INTO governance_audit_events (\(insertColumns.joined(separator: ", "))) VALUES "
+    static let rowPlaceholders = "(" + Array(repeating: "?", count: columnsPerRow).joined(separator: ", ") + ")"
 
     /// Validates and appends one event; returns the stored record.
     @discardableResult
     public func append(_ event: AuditEventInput, at time: Timestamp? = nil) throws -> AuditRecord {
         let metadata = try event.validated()
+        let appendID = try Self.newAppendID()
         return try db.writeTransaction {
-            try appendInTransaction([PendingEvent(event, metadata: metadata, createdAt: time ?? .now())], returningIDs: true)[0]
+            try appendInTransaction([PendingEvent(event, metadata: metadata, createdAt: time ?? .now())], returningIDs: true,
+                                    appendID: appendID)[0]
         }
     }
 
@@ -44,7 +70,8 @@ public struct AuditLog {
         var start = 0
         while start < events.count {
             let chunk = Array(events[start..<min(start + Self.eventsPerTransaction, events.count)])
-            let records = try db.writeTransaction { try appendInTransaction(chunk, returningIDs: false) }
+            let appendID = try Self.newAppendID()
+            let records = try db.writeTransaction { try appendInTransaction(chunk, returningIDs: false, appendID: appendID) }
             for r in records { lastSeq[r.sessionID] = r.seq }
             start += chunk.count
             done += chunk.count
@@ -53,10 +80,33 @@ public struct AuditLog {
         return lastSeq
     }
 
+    /// An idempotency key for one append transaction, made before its first attempt.
+    public static func newAppendID() throws -> String { try SessionID.random().value }
+
+    /// True when the append transaction `appendID` committed. Call it inside a write transaction
+    /// after `lockChains` for the append's sessions: an append whose COMMIT is still in flight on
+    /// another connection holds those locks until it is decided.
+    public func appendCommitted(_ appendID: String) throws -> Bool {
+        try db.queryFirst("SELECT 1 FROM governance_audit_appends WHERE append_id = ?", [.text(appendID)]) != nil
+    }
+
+    /// Locks the chains of `sessions` in sorted order, so that two writers never wait on each
+    /// other's locks.
+    public func lockChains(_ sessions: Set<String>) throws {
+        for session in sessions.sorted() { try db.lockChain(session) }
+    }
+
     /// Appends events inside the caller's write transaction, in order; events may belong to
     /// several sessions. Each session's chain is locked once, in sorted order so that two
-    /// writers never wait on each other's locks.
-    public func appendInTransaction(_ events: [PendingEvent], returningIDs: Bool) throws -> [AuditRecord] {
+    /// writers never wait on each other's locks. `appendID`, the transaction's idempotency key, is
+    /// stored in the same transaction, so a replay of an append whose COMMIT reply was lost can
+    /// tell that it did commit.
+    public func appendInTransaction(_ events: [PendingEvent], returningIDs: Bool, appendID: String? = nil) throws -> [AuditRecord] {
+        if let appendID {
+            try db.execute("INSERT INTO governance_audit_appends (append_id, committed_at_us) VALUES (?, ?)",
+                           [.text(appendID), .int(Timestamp.now().microseconds)])
+        }
+        try ChainEffects.apply(events, db: db)
         var heads: [String: (seq: Int64, hmac: String)] = [:]
         for session in Set(events.map(\.event.sessionID.value)).sorted() {
             try db.lockChain(session)
@@ -70,6 +120,7 @@ public struct AuditLog {
         var records: [AuditRecord] = []
         records.reserveCapacity(events.count)
         for pending in events {
+            try pending.createdAt.checkChainRange()
             let e = pending.event, session = e.sessionID.value
             let head = heads[session]!
             var record = AuditRecord(id: 0, sessionID: session, seq: head.seq + 1, agentID: e.agentID, kind: e.kind,
@@ -101,12 +152,13 @@ public struct AuditLog {
         var start = 0
         while start < records.count {
             let end = min(start + perStatement, records.count)
-            var sql = "INSERT INTO governance_audit_events (session_id, seq, agent_id, kind, model, input_hash, output_hash, metadata, created_at_us, prev_hash, hmac) VALUES "
+            var sql = Self.insertPrefix
             var parameters: [SQLValue] = []
             parameters.reserveCapacity((end - start) * Self.columnsPerRow)
             for i in start..<end {
                 let r = records[i]
-                sql += i == start ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                sql += i == start ? Self.rowPlaceholders : ", " + Self.rowPlaceholders
+                // In `insertColumns` order.
                 parameters += [.text(r.sessionID), .int(r.seq), .text(r.agentID), .text(r.kind), .optional(r.model),
                                .optional(r.inputHash), .optional(r.outputHash), .text(r.metadataJSON),
                                .int(r.createdAt.microseconds), .text(r.prevHash), .text(r.hmac)]
@@ -139,6 +191,58 @@ public struct PendingEvent: Sendable {
 
     /// Validates `event` now.
     public init(validating event: AuditEventInput, at time: Timestamp = .now()) throws {
+        try time.checkChainRange()
         self.init(event, metadata: try event.validated(), createdAt: time)
+        // What the event will do when it enters the chain must be valid now, not fail its append.
+        try ChainEffects.validate(self)
     }
+}
+
+/// A stored row whose columns cannot be read as an audit record.
+public struct MalformedRow: Error, Sendable {
+    public var id: Int64?
+    public var sessionID: String?
+    public var seq: Int64?
+    /// Which column and what it holds (escaped).
+    public var detail: String
+
+    var error: GovernanceError {
+        GovernanceError(.integrityFailure, "a stored audit row is malformed (row id \(id.map(String.init) ?? "unreadable"), session \(sessionID.map(TerminalText.escaped) ?? "unreadable")): \(detail)",
+                        hint: "the store was edited by hand; run `governance audit verify` to see every affected session")
+    }
+}
+
+/// Reads the columns of an audit row, noting the first that does not hold its type.
+private struct RowDecoder {
+    let row: SQLRow
+    var problem: String?
+    var bad: Set<Int> = []
+
+    func valid(_ i: Int) -> Bool { !bad.contains(i) }
+
+    private mutating func fail(_ i: Int, _ what: String) {
+        bad.insert(i)
+        if problem == nil { problem = "column \(AuditLog.columnNames[i]) \(what)" }
+    }
+
+    mutating func int(_ i: Int) -> Int64 {
+        switch row.values[i] {
+        case .int(let v): return v
+        case .text(let s):
+            if let v = Int64(s) { return v }
+            fail(i, "holds \"\(TerminalText.escaped(String(s.prefix(64))))\", not an integer")
+        case .null: fail(i, "is NULL")
+        }
+        return 0
+    }
+
+    mutating func text(_ i: Int) -> String {
+        switch row.values[i] {
+        case .text(let s): return s
+        case .int(let v): return String(v)
+        case .null: fail(i, "is NULL"); return ""
+        }
+    }
+
+    func optionalText(_ i: Int) -> String? { row.optionalText(i) }
 }

@@ -37,12 +37,20 @@ public final class AuditRecorder {
         self.openStore = openStore
     }
 
-    /// Records validated events, in order.
+    /// Records validated events, in order. What an event does to other tables (spend, presence)
+    /// happens when it enters the chain, in the append's transaction (`ChainEffects`).
     public func record(_ events: [PendingEvent], returningIDs: Bool = false) throws -> Outcome {
         if case .unopened = mode { try open() }
+        // Made before the first attempt: if the COMMIT's reply is lost, the spooled copy carries
+        // it and the replay skips events that did commit.
+        var attempted: String?
         if case .store(let log) = mode {
+            let appendID = try AuditLog.newAppendID()
             do {
-                let records = try log.db.writeTransaction { try log.appendInTransaction(events, returningIDs: returningIDs) }
+                attempted = appendID
+                let records = try log.db.writeTransaction {
+                    try log.appendInTransaction(events, returningIDs: returningIDs, appendID: appendID)
+                }
                 return .appended(records)
             } catch let error as GovernanceError where error.kind == .storeUnavailable {
                 if requireDurable { throw error }
@@ -51,7 +59,7 @@ public final class AuditRecorder {
         }
         guard case .spooling(let reason) = mode else { throw GovernanceError.internalError("recorder has no mode") }
         do {
-            let path = try spool.write(events)
+            let path = try spool.write(events, keys: keys, appendID: attempted)
             warnings.append("the store is unavailable (\(reason.message)); \(events.count == 1 ? "the event was" : "\(events.count) events were") spooled to \(path); run `governance audit flush` when the store is back (the next successful `audit log` also replays it)")
             return .spooled(path: path, count: events.count)
         } catch {
@@ -73,7 +81,9 @@ public final class AuditRecorder {
                     if report.appended > 0 {
                         warnings.append("replayed \(report.appended) spooled event\(report.appended == 1 ? "" : "s") from \(report.files) spool file\(report.files == 1 ? "" : "s") first")
                     }
-                    for file in report.rejectedFiles { warnings.append("a damaged spool file was set aside: \(file)") }
+                    for r in report.rejected {
+                        warnings.append("a spooled event was set aside, not chained (\(r.file) line \(r.line)): \(r.reason)")
+                    }
                 } catch let error as GovernanceError where error.kind != .storeUnavailable {
                     // A replay problem must not cost the new event; say so and go on.
                     warnings.append("could not replay the spool (\(error.message)); run `governance audit flush` to retry")

@@ -2,7 +2,7 @@
 enum AuditSchema {
     static let domain = SchemaDomain(
         name: "audit",
-        tables: ["governance_audit_events", "governance_audit_sessions", "governance_audit_spooled"],
+        tables: ["governance_audit_events", "governance_audit_sessions", "governance_audit_spooled", "governance_audit_appends"],
         migrations: [
             Migration(version: 1, name: "audit chain", sql: """
                 CREATE TABLE governance_audit_events (
@@ -36,6 +36,14 @@ enum AuditSchema {
                     session_id TEXT NOT NULL,
                     spooled_at_us {bigint} NOT NULL,
                     flushed_at_us {bigint} NOT NULL
+                );
+                """),
+            // One row per append transaction: its idempotency key, written in the same transaction,
+            // so replaying an append whose COMMIT reply was lost does not add its events twice.
+            Migration(version: 3, name: "append idempotency keys", sql: """
+                CREATE TABLE governance_audit_appends (
+                    append_id TEXT PRIMARY KEY,
+                    committed_at_us {bigint} NOT NULL
                 );
                 """),
         ])

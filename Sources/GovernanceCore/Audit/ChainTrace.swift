@@ -20,13 +20,17 @@ public struct ChainTrace {
     /// A session with no events and no head is invalid input: there is nothing to trace.
     public func walk(_ session: SessionID, _ body: (AuditRecord, ChainFailure?) throws -> Void) throws -> Result {
         let query = AuditQuery(db: db)
-        let head = try query.head(session)
         var check = ChainCheck(sessionID: session.value, key: key)
         var result = Result(sessionID: session.value)
-        try query.chain(session) { record in
-            check.check(record)
-            result.events += 1
-            try body(record, check.failure)
+        // The head and the rows from one snapshot, so appends meanwhile raise no false alarm.
+        let head = try db.readTransaction { () throws -> (seq: Int64, hmac: String)? in
+            let head = try query.head(session)
+            try query.chain(session) { record in
+                check.check(record)
+                result.events += 1
+                try body(record, check.failure)
+            }
+            return head
         }
         if result.events == 0 && head == nil {
             throw GovernanceError.invalid("session \(session.value) has no events",

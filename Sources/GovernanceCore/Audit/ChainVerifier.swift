@@ -12,6 +12,11 @@ public enum ChainFailureReason: String, Sendable {
     case truncated = "truncated"
     /// The session head disagrees with the last row, or is missing.
     case headMismatch = "head_mismatch"
+    /// `created_at` is outside the years 0001-9999 the format can write (docs/CHAIN.md).
+    case timeOutOfRange = "time_out_of_range"
+    /// A column holds the wrong type or NULL (the row was edited by hand); it explains any other
+    /// failure of its session, so it is the one reported.
+    case malformedRow = "malformed_row"
 }
 
 public struct ChainFailure: Sendable, Equatable {
@@ -56,6 +61,8 @@ public struct ChainCheck {
             fail(expectedSeq, .gap, missing)
         } else if r.prevHash != previousHash {
             fail(r.seq, .brokenLink, "prev_hash does not match the hmac of seq \(r.seq - 1)")
+        } else if !r.createdAt.isInChainRange {
+            fail(r.seq, .timeOutOfRange, "created_at (\(r.createdAt.microseconds) µs since 1970) is outside the years 0001-9999")
         } else if !ChainCodec.verify(r, key: key, scratch: &scratch) {
             fail(r.seq, .hmacMismatch, "the stored hmac does not match the row's contents (a field was changed)")
         } else {
@@ -65,6 +72,12 @@ public struct ChainCheck {
             return true
         }
         return false
+    }
+
+    /// A row of this session that cannot be read; it replaces any failure found before.
+    public mutating func malformed(_ row: MalformedRow) {
+        guard failure?.reason != .malformedRow else { return }
+        fail(row.seq ?? expectedSeq, .malformedRow, row.detail + (row.id.map { " (row id \($0))" } ?? ""))
     }
 
     /// Compares where the walk ended with the session head the appends recorded.
@@ -96,10 +109,13 @@ public struct VerificationReport: Sendable {
     public var elapsedSeconds = 0.0
 
     public var ok: Bool { failures.isEmpty }
+    /// Nothing was checked: the store (or the range) holds no events and no session heads.
+    public var isEmpty: Bool { rowsRead == 0 && sessions == 0 && failures.isEmpty }
 
     public var json: JSONValue {
         .object([
             ("verified", .bool(ok)),
+            ("empty", .bool(isEmpty)),
             ("sessions", .int(sessions)),
             ("rows_verified", .int(rowsVerified)),
             ("rows_read", .int(rowsRead)),
@@ -165,6 +181,17 @@ public struct ChainVerifier {
         if scope.sessionID == nil, scope.fromSeq != nil || scope.toSeq != nil {
             throw GovernanceError.invalid("--from-seq and --to-seq need --session")
         }
+        // One snapshot: heads and rows read in one read transaction, so appends committed
+        // meanwhile by others are either wholly seen or not at all (no false head_mismatch).
+        var report = try db.readTransaction {
+            try verifyInSnapshot(scope, progressInterval: progressInterval, progress: progress, observe: observe)
+        }
+        report.elapsedSeconds = Double(Timestamp.now().microseconds - started.microseconds) / 1_000_000
+        return report
+    }
+
+    private func verifyInSnapshot(_ scope: VerificationScope, progressInterval: Int, progress: ((Int) -> Void)?,
+                                  observe: ((AuditRecord) throws -> Void)?) throws -> VerificationReport {
         // Heads and the range anchor are read first: the connection is busy while rows stream.
         var heads: [String: (seq: Int64, hmac: String)] = [:]
         var sql = "SELECT session_id, last_seq, last_hmac FROM governance_audit_sessions"
@@ -173,7 +200,11 @@ public struct ChainVerifier {
             sql += " WHERE session_id = ?"
             parameters = [.text(session.value)]
         }
-        try db.forEachRow(sql, parameters) { heads[try $0.text(0)] = (try $0.int(1), try $0.text(2)) }
+        try db.forEachRow(sql, parameters) { row in
+            guard let session = row.optionalText(0) else { return }
+            // A head edited into the wrong types cannot match any chain end.
+            heads[session] = ((try? row.int(1)) ?? -1, row.optionalText(2) ?? "")
+        }
 
         var report = VerificationReport()
         let startSeq = scope.fromSeq ?? 1
@@ -211,14 +242,21 @@ public struct ChainVerifier {
         }
         if let anchorFailure { report.failures.append(anchorFailure) }
         if anchorFailure == nil { try db.forEachRow(rowsSQL, rowParameters) { row in
-            let record = try AuditLog.record(from: row)
-            if current?.sessionID != record.sessionID {
+            func enter(_ session: String) {
+                guard current?.sessionID != session else { return }
                 close(&current)
-                seen.insert(record.sessionID)
-                current = ChainCheck(sessionID: record.sessionID, key: key, startSeq: startSeq, anchor: anchor)
+                seen.insert(session)
+                current = ChainCheck(sessionID: session, key: key, startSeq: startSeq, anchor: anchor)
             }
-            current?.check(record)
-            try observe?(record)
+            switch AuditLog.decode(row) {
+            case .success(let record):
+                enter(record.sessionID)
+                current!.check(record)
+                try observe?(record)
+            case .failure(let bad):
+                enter(bad.sessionID ?? "")
+                current!.malformed(bad)
+            }
             report.rowsRead += 1
             if let progress, report.rowsRead % progressInterval == 0 { progress(report.rowsRead) }
         } }
@@ -232,7 +270,6 @@ public struct ChainVerifier {
         }
         report.sessions = seen.union(checksHead ? Set(heads.keys) : []).count
         report.failures.sort { ($0.sessionID, $0.seq) < ($1.sessionID, $1.seq) }
-        report.elapsedSeconds = Double(Timestamp.now().microseconds - started.microseconds) / 1_000_000
         return report
     }
 }

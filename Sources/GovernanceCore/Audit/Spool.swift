@@ -6,7 +6,9 @@ import Glibc
 /// file is either complete or absent. Files are named by time, so sorting names replays events in
 /// the order they happened. Every event carries a `spool_id`; replay records it in
 /// `governance_audit_spooled` in the same transaction as the append, so a replay that crashes
-/// part-way and is run again neither loses nor duplicates an event.
+/// part-way and is run again neither loses nor duplicates an event. An event spooled after an
+/// append whose outcome is unknown (a lost COMMIT reply) also carries that append's `append_id`,
+/// and is skipped when the append did commit. Every line is authenticated with the spool key.
 public struct AuditSpool: Sendable {
     /// `$GOVERNANCE_HOME/spool/<store key>`: one folder per store, so events are replayed only
     /// into the store they were meant for.
@@ -14,36 +16,47 @@ public struct AuditSpool: Sendable {
     public let storeDescription: String
 
     public init(home: String, configuration: Configuration) {
-        let identity: String
-        switch configuration.store {
-        case .sqlite(let path): identity = "sqlite:" + path
-        case .postgres(let url): identity = url
-        }
+        // Keyed without credentials, so a rotated password finds the same folder.
+        let identity = Configuration.storeIdentity(configuration.store)
         directory = home + "/spool/" + String(Digest.sha256Hex(identity).prefix(16))
         storeDescription = configuration.redactedStoreDescription
     }
 
-    /// Writes `events` as one new spool file; returns its path.
-    public func write(_ events: [PendingEvent]) throws -> String {
+    /// The MAC that ends each line: `,"mac":"<64 hex>"}`.
+    static let macSuffixLength = 8 + 64 + 2
+
+    /// Writes `events` as one new spool file; returns its path. Each line is authenticated with
+    /// the spool key (docs/CHAIN.md): the HMAC of the line's object without its `mac` member.
+    /// `appendID` is the idempotency key of the append that could not be confirmed, if any.
+    public func write(_ events: [PendingEvent], keys: PurposeKeys, appendID: String? = nil) throws -> String {
         try FileSystem.makeDirectories(directory)
         let about = directory + "/STORE"
         if !FileSystem.exists(about) {
             _ = try? FileSystem.createExclusive(about, contents: storeDescription + "\n", mode: 0o600)
         }
+        let key = HMACKey(key: keys.spoolKey)
         var text = ""
         for pending in events {
             let e = pending.event
-            text += "{\"spool_id\":\"" + (try SessionID.random().value) + "\",\"spooled_at\":\"" + Timestamp.now().iso8601 + "\",\"session_id\":\"" + e.sessionID.value + "\",\"agent_id\":"
-            JSONWriter.writeString(e.agentID, into: &text)
-            text += ",\"kind\":"
-            JSONWriter.writeString(e.kind, into: &text)
-            text += ",\"model\":"
-            writeOptional(e.model, into: &text)
-            text += ",\"input_hash\":"
-            writeOptional(e.inputHash, into: &text)
-            text += ",\"output_hash\":"
-            writeOptional(e.outputHash, into: &text)
-            text += ",\"metadata\":" + pending.metadata + ",\"created_at\":\"" + pending.createdAt.iso8601 + "\"}\n"
+            var line = "{\"spool_id\":\"" + (try SessionID.random().value) + "\""
+            if let appendID {
+                line += ",\"append_id\":"
+                JSONWriter.writeString(appendID, into: &line)
+            }
+            line += ",\"spooled_at\":\"" + Timestamp.now().iso8601 + "\",\"session_id\":\"" + e.sessionID.value + "\",\"agent_id\":"
+            JSONWriter.writeString(e.agentID, into: &line)
+            line += ",\"kind\":"
+            JSONWriter.writeString(e.kind, into: &line)
+            line += ",\"model\":"
+            writeOptional(e.model, into: &line)
+            line += ",\"input_hash\":"
+            writeOptional(e.inputHash, into: &line)
+            line += ",\"output_hash\":"
+            writeOptional(e.outputHash, into: &line)
+            line += ",\"metadata\":" + pending.metadata + ",\"created_at\":\"" + pending.createdAt.iso8601 + "\"}"
+            let mac = Hex.encode(key.mac(Array(line.utf8)))
+            line.removeLast()
+            text += line + ",\"mac\":\"" + mac + "\"}\n"
         }
         let first = events.first?.createdAt.microseconds ?? Timestamp.now().microseconds
         let unique = Hex.encode(try SecureRandom.bytes(6))
@@ -67,13 +80,34 @@ public struct AuditSpool: Sendable {
         FileSystem.list(directory).filter { $0.hasSuffix(".jsonl") && !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
     }
 
-    /// The events of one spool file, with their spool ids.
-    public func read(_ path: String) throws -> [(spoolID: String, spooledAt: Timestamp, pending: PendingEvent)] {
+    /// One authenticated event of a spool file.
+    public struct SpooledEvent: Sendable {
+        public var spoolID: String
+        public var appendID: String?
+        public var spooledAt: Timestamp
+        public var pending: PendingEvent
+    }
+
+    /// A line that is not replayed: its number in the file, why, and its text as found.
+    public struct RejectedLine: Sendable {
+        public var line: Int
+        public var reason: String
+        public var text: Substring
+    }
+
+    /// The events of one spool file. A line that fails authentication (edited, or not written by
+    /// governance with this secret) or cannot be read is rejected, never replayed.
+    public func read(_ path: String, key: HMACKey) throws -> (events: [SpooledEvent], rejected: [RejectedLine]) {
         let text = try FileSystem.readText(path, what: "spool file")
-        var events: [(String, Timestamp, PendingEvent)] = []
-        for (number, line) in text.split(separator: "\n").enumerated() {
+        var events: [SpooledEvent] = []
+        var rejected: [RejectedLine] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            guard let body = Self.authenticatedBody(line, key: key) else {
+                rejected.append(RejectedLine(line: number + 1, reason: "not authenticated: edited, or not written by governance with this secret", text: line))
+                continue
+            }
             do {
-                let object = try JSONParser.parse(String(line))
+                let object = try JSONParser.parse(body)
                 guard let spoolID = object["spool_id"]?.stringValue, let session = object["session_id"]?.stringValue,
                       let created = object["created_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
                       let spooledAt = object["spooled_at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
@@ -84,12 +118,27 @@ public struct AuditSpool: Sendable {
                                             kind: object["kind"]?.stringValue ?? "", model: object["model"]?.stringValue,
                                             inputHash: object["input_hash"]?.stringValue, outputHash: object["output_hash"]?.stringValue,
                                             metadata: metadata)
-                events.append((spoolID, spooledAt, PendingEvent(event, metadata: try event.validated(), createdAt: created)))
+                events.append(SpooledEvent(spoolID: spoolID, appendID: object["append_id"]?.stringValue, spooledAt: spooledAt,
+                                           pending: try PendingEvent(validating: event, at: created)))
             } catch let error as GovernanceError {
-                throw GovernanceError.invalid("spool file \(path) line \(number + 1) is damaged: \(error.message)")
+                rejected.append(RejectedLine(line: number + 1, reason: "damaged: \(error.message)", text: line))
             }
         }
-        return events
+        return (events, rejected)
+    }
+
+    /// The line without its `mac` member when the MAC is right (compared in constant time).
+    static func authenticatedBody(_ line: Substring, key: HMACKey) -> String? {
+        let bytes = Array(line.utf8)
+        guard bytes.count > macSuffixLength else { return nil }
+        let split = bytes.count - macSuffixLength
+        guard Array(bytes[split..<(split + 8)]) == Array(#","mac":""#.utf8), bytes[bytes.count - 2] == 0x22,
+              bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
+        let body = Array(bytes[..<split]) + [UInt8(ascii: "}")]
+        let expected = Array(Hex.encode(key.mac(body)).utf8)
+        var difference: UInt8 = 0
+        for i in 0..<64 { difference |= expected[i] ^ bytes[split + 8 + i] }
+        return difference == 0 ? String(decoding: body, as: UTF8.self) : nil
     }
 
     public struct FlushReport: Sendable {
@@ -97,8 +146,10 @@ public struct AuditSpool: Sendable {
         public var appended = 0
         /// Events whose replay had already committed before (a flush that crashed and ran again).
         public var alreadyPresent = 0
-        /// Damaged files moved to `rejected/` (their events could not be read).
+        /// Where rejected lines were set aside (`rejected/`), one file per spool file.
         public var rejectedFiles: [String] = []
+        /// Lines that failed authentication or could not be read: never chained.
+        public var rejected: [(file: String, line: Int, reason: String)] = []
         public var lastSeq: [String: Int64] = [:]
 
         public var json: JSONValue {
@@ -106,7 +157,11 @@ public struct AuditSpool: Sendable {
                 ("files", .int(files)),
                 ("events_appended", .int(appended)),
                 ("events_already_present", .int(alreadyPresent)),
+                ("events_rejected", .int(rejected.count)),
                 ("rejected_files", .array(rejectedFiles.map(JSONValue.string))),
+                ("rejected", .array(rejected.map {
+                    .object([("file", .string($0.file)), ("line", .int($0.line)), ("reason", .string($0.reason))])
+                })),
                 ("sessions", .array(lastSeq.sorted { $0.key < $1.key }.map {
                     .object([("session_id", .string($0.key)), ("last_seq", .int64($0.value))])
                 })),
@@ -114,36 +169,63 @@ public struct AuditSpool: Sendable {
         }
     }
 
-    /// Replays every pending file into `log`, oldest first, exactly once per event.
-    public func flush(into log: AuditLog, progress: ((Int) -> Void)? = nil) throws -> FlushReport {
+    /// Where what cannot be replayed from the spool file `path` is kept: `rejected/<its name>`.
+    private func rejectedPath(for path: String) throws -> String {
+        let folder = directory + "/rejected"
+        try FileSystem.makeDirectories(folder)
+        return folder + "/" + String(path.split(separator: "/").last!)
+    }
+
+    /// Replays every pending file into `log`, oldest first, exactly once per event; the caller
+    /// holds the spool's flush lock (`flush(into:progress:)` takes it).
+    func flushHoldingLock(into log: AuditLog, progress: ((Int) -> Void)? = nil) throws -> FlushReport {
         var report = FlushReport()
         for path in pendingFiles() {
-            let events: [(spoolID: String, spooledAt: Timestamp, pending: PendingEvent)]
+            let events: [SpooledEvent], rejected: [RejectedLine]
             do {
-                events = try read(path)
+                (events, rejected) = try read(path, key: log.spoolKey)
             } catch let error as GovernanceError where error.kind == .invalidInput {
-                // A damaged file must not block every later replay; keep it for a person to read.
-                let rejected = directory + "/rejected"
-                try FileSystem.makeDirectories(rejected)
-                let target = rejected + "/" + String(path.split(separator: "/").last!)
+                // Gone since the listing: replayed by a flush that did not take the lock. Not damage.
+                if !FileSystem.exists(path) { continue }
+                // A file that cannot be read at all must not block every later replay.
+                let target = try rejectedPath(for: path)
                 rename(path, target)
                 report.rejectedFiles.append(target)
+                report.rejected.append((target, 0, "unreadable: \(error.message)"))
                 continue
+            }
+            if !rejected.isEmpty {
+                // Kept for a person to read, before the file goes; a rerun finds them kept.
+                let target = try rejectedPath(for: path)
+                let text = rejected.map { $0.text + "\n" }.joined()
+                _ = try FileSystem.createExclusive(target, contents: text, mode: 0o600)
+                report.rejectedFiles.append(target)
+                report.rejected += rejected.map { (target, $0.line, $0.reason) }
             }
             var start = 0
             while start < events.count {
                 let chunk = events[start..<min(start + AuditLog.eventsPerTransaction, events.count)]
                 let (fresh, records) = try log.db.writeTransaction { () -> (Int, [AuditRecord]) in
+                    // Locked first: an append whose COMMIT reply was lost may still be committing.
+                    try log.lockChains(Set(chunk.map(\.pending.event.sessionID.value)))
+                    var committed: [String: Bool] = [:]
                     var toAppend: [PendingEvent] = []
                     let now = Timestamp.now().microseconds
                     for e in chunk {
+                        if let appendID = e.appendID {
+                            let done = try committed[appendID] ?? log.appendCommitted(appendID)
+                            committed[appendID] = done
+                            if done { continue }
+                        }
                         let inserted = try log.db.execute("""
                             INSERT INTO governance_audit_spooled (spool_id, session_id, spooled_at_us, flushed_at_us)
                             VALUES (?, ?, ?, ?) ON CONFLICT (spool_id) DO NOTHING
                             """, [.text(e.spoolID), .text(e.pending.event.sessionID.value), .int(e.spooledAt.microseconds), .int(now)])
                         if inserted == 1 { toAppend.append(e.pending) }
                     }
-                    return (toAppend.count, toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false))
+                    // Their effects (spend, presence) apply as they enter the chain (`ChainEffects`).
+                    let records = toAppend.isEmpty ? [] : try log.appendInTransaction(toAppend, returningIDs: false)
+                    return (toAppend.count, records)
                 }
                 report.appended += fresh
                 report.alreadyPresent += chunk.count - fresh

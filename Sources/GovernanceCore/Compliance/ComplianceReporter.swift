@@ -29,11 +29,11 @@ public struct ComplianceReporter {
 
     /// The event that audits a report's generation (observation semantics: the caller records it
     /// through the recorder). It names the agent reported on (or "governance") and goes to the
-    /// chain of the one session reported on, or to a new session of its own.
+    /// chain of the one session reported on, or to that agent's own chain.
     public static func generatedEvent(_ report: ComplianceReport, sha256: String, format: String) throws -> PendingEvent {
         let filters = report.options.filters
-        let session = filters.sessionIDs.count == 1 ? filters.sessionIDs[0] : try SessionID.random()
         let agentID = filters.agentID ?? reportingAgent
+        let session = filters.sessionIDs.count == 1 ? filters.sessionIDs[0] : AgentChain.sessionID(for: agentID)
         return try PendingEvent(validating: AuditEventInput(
             sessionID: session, agentID: agentID, kind: EvidenceKinds.reportGenerated,
             metadata: .object([

@@ -1,3 +1,5 @@
+import Glibc
+
 /// The audit secret: the root of the chain key and the gate key. Its bytes are the UTF-8 bytes of
 /// the value; a file's content loses one trailing newline. It is never printed.
 public struct AuditSecret: Sendable {
@@ -37,20 +39,54 @@ public struct AuditSecret: Sendable {
         self.source = source
     }
 
-    /// Reads a secret file: its content less one trailing newline.
+    /// The most a secret file may hold: a secret is a line of text, not a document.
+    public static let maximumFileBytes = 4096
+
+    /// Reads a secret file: its content less one trailing `\n` or `\r\n`. Only a regular file
+    /// is read (opened non-blocking: a FIFO cannot hang the process), and, as ssh and
+    /// PostgreSQL do for keys, only one that no other user can read or write: group read
+    /// access stays allowed (mounted secrets and root-owned keys use it). The check looks at
+    /// the mode bits, not at access(2), because root passes every access check.
     public static func load(file path: String) throws(GovernanceError) -> AuditSecret {
+        let hint = "check GOVERNANCE_AUDIT_SECRET_FILE or --audit-secret-file"
         let bytes: [UInt8]
+        let status: FileSystem.Status
         do {
-            bytes = try FileSystem.readBytes(path, what: "audit secret file")
+            (bytes, status) = try FileSystem.readRegularFile(path, limit: maximumFileBytes, what: "audit secret file")
         } catch {
-            throw .config(error.message, hint: "check GOVERNANCE_AUDIT_SECRET_FILE or --audit-secret-file")
+            throw .config(error.message, hint: error.recoveryHint ?? hint)
         }
-        var content = bytes
-        if content.last == 0x0A { content.removeLast() }
+        try checkPermissions(path, status.permissions)
+        var content = bytes[...]
+        if content.last == 0x0A {
+            content.removeLast()
+            if content.last == 0x0D { content.removeLast() }
+        }
         guard let value = String(validating: content, as: UTF8.self) else {
             throw .config("the audit secret file \(path) is not UTF-8 text", hint: "run `governance secret generate` to make a new one")
         }
         return try AuditSecret(value: value, source: path)
+    }
+
+    /// Refuses a secret file that another user can read, or that anyone but its owner can write.
+    static func checkPermissions(_ path: String, _ mode: mode_t) throws(GovernanceError) {
+        let others: String
+        if mode & 0o002 != 0 || mode & 0o020 != 0 {
+            others = mode & 0o002 != 0 ? "every user can write it" : "its group can write it"
+        } else if mode & 0o004 != 0 {
+            others = "every user can read it"
+        } else {
+            return
+        }
+        let quoted = FileSystem.shellQuoted(path)
+        throw .config("the audit secret file \(path) is not private: \(others) (mode \(octal(mode)))",
+                      hint: "run `chmod 600 \(quoted)` (or `chmod go-w,o-rwx \(quoted)` to keep the group's read access)")
+    }
+
+    static func octal(_ mode: mode_t) -> String {
+        var digits = String(mode & 0o7777, radix: 8)
+        while digits.count < 4 { digits = "0" + digits }
+        return digits
     }
 
     /// A new random secret: 32 random bytes as 64 hexadecimal characters.
@@ -66,13 +102,17 @@ public struct AuditSecret: Sendable {
 public struct PurposeKeys: Sendable {
     public static let chainLabel = "governance/audit-chain/v1"
     public static let gateLabel = "governance/gate-token/v1"
+    public static let spoolLabel = "governance/spool/v1"
 
     public let chainKey: [UInt8]
     public let gateKey: [UInt8]
+    /// Authenticates each spooled event, so a spool file edited by hand is not replayed.
+    public let spoolKey: [UInt8]
 
     public init(secret: [UInt8]) {
         let root = HMACKey(key: secret)
         chainKey = root.mac(Array(Self.chainLabel.utf8))
         gateKey = root.mac(Array(Self.gateLabel.utf8))
+        spoolKey = root.mac(Array(Self.spoolLabel.utf8))
     }
 }

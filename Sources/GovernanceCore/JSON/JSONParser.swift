@@ -139,16 +139,25 @@ public struct JSONParser {
         index += 1  // opening quote
         // Fast path: no escape before the closing quote, so the bytes are the string.
         var end = index
+        var high: UInt8 = 0
         while end < bytes.count {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\"") {
-                guard let string = String(validating: bytes[index..<end], as: UTF8.self) else {
-                    throw failure("string is not valid UTF-8")
+                // ASCII needs no validation (most keys and values); anything else is checked.
+                let string: String
+                if high < 0x80 {
+                    string = String(decoding: bytes[index..<end], as: UTF8.self)
+                } else {
+                    guard let valid = String(validating: bytes[index..<end], as: UTF8.self) else {
+                        throw failure("string is not valid UTF-8")
+                    }
+                    string = valid
                 }
                 index = end + 1
                 return string
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            high |= byte
             end += 1
         }
         var buffer: [UInt8] = []

@@ -25,6 +25,12 @@ public struct SchemaDomain: Sendable {
 public enum SchemaRegistry {
     public static let domains: [SchemaDomain] = [
         AuditSchema.domain,
+        PolicySchema.domain,
+        CostSchema.domain,
+        LoopSchema.domain,
+        EnforcementSchema.domain,
+        PresenceSchema.domain,
+        GateSchema.domain,
     ]
 }
 

@@ -7,17 +7,20 @@ public final class PostgresConnection: SQLConnection {
     private let pq: LibPQ
     private let connection: OpaquePointer
     private let redactedURL: String
+    /// Kept to mask its passwords in libpq's messages, which may echo parts of it.
+    private let url: String
     private var translated: [String: String] = [:]
 
     public init(url: String) throws {
         redactedURL = Configuration.redactPassword(url)
+        self.url = url
         let pq = try LibPQ.shared.get()
         self.pq = pq
         guard let handle = pq.connectdb(url) else {
             throw GovernanceError.unavailable("cannot allocate a PostgreSQL connection")
         }
         guard pq.status(handle) == LibPQ.connectionOK else {
-            let message = Self.trimmed(pq.errorMessage(handle))
+            let message = Configuration.redact(Self.trimmed(pq.errorMessage(handle)), url: url)
             pq.finish(handle)
             throw GovernanceError.unavailable("cannot connect to PostgreSQL at \(redactedURL): \(message)")
         }
@@ -44,14 +47,50 @@ public final class PostgresConnection: SQLConnection {
     }
 
     private func failure(_ result: OpaquePointer?, _ context: String) -> GovernanceError {
-        let message = Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection))
+        let message = Configuration.redact(Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection)), url: url)
         let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
-        // Class 08 is a connection failure, 57P an operator shutdown, 53 resources exhausted.
-        if pq.status(connection) != LibPQ.connectionOK || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
-            return .unavailable("PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)")
+        if pq.status(connection) != LibPQ.connectionOK || Self.isOperational(state) {
+            return GovernanceError(.storeUnavailable, "PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)",
+                                   details: state.isEmpty ? [] : [("sqlstate", .string(state))])
         }
         return GovernanceError(.internalError, "PostgreSQL \(context): \(message)",
                                details: state.isEmpty ? [] : [("sqlstate", .string(state))])
+    }
+
+    /// SQLSTATEs that say the server cannot take the work now, not that the SQL is wrong: the
+    /// recorder spools on these (or exits 4 under --require-durable); exit 1 is for bugs.
+    static func isOperational(_ state: String) -> Bool {
+        let operationalClasses = [
+            "08",  // connection exception
+            "53",  // insufficient resources (disk full, out of memory, too many connections)
+            "54",  // program limit exceeded
+            "55",  // object not in prerequisite state (lock not available, 55P03)
+            "57",  // operator intervention: query canceled (statement timeout, 57014), shutdown (57P)
+            "58",  // system error (I/O error)
+            "40",  // transaction rollback: serialization failure (40001), deadlock (40P01)
+            "HV", "XX",  // foreign data wrapper and internal server errors
+        ]
+        if operationalClasses.contains(where: state.hasPrefix) { return true }
+        switch state {
+        case "25006",  // read-only SQL transaction (a standby, default_transaction_read_only)
+             "25P03",  // idle in transaction session timeout
+             "25P04",  // transaction timeout
+             "42501":  // insufficient privilege: the role may not write here
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// PostgreSQL text cannot hold a NUL, and libpq's text parameters are C strings that would end
+    /// at one: a value holding NUL is refused (exit 2), never stored cut.
+    private static func checkNoNUL(_ parameters: [SQLValue]) throws {
+        for case .text(let s) in parameters {
+            var s = s
+            if s.withUTF8({ $0.contains(0) }) {
+                throw GovernanceError.invalid("a text value holds a NUL character, which PostgreSQL cannot store")
+            }
+        }
     }
 
     /// Calls libpq with the parameters as C strings (text format); NULL stays NULL.
@@ -75,6 +114,7 @@ public final class PostgresConnection: SQLConnection {
     @discardableResult
     public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws -> Int {
         let text = postgresSQL(sql)
+        try Self.checkNoNUL(parameters)
         let result = withParameters(parameters) { values, count in
             pq.execParams(connection, text, count, nil, values, nil, nil, 0)
         }
@@ -86,6 +126,7 @@ public final class PostgresConnection: SQLConnection {
 
     public func forEachRow(_ sql: String, _ parameters: [SQLValue] = [], _ body: (SQLRow) throws -> Void) throws {
         let text = postgresSQL(sql)
+        try Self.checkNoNUL(parameters)
         let sent = withParameters(parameters) { values, count in
             pq.sendQueryParams(connection, text, count, nil, values, nil, nil, 0)
         }
@@ -128,9 +169,25 @@ public final class PostgresConnection: SQLConnection {
         guard status == LibPQ.commandOK || status == LibPQ.tuplesOK else { throw failure(result, "script") }
     }
 
-    public func beginWrite() throws { try executeScript("BEGIN") }
-    public func commit() throws { try executeScript("COMMIT") }
-    public func rollback() { _ = try? executeScript("ROLLBACK") }
+    public private(set) var inTransaction = false
+
+    public func beginWrite() throws {
+        try executeScript("BEGIN")
+        inTransaction = true
+    }
+    public func commit() throws {
+        inTransaction = false
+        try executeScript("COMMIT")
+    }
+    public func rollback() {
+        inTransaction = false
+        _ = try? executeScript("ROLLBACK")
+    }
+    public func beginRead() throws {
+        try executeScript("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        inTransaction = true
+    }
+    public func endRead() { rollback() }
 
     public func lockChain(_ key: String) throws {
         try execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [.text(key)])

@@ -19,6 +19,15 @@ public protocol SQLConnection: AnyObject {
     func commit() throws
     func rollback()
 
+    /// Starts a read-only snapshot: every query until `endRead` sees the store as it was at the
+    /// first read (`BEGIN` on SQLite, whose WAL readers keep their snapshot; `BEGIN ISOLATION
+    /// LEVEL REPEATABLE READ READ ONLY` on PostgreSQL).
+    func beginRead() throws
+    /// Ends the snapshot (nothing was written, so there is nothing to keep).
+    func endRead()
+    /// True inside a transaction begun on this connection.
+    var inTransaction: Bool { get }
+
     /// Inside a write transaction, serialises appends to one chain across processes and hosts:
     /// `pg_advisory_xact_lock` on PostgreSQL; nothing on SQLite, whose write lock covers it.
     func lockChain(_ key: String) throws
@@ -105,6 +114,15 @@ extension SQLConnection {
 
     public func queryFirst(_ sql: String, _ parameters: [SQLValue] = []) throws -> SQLRow? {
         try query(sql, parameters).first
+    }
+
+    /// Runs `body` on one snapshot of the store. Inside a transaction already open on this
+    /// connection, `body` simply runs in it.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        if inTransaction { return try body() }
+        try beginRead()
+        defer { endRead() }
+        return try body()
     }
 
     /// Runs `body` in a write transaction, committing on success and rolling back on any error.

@@ -12,9 +12,22 @@ public final class SQLiteConnection: SQLConnection {
     /// How long a writer waits for another process's write lock before giving up.
     public static let busyTimeoutMilliseconds: Int32 = 30_000
 
-    public init(path: String, readOnly: Bool = false) throws {
+    /// How the file is opened.
+    public enum OpenMode: Sendable {
+        /// Creates the file when it is missing, owner-only (0600 whatever the umask; SQLite gives
+        /// the -wal and -shm files the database file's mode), and switches it to WAL.
+        case create
+        /// An existing file, read and written as it is: nothing is created or converted.
+        case readWrite
+    }
+
+    public init(path: String, mode: OpenMode = .create) throws {
         self.path = path
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        if mode == .create {
+            // SQLite would create the file 0644 less the umask; the store is only its owner's.
+            _ = try FileSystem.createEmptyFile(path, mode: 0o600)
+        }
+        let flags = mode == .create ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READWRITE
         var handle: OpaquePointer?
         let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         db = handle
@@ -28,8 +41,8 @@ public final class SQLiteConnection: SQLConnection {
         sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
         // WAL lets readers run beside a writer; FULL syncs each commit so an acknowledged audit
-        // event survives a power cut, not only a crash.
-        try switchToWAL()
+        // event survives a power cut, not only a crash. A reader converts nothing.
+        if mode == .create { try switchToWAL() }
         try executeScript("PRAGMA synchronous=FULL;")
     }
 
@@ -89,7 +102,15 @@ public final class SQLiteConnection: SQLConnection {
             switch value {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .int(let v): rc = sqlite3_bind_int64(statement, index, v)
-            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, Self.transient)
+            case .text(let s):
+                // With its byte count: a NUL inside the text is kept, not taken for its end.
+                var text = s
+                rc = text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        chars.isEmpty ? sqlite3_bind_text(statement, index, "", 0, Self.transient)
+                            : sqlite3_bind_text(statement, index, chars.baseAddress, Int32(chars.count), Self.transient)
+                    }
+                }
             }
             guard rc == SQLITE_OK else { throw error(rc, "bind") }
         }
@@ -147,6 +168,10 @@ public final class SQLiteConnection: SQLConnection {
     public func beginWrite() throws { try execute("BEGIN IMMEDIATE") }
     public func commit() throws { try execute("COMMIT") }
     public func rollback() { _ = try? execute("ROLLBACK") }
+    /// A deferred BEGIN takes its WAL snapshot at the first read and holds it to the end.
+    public func beginRead() throws { try execute("BEGIN") }
+    public func endRead() { _ = try? execute("ROLLBACK") }
+    public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
     public func lockChain(_ key: String) throws {}
     public func notify(_ channel: String) throws {}
 

@@ -119,6 +119,85 @@ public enum FileSystem {
         guard stat(path, &st) == 0 else { return nil }
         return st.st_mode & 0o777
     }
+
+    /// What one `stat` says about a path (symbolic links followed).
+    public struct Status: Sendable, Equatable {
+        public var mode: mode_t
+        public var owner: uid_t
+        public var device: UInt64
+        public var inode: UInt64
+
+        public var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
+        public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
+        public var permissions: mode_t { mode & 0o7777 }
+
+        init(_ st: stat) {
+            mode = st.st_mode
+            owner = st.st_uid
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+        }
+    }
+
+    public static func status(_ path: String) -> Status? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Status(st)
+    }
+
+    /// Reads a small file that must be a regular file, returning its bytes and its status from
+    /// the same descriptor (no race between the check and the read). Opened non-blocking, so a
+    /// FIFO or a device named by mistake (or by an attacker) cannot hang the process; anything
+    /// but a regular file, and anything longer than `limit` bytes, is refused.
+    public static func readRegularFile(_ path: String, limit: Int, what: String) throws(GovernanceError) -> (bytes: [UInt8], status: Status) {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw .config("cannot read \(what) \(path): \(errnoMessage())") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .config("cannot read \(what) \(path): \(errnoMessage())") }
+        let status = Status(st)
+        guard status.isRegularFile else {
+            throw .config("\(what) \(path) is not a regular file (\(typeName(status.mode)))",
+                          hint: "name a plain file; a FIFO, device or directory is never read")
+        }
+        var bytes: [UInt8] = []
+        while bytes.count <= limit, let chunk = try readChunk(fd: fd, what: "\(what) \(path)") { bytes += chunk }
+        guard bytes.count <= limit else { throw .config("\(what) \(path) is larger than \(limit) bytes") }
+        return (bytes, status)
+    }
+
+    static func typeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFDIR: "a directory"
+        case S_IFSOCK: "a socket"
+        default: "not a plain file"
+        }
+    }
+
+    /// A path as a shell word, for hints the user pastes (`chmod 600 PATH`).
+    public static func shellQuoted(_ path: String) -> String {
+        let safe = path.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || "/._-+,:@%=".utf8.contains(c)
+        }
+        if safe && !path.isEmpty { return path }
+        return "'" + path.replacing("'", with: "'\\''") + "'"
+    }
+
+    /// Creates `path` as an empty file with `mode` (whatever the umask) unless it exists; true
+    /// when this call created it. Symbolic links are not followed for the new file.
+    public static func createEmptyFile(_ path: String, mode: mode_t) throws(GovernanceError) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw .unavailable("cannot create \(path): \(errnoMessage())", hint: "check that the directory exists and is writable")
+        }
+        defer { close(fd) }
+        fchmod(fd, mode)
+        return true
+    }
 }
 
 public func errnoMessage() -> String { String(cString: strerror(errno)) }

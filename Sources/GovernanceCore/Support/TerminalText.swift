@@ -1,44 +1,72 @@
-/// Text made safe for a terminal. Stored values may have been written by another version or by
-/// hand, so anything that could act on a terminal (ESC sequences, a carriage return that hides
-/// what came before, a newline that forges a line, a bidirectional override that reorders what
-/// is shown) is written as a visible escape instead.
+/// Text from a store or from a user, made safe to write to a terminal: every character that could
+/// move the cursor, start an escape sequence, end a line or reorder text is shown as an escape.
+/// Printable text, non-ASCII letters included, is left as it is.
 public enum TerminalText {
-    /// `quoting`: also escape `"` and `\`, for a value shown between quotes.
-    public static func escaped(_ text: String, quoting: Bool = false) -> String {
-        guard needsEscaping(text, quoting: quoting) else { return text }
+    /// `\n`, `\r`, `\t`, `\\` for a backslash (so an escape in the output is never ambiguous),
+    /// `\x1b` for other C0 controls and DEL, `\u{85}` for C1 controls, line and paragraph
+    /// separators and bidirectional controls.
+    public static func escaped(_ text: String) -> String { escaped(text, backslashes: true) }
+
+    /// `backslashes: false` for text whose backslashes already escape something (JSON), so that
+    /// `{"a":"say \"hi\""}` is shown as it is; controls are escaped all the same.
+    public static func escaped(_ text: String, backslashes: Bool) -> String {
+        var needs = false
+        for scalar in text.unicodeScalars where mustEscape(scalar) && (backslashes || scalar != "\\") { needs = true; break }
+        guard needs else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x22 where quoting: out += "\\\""
-            case 0x5C where quoting: out += "\\\\"
-            case _ where isUnsafe(scalar.value):
-                out += scalar.value < 0x100 ? "\\x" + hex(scalar.value, width: 2) : "\\u{" + hex(scalar.value, width: 4) + "}"
-            default: out.unicodeScalars.append(scalar)
+            if !backslashes && scalar == "\\" { out.unicodeScalars.append(scalar) } else { append(scalar, to: &out) }
+        }
+        return out
+    }
+
+    /// For a value shown between double quotes: also `\"`.
+    public static func escaped(_ text: String, quoting: Bool) -> String {
+        let out = escaped(text)
+        return quoting && out.contains("\"") ? out.replacing("\"", with: "\\\"") : out
+    }
+
+    /// The same for raw bytes that may not be valid UTF-8: an invalid byte is shown as `\xNN`.
+    public static func escaped(bytes: some Collection<UInt8>) -> String {
+        var out = ""
+        var rest = Array(bytes)[...]
+        while let first = rest.first {
+            // One scalar at a time, so an invalid byte is shown and decoding resumes after it.
+            var decoder = UTF8()
+            var iterator = rest.makeIterator()
+            if case .scalarValue(let scalar) = decoder.decode(&iterator) {
+                append(scalar, to: &out)
+                rest = rest.dropFirst(UTF8.width(scalar))
+            } else {
+                out += "\\x" + hex(first)
+                rest = rest.dropFirst()
             }
         }
         return out
     }
 
-    /// C0 and C1 controls, DEL, line/paragraph separators and bidirectional formatting characters.
-    @inline(__always) static func isUnsafe(_ v: UInt32) -> Bool {
-        v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
-            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F || v == 0x061C
+    static func mustEscape(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || v == 0x5C || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F
+            || v == 0x061C || v == 0xFEFF
     }
 
-    private static func needsEscaping(_ text: String, quoting: Bool) -> Bool {
-        for byte in text.utf8 {
-            if byte < 0x20 || byte == 0x7F || byte >= 0xC2 { return true }
-            if quoting && (byte == 0x22 || byte == 0x5C) { return true }
+    private static func append(_ scalar: Unicode.Scalar, to out: inout String) {
+        guard mustEscape(scalar) else { out.unicodeScalars.append(scalar); return }
+        switch scalar.value {
+        case 0x0A: out += "\\n"
+        case 0x0D: out += "\\r"
+        case 0x09: out += "\\t"
+        case 0x5C: out += "\\\\"
+        case 0..<0x20, 0x7F: out += "\\x" + hex(UInt8(scalar.value))
+        default: out += "\\u{" + String(scalar.value, radix: 16) + "}"
         }
-        return false
     }
 
-    private static func hex(_ v: UInt32, width: Int) -> String {
-        let digits = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
     }
 }

@@ -15,6 +15,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
+    /// The times the chain format can write: years 0001 to 9999 (four year digits, docs/CHAIN.md).
+    public static let chainRange = Timestamp(microseconds: -62_135_596_800_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
+
+    public var isInChainRange: Bool { Self.chainRange.contains(self) }
+
+    /// Throws invalid input (exit 2) for a time the chain cannot hold.
+    public func checkChainRange() throws(GovernanceError) {
+        guard isInChainRange else {
+            throw .invalid("the time \(microseconds) µs since 1970 is outside the years 0001-9999 an audit record can hold")
+        }
+    }
+
     public var description: String { iso8601 }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.

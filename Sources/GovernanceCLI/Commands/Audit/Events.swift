@@ -34,14 +34,18 @@ extension Audit {
             }
             // Verification needs each session's chain, which is read after the listing.
             var records: [AuditRecord] = []
-            try AuditQuery(db: store.connection).events(filter) { record in
-                guard records.count < maxVerified else {
-                    throw GovernanceError.usage("more than \(Render.grouped(maxVerified)) events match; --verify checks at most that many",
-                                                hint: "narrow the listing with --limit, --session or --since, or run `governance audit verify`")
+            let keys = try run.keys()
+            // The listing and the chains it is checked against: one snapshot.
+            let verdicts = try store.connection.readTransaction {
+                try AuditQuery(db: store.connection).events(filter) { record in
+                    guard records.count < maxVerified else {
+                        throw GovernanceError.usage("more than \(Render.grouped(maxVerified)) events match; --verify checks at most that many",
+                                                    hint: "narrow the listing with --limit, --session or --since, or run `governance audit verify`")
+                    }
+                    records.append(record)
                 }
-                records.append(record)
+                return try ChainVerifier(db: store.connection, keys: keys).verdicts(for: records)
             }
-            let verdicts = try ChainVerifier(db: store.connection, keys: try run.keys()).verdicts(for: records)
             for (record, ok) in zip(records, verdicts) { Audit.write(record, verified: ok, run: run) }
             if verdicts.contains(false) {
                 throw GovernanceError(.integrityFailure, "one or more listed events failed verification",

@@ -22,7 +22,10 @@ extension Audit {
                 console.progress("flush: \(Render.count($0, "event")) replayed")
             }
             console.endProgress()
-            for file in report.rejectedFiles { run.warn("a damaged spool file was set aside: \(file)") }
+            for r in report.rejected {
+                run.warn(r.line > 0 ? "spool file \(r.file) line \(r.line) was set aside, not chained: \(r.reason)"
+                                    : "spool file \(r.file) was set aside, not chained: \(r.reason)")
+            }
             var text = pending == 0 ? "nothing to flush: the spool is empty"
                 : "replayed \(Render.count(report.appended, "event")) from \(Render.count(report.files, "spool file"))"
             if report.alreadyPresent > 0 {

@@ -12,19 +12,23 @@ extension Audit {
             Prints the newest events (10 unless -n says otherwise), oldest first, as text or JSON lines. With \
             --follow it then waits and prints each new matching event as soon as it is committed, by any \
             process or host, until interrupted. PostgreSQL wakes it with LISTEN/NOTIFY; SQLite is polled \
-            every 50 ms. Output is flushed after each event, so it can be piped.
+            every 50 ms. Output is flushed after each event, so it can be piped. Each event is printed once. \
+            When the store is lost (a PostgreSQL restart) it reconnects with backoff, and when the SQLite file \
+            is replaced it follows the new file; both are said on stderr.
             """,
             flags: [follow, lines] + Filters.all,
             examples: ["governance audit tail -f", "governance audit tail -f --json --agent billing-agent | jq .kind"],
             needs: .read
         ) { args, run in
-            var tail = AuditTail(db: try run.store.connection, filter: Filters.filter(args))
+            let config = try run.configuration()
+            var tail = AuditTail(store: try run.store, filter: Filters.filter(args)) { try Store.open(config, access: .read) }
             try tail.backlog(Int(args[lines] ?? 10)) { Audit.write($0, run: run) }
             run.console.flush()
             guard args.has(follow) else { return 0 }
             Signals.allowInterruption()
+            // The core reconnects; what happened to the store goes to stderr.
             while true {
-                if try tail.poll(timeout: 1.0, { Audit.write($0, run: run) }) > 0 { run.console.flush() }
+                if try tail.poll(timeout: 1.0, notice: { run.warn($0.message) }, { Audit.write($0, run: run) }) > 0 { run.console.flush() }
             }
         }
     }

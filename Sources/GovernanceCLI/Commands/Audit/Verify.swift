@@ -5,6 +5,7 @@ extension Audit {
         static let fromSeq: Flag<Int64> = .integer("from-seq", "Start at seq N", range: 1...Int64.max, requires: ["session"])
         static let toSeq: Flag<Int64> = .integer("to-seq", "Stop after seq N", range: 1...Int64.max, requires: ["session"])
         static let session: Flag<SessionID> = .uuid("session", short: "s", "Verify only this session")
+        static let requireEvents: Flag<Bool> = .toggle("require-events", "Fail (exit 20) when there is nothing to verify")
 
         static let command = CommandSpec(
             "verify", "Verify audit chains and name the first bad seq",
@@ -14,9 +15,11 @@ extension Audit {
             stays flat whatever the length. Exits 0 when everything verifies and 20 on the first failure of any \
             session, naming the session, the seq and the reason. --from-seq/--to-seq check part of one session's \
             chain, anchored on the event before --from-seq. Without --session every chain is verified, even when \
-            GOVERNANCE_SESSION_ID is set.
+            GOVERNANCE_SESSION_ID is set. A store that holds no events says "nothing to verify" (JSON: \
+            "empty": true) and exits 0, or 20 with --require-events; --session naming a session with no events \
+            exits 2. Verify only reads: a store that does not exist, or whose schema is behind, exits 3.
             """,
-            flags: [session, fromSeq, toSeq],
+            flags: [session, fromSeq, toSeq, requireEvents],
             examples: ["governance audit verify", "governance audit verify --session $GOVERNANCE_SESSION_ID --from-seq 100"],
             needs: .readChain,
             failures: [.integrityFailure]
@@ -26,6 +29,13 @@ extension Audit {
             let report = try ChainVerifier(db: try run.store.connection, keys: try run.keys())
                 .verify(scope) { console.progress("verifying: \(Render.count($0, "event")) read") }
             console.endProgress()
+            if let id = scope.sessionID, report.sessions == 0 {
+                throw GovernanceError.invalid("session \(id.value) has no events", hint: "check the id, or list sessions with `governance audit sessions`")
+            }
+            if report.isEmpty && args.has(requireEvents) {
+                throw GovernanceError(.integrityFailure, "nothing to verify: the store holds no events, and --require-events needs some",
+                                      hint: "check that --database-url or GOVERNANCE_DATABASE_URL names the store the agents write to")
+            }
             run.emit(json: report.json, text: text(report, verbose: run.verbose))
             if let first = report.failures.first {
                 throw GovernanceError(.integrityFailure,
@@ -39,6 +49,7 @@ extension Audit {
         }
 
         static func text(_ report: VerificationReport, verbose: Bool) -> String {
+            if report.isEmpty { return "nothing to verify: the store holds no events" }
             var summary = "\(Render.count(report.rowsVerified, "event")) in \(Render.count(report.sessions, "session"))"
             if verbose {
                 let rate = report.elapsedSeconds > 0 ? Int(Double(report.rowsRead) / report.elapsedSeconds) : 0

@@ -5,7 +5,7 @@ extension DB {
         static let command = CommandSpec(
             "status", "Show the store, its schema version and what it holds",
             doc: "Prints which store is in use (passwords hidden), the schema version against the one this governance needs, each domain's tables with their row counts, and how many sessions and events are stored. Exits 3 when migrations are pending.",
-            needs: CommandNeeds(store: .schema)
+            needs: CommandNeeds(store: .inspect)
         ) { _, run in
             let store = try run.store
             let description = try run.configuration().redactedStoreDescription

@@ -115,7 +115,7 @@ public enum ReportHTML {
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
             default:
-                if TerminalText.isUnsafe(scalar.value) {
+                if scalar != "\\", TerminalText.mustEscape(scalar) {
                     out += "\\u{" + String(scalar.value, radix: 16) + "}"
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -58,7 +58,7 @@ public enum ReportMarkdown {
                 out += "\\" + String(scalar)
             case "\n", "\r", "\u{2028}", "\u{2029}": out += " "
             default:
-                if TerminalText.isUnsafe(scalar.value) {
+                if scalar != "\\", TerminalText.mustEscape(scalar) {
                     out += "\\u{" + String(scalar.value, radix: 16) + "}"
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -1,0 +1,29 @@
+import GovernanceCore
+
+extension Presence {
+    enum Kill {
+        static let reason: Flag<String> = .text("reason", short: "r", value: "TEXT", "Why (shown to every refused call; 1-1024 bytes)",
+                                                requirement: .required)
+
+        static let command = CommandSpec(
+            "kill", "Halt an agent: every enforcement command refuses it (exit 15)",
+            doc: """
+            Writes the agent's kill marker (operator, OS user, host, time, reason), replacing an earlier one. From \
+            the next enforcement call on (scope check, cost check, loop record, gates request, gates wait, exec), \
+            in any process on any host sharing the store, the agent gets exit 15 with who, when and why: nothing \
+            caches the marker. The agent need not have sent a heartbeat. Audited (presence.kill) in the agent's chain.
+            """,
+            flags: [reason, SharedFlags.by],
+            positionals: [Presence.agentArgument],
+            examples: ["governance presence kill billing-agent --reason 'runaway spend'"],
+            needs: CommandNeeds(store: .write, keys: true),
+            failures: [.invalidInput]
+        ) { args, run in
+            let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: Presence.agentArgument(args),
+                                               reason: try args.require(reason), by: try Presence.operatorIdentity(args))
+            run.emit(json: marker.json,
+                     text: "killed \(Render.escaped(marker.agentID)) (by \(Render.escaped(marker.killedBy)), user \(Render.escaped(marker.osUser)) on \(Render.escaped(marker.host)) at \(marker.killedAt.iso8601))")
+            return 0
+        }
+    }
+}

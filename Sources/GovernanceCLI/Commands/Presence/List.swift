@@ -1,0 +1,36 @@
+import GovernanceCore
+
+extension Presence {
+    enum List {
+        static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N agents (default 1000)", range: 1...1_000_000)
+        static let names: Flag<Bool> = .toggle("names", "Print only the agent ids, one per line (used by shell completion)")
+
+        static let command = CommandSpec(
+            "list", "List agents: status, last seen, operator",
+            doc: """
+            One line per agent: its status (Live, Idle, Unresponsive or Killed), when it was last seen (UTC) and the \
+            operator bound to it. Agents killed before they ever sent a heartbeat are listed as Killed. Status is \
+            what was reported or swept: run `presence sweep` (cron) to mark stale agents Unresponsive. --names \
+            prints only the ids (the shell completions call it and ignore its errors).
+            """,
+            flags: [limit, names],
+            examples: ["governance presence list", "governance presence list --json"],
+            needs: .read
+        ) { args, run in
+            let agents = try GovernanceCore.Presence.list(try run.store.connection, limit: Int(args[limit] ?? 1000))
+            if args.has(names) {
+                for agent in agents { run.console.line(Render.escaped(agent.agentID)) }
+                return 0
+            }
+            var text = agents.isEmpty ? "no agents: none has sent a heartbeat or been killed" : ""
+            for a in agents {
+                if !text.isEmpty { text += "\n" }
+                text += "\(Render.escaped(a.agentID))  \(a.status.title)  last seen \(a.lastSeen?.iso8601 ?? "never")"
+                if let op = a.operator { text += "  operator \(Render.escaped(op))" }
+                if let kill = a.kill { text += "  killed by \(Render.escaped(kill.killedBy)) at \(kill.killedAt.iso8601): \(Render.escaped(kill.reason))" }
+            }
+            run.emit(json: .object([("agents", .array(agents.map(\.json)))]), text: text)
+            return 0
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import GovernanceCore
+
+extension Presence {
+    enum Status {
+        static let command = CommandSpec(
+            "status", "Print an agent's state; exit 15 when it is killed (assert-alive)",
+            doc: """
+            Prints the agent's status, last seen and operator. Exits 15 when the agent is killed, with who, when \
+            and why on stderr, so a script can run `governance presence status "$AGENT" || exit`. An agent the \
+            store has never seen and that is not killed is reported as unknown, exit 0. The store being \
+            unreachable is exit 4: a script asserting life fails closed.
+            """,
+            positionals: [Presence.agentArgument],
+            examples: ["governance presence status billing-agent || exit"],
+            needs: .read,
+            failures: [.agentKilled]
+        ) { args, run in
+            let id = Presence.agentArgument(args)
+            let agent = try GovernanceCore.Presence.agent(try run.store.connection, agentID: id)
+            if let agent {
+                run.emit(json: agent.json,
+                         text: "\(Render.escaped(id))  \(agent.status.title)  last seen \(agent.lastSeen?.iso8601 ?? "never")" + (agent.operator.map { "  operator \(Render.escaped($0))" } ?? ""))
+            } else {
+                run.emit(json: .object([("agent_id", .string(id)), ("status", .string("unknown")), ("last_seen", .null),
+                                        ("operator", .null), ("metadata", .null), ("kill", .null)]),
+                         text: "\(Render.escaped(id))  unknown (no heartbeat; not killed)")
+            }
+            if let kill = agent?.kill { throw kill.error }
+            return 0
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// Counts calls per agent, session and lower-cased tool in a sliding window. The call that makes
+/// the count exceed `max_calls` is a detected loop. Old calls are pruned as new ones arrive, so
+/// the table holds at most one window of calls per agent.
+public struct LoopDetector {
+    public let db: SQLConnection
+
+    /// How long calls are kept for an agent without a loop policy (recorded, never judged).
+    public static let retentionWithoutPolicy: Int64 = 3_600
+
+    public init(db: SQLConnection) { self.db = db }
+
+    public struct Observation: Sendable, Equatable {
+        /// The lower-cased tool.
+        public var tool: String
+        /// Calls of this tool in the window, this one included.
+        public var count: Int64
+        /// nil without a loop policy.
+        public var policy: LoopPolicy?
+
+        public var detected: Bool { policy.map { count > $0.maxCalls } ?? false }
+
+        public var json: JSONValue {
+            .object([("tool", .string(tool)), ("count", .int64(count)), ("detected", .bool(detected)),
+                     ("window_seconds", policy.map { .int64($0.windowSeconds) } ?? .null),
+                     ("max_calls", policy.map { .int64($0.maxCalls) } ?? .null),
+                     ("action", policy.map { .string($0.action.rawValue) } ?? .null)])
+        }
+
+        /// The denial for `action: raise` (exit 13), or the warning for `action: log`.
+        func message(agentID: String) -> String {
+            "loop detected for agent \(quoted(agentID)): tool \(quoted(tool)) called \(count) times in \(policy?.windowSeconds ?? 0) seconds (max_calls \(policy?.maxCalls ?? 0))"
+        }
+    }
+
+    /// Records one call (in its own write transaction, under a lock on the counted key, so
+    /// concurrent recorders count exactly).
+    public func record(agentID: String, sessionID: SessionID, tool: String, policy: LoopPolicy?,
+                       at time: Timestamp = .now()) throws -> Observation {
+        try Identifier.check(tool, field: "tool")
+        let key = tool.lowercased()
+        let window = (policy?.windowSeconds ?? Self.retentionWithoutPolicy) * 1_000_000
+        let since = time.microseconds - window
+        return try db.writeTransaction {
+            try db.lockChain("governance/loop/\(agentID)/\(sessionID.value)/\(key)")
+            try db.execute("DELETE FROM governance_loop_calls WHERE agent_id = ? AND called_at_us <= ?", [.text(agentID), .int(since)])
+            try db.execute("INSERT INTO governance_loop_calls (agent_id, session_id, tool, called_at_us) VALUES (?, ?, ?, ?)",
+                           [.text(agentID), .text(sessionID.value), .text(key), .int(time.microseconds)])
+            let count = try db.queryFirst("""
+                SELECT COUNT(*) FROM governance_loop_calls
+                WHERE agent_id = ? AND session_id = ? AND tool = ? AND called_at_us > ?
+                """, [.text(agentID), .text(sessionID.value), .text(key), .int(since)])?.int(0) ?? 0
+            return Observation(tool: key, count: count, policy: policy)
+        }
+    }
+
+    /// The enforcement check for `loop record`: records the call, then throws `.loopDetected`
+    /// (exit 13) under `raise`, or audits `loop.detected` and warns under `log`.
+    public static func recordCheck(_ context: EnforcementContext, tool: String) throws -> Observation {
+        let policy = try context.policy()?.loop
+        let observation = try LoopDetector(db: context.db).record(agentID: context.agentID, sessionID: context.sessionID,
+                                                                  tool: tool, policy: policy, at: context.now)
+        guard observation.detected, let policy else { return observation }
+        let message = observation.message(agentID: context.agentID)
+        let details: [(String, JSONValue)] = [("tool", .string(observation.tool)), ("count", .int64(observation.count)),
+                                              ("window_seconds", .int64(policy.windowSeconds)), ("max_calls", .int64(policy.maxCalls)),
+                                              ("action", .string(policy.action.rawValue))]
+        switch policy.action {
+        case .raise:
+            throw GovernanceError(.loopDetected, message, hint: "the agent is repeating itself; stop it, or raise max_calls in its loop policy",
+                                  details: details)
+        case .log:
+            context.audit(kind: "loop.detected", metadata: [("reason", .string(message))] + details)
+            context.warn(message + " (allowed: the loop policy's action is log)")
+            return observation
+        }
+    }
+
+    /// Tools of the session whose calls in the window exceed `max_calls` now (empty without a
+    /// loop policy): `loop check`.
+    public func check(agentID: String, sessionID: SessionID, policy: LoopPolicy?, at time: Timestamp = .now()) throws -> [Observation] {
+        guard let policy else { return [] }
+        return try db.query("""
+            SELECT tool, COUNT(*) FROM governance_loop_calls
+            WHERE agent_id = ? AND session_id = ? AND called_at_us > ?
+            GROUP BY tool HAVING COUNT(*) > ? ORDER BY tool LIMIT 10000
+            """, [.text(agentID), .text(sessionID.value), .int(time.microseconds - policy.windowSeconds * 1_000_000), .int(policy.maxCalls)])
+            .map { Observation(tool: try $0.text(0), count: try $0.int(1), policy: policy) }
+    }
+}

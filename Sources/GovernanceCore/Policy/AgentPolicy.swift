@@ -1,0 +1,122 @@
+/// One agent's policy, as validated: what it may call, what it may spend, how often it may repeat
+/// itself. An agent without a policy may do nothing (default deny).
+public struct AgentPolicy: Sendable, Equatable {
+    public var agentID: String
+    public var scope: ScopePolicy?
+    public var budget: BudgetPolicy?
+    public var loop: LoopPolicy?
+    /// Reserved for the contracts issue: only `contracts: {}` is accepted for now.
+    public var declaresContracts: Bool
+
+    public init(agentID: String, scope: ScopePolicy? = nil, budget: BudgetPolicy? = nil, loop: LoopPolicy? = nil,
+                declaresContracts: Bool = false) {
+        self.agentID = agentID
+        self.scope = scope
+        self.budget = budget
+        self.loop = loop
+        self.declaresContracts = declaresContracts
+    }
+
+    /// The policy body (what sits under `agents.<id>`) as JSON; `canonicalJSON` is its RFC 8785
+    /// text, which is what is stored and hashed. Money is a decimal string, never a number.
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = []
+        if let scope {
+            members.append(("scope", .object([
+                ("allowed_tools", .array(scope.allowedTools.map(JSONValue.string))),
+                ("allowed_apis", .array(scope.allowedAPIs.map { .string($0.text) })),
+                ("hidden_tools", .array(scope.hiddenTools.map(JSONValue.string))),
+            ])))
+        }
+        if let budget {
+            var caps: [(String, JSONValue)] = []
+            if let v = budget.perSessionUSD { caps.append(("per_session_usd", .string(v.decimal))) }
+            if let v = budget.perSessionTokens { caps.append(("per_session_tokens", .int64(v))) }
+            if let v = budget.perAgentUSDDaily { caps.append(("per_agent_usd_daily", .string(v.decimal))) }
+            if let v = budget.perAgentTokensDaily { caps.append(("per_agent_tokens_daily", .int64(v))) }
+            if let v = budget.perSessionSeconds { caps.append(("per_session_seconds", .int64(v))) }
+            members.append(("budget", .object(caps)))
+        }
+        if let loop {
+            members.append(("loop", .object([
+                ("window_seconds", .int64(loop.windowSeconds)),
+                ("max_calls", .int64(loop.maxCalls)),
+                ("action", .string(loop.action.rawValue)),
+            ])))
+        }
+        if declaresContracts { members.append(("contracts", .object([]))) }
+        return .object(members)
+    }
+
+    public var canonicalJSON: String { JSONWriter.canonical(json) }
+
+    /// Lowercase hex SHA-256 of `canonicalJSON` (audited with `policy.applied`).
+    public var sha256: String { Digest.sha256Hex(canonicalJSON) }
+}
+
+public struct ScopePolicy: Sendable, Equatable {
+    public var allowedTools: [String]
+    public var allowedAPIs: [APIPattern]
+    /// Removed by `filter-tools` and always denied, even when also listed as allowed.
+    public var hiddenTools: [String]
+
+    public init(allowedTools: [String] = [], allowedAPIs: [APIPattern] = [], hiddenTools: [String] = []) {
+        self.allowedTools = allowedTools
+        self.allowedAPIs = allowedAPIs
+        self.hiddenTools = hiddenTools
+    }
+}
+
+/// The five caps; at least one is set. Token caps stay within ±(2^53−1) so the canonical JSON
+/// holds them exactly.
+public struct BudgetPolicy: Sendable, Equatable {
+    public var perSessionUSD: Money?
+    public var perSessionTokens: Int64?
+    public var perAgentUSDDaily: Money?
+    public var perAgentTokensDaily: Int64?
+    public var perSessionSeconds: Int64?
+
+    public init(perSessionUSD: Money? = nil, perSessionTokens: Int64? = nil, perAgentUSDDaily: Money? = nil,
+                perAgentTokensDaily: Int64? = nil, perSessionSeconds: Int64? = nil) {
+        self.perSessionUSD = perSessionUSD
+        self.perSessionTokens = perSessionTokens
+        self.perAgentUSDDaily = perAgentUSDDaily
+        self.perAgentTokensDaily = perAgentTokensDaily
+        self.perSessionSeconds = perSessionSeconds
+    }
+
+    public var hasCap: Bool {
+        perSessionUSD != nil || perSessionTokens != nil || perAgentUSDDaily != nil || perAgentTokensDaily != nil || perSessionSeconds != nil
+    }
+}
+
+public struct LoopPolicy: Sendable, Equatable {
+    public enum Action: String, Sendable, CaseIterable {
+        /// Deny the call that trips the detector (exit 13).
+        case raise
+        /// Allow it with a warning.
+        case log
+    }
+
+    public var windowSeconds: Int64
+    public var maxCalls: Int64
+    public var action: Action
+
+    public init(windowSeconds: Int64, maxCalls: Int64, action: Action = .raise) {
+        self.windowSeconds = windowSeconds
+        self.maxCalls = maxCalls
+        self.action = action
+    }
+}
+
+/// Several agents' policies from one file.
+public struct PolicyDocument: Sendable, Equatable {
+    /// Where the document came from (a path, or `-` for stdin), for messages and the audit trail.
+    public var source: String
+    public var agents: [AgentPolicy]
+
+    public init(source: String, agents: [AgentPolicy]) {
+        self.source = source
+        self.agents = agents
+    }
+}

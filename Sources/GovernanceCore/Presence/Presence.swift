@@ -1,0 +1,170 @@
+/// Who is alive. Agents report heartbeats, idle and close as observation events (kinds
+/// `presence.heartbeat`, `presence.idle`, `presence.close`, in the agent's own chain); the presence
+/// row is changed in the same transaction as the event's append. A spooled event replayed later
+/// by `audit flush` changes the row only when it is newer than what the row has seen, so a late
+/// replay never moves an agent back in time.
+public enum Presence {
+    public enum Status: String, Sendable {
+        case live, idle, unresponsive, killed
+
+        /// As the issue names them (`Live`, `Idle`, ...), for text output.
+        public var title: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+    }
+
+    public enum Change: String, Sendable {
+        case heartbeat, idle, close
+
+        public var kind: String { "presence." + rawValue }
+    }
+
+    public static let defaultSweepTimeout: Int64 = 300
+
+    /// The audit event for a presence change. Metadata: `operator` (or null) and the agent's own
+    /// `metadata` object; the event's 64 KiB limit applies to both together.
+    public static func event(_ change: Change, agentID: String, operator: String? = nil, metadata: JSONValue = .object([]),
+                             at time: Timestamp = .now()) throws -> PendingEvent {
+        if let op = `operator` { try Identifier.check(op, field: "operator") }
+        guard case .object = metadata else { throw GovernanceError.invalid("metadata must be a JSON object") }
+        var fields: [(String, JSONValue)] = []
+        if change == .heartbeat { fields = [("operator", .optional(`operator`)), ("metadata", metadata)] }
+        return try PendingEvent(validating: AuditEventInput(sessionID: AgentChain.sessionID(for: agentID), agentID: agentID,
+                                                            kind: change.kind, metadata: .object(fields)), at: time)
+    }
+
+    /// Applies presence events to the presence table inside the caller's write transaction
+    /// (the recorder's append, or a spool replay). Other kinds are ignored. Each applies only
+    /// when it is not older than the row.
+    public static func apply(_ events: [PendingEvent], db: SQLConnection) throws {
+        for pending in events {
+            guard pending.event.kind.hasPrefix("presence."), let change = Change(rawValue: String(pending.event.kind.dropFirst(9))) else { continue }
+            let agent = pending.event.agentID, t = pending.createdAt.microseconds
+            switch change {
+            case .heartbeat:
+                let fields = try JSONParser.parse(pending.metadata)
+                let op = fields["operator"]?.stringValue
+                let metadata = JSONWriter.canonical(fields["metadata"] ?? .object([]))
+                try db.execute("""
+                    INSERT INTO governance_presence (agent_id, operator, status, last_seen_us, status_changed_us, metadata)
+                    VALUES (?, ?, 'live', ?, ?, ?)
+                    ON CONFLICT (agent_id) DO UPDATE SET operator = COALESCE(excluded.operator, governance_presence.operator),
+                        status = 'live', last_seen_us = excluded.last_seen_us,
+                        status_changed_us = CASE WHEN governance_presence.status = 'live' THEN governance_presence.status_changed_us ELSE excluded.status_changed_us END,
+                        metadata = excluded.metadata
+                    WHERE governance_presence.last_seen_us <= excluded.last_seen_us
+                    """, [.text(agent), .optional(op), .int(t), .int(t), .text(metadata)])
+            case .idle:
+                try db.execute("""
+                    INSERT INTO governance_presence (agent_id, operator, status, last_seen_us, status_changed_us, metadata)
+                    VALUES (?, NULL, 'idle', ?, ?, '{}')
+                    ON CONFLICT (agent_id) DO UPDATE SET status = 'idle', last_seen_us = excluded.last_seen_us,
+                        status_changed_us = excluded.status_changed_us
+                    WHERE governance_presence.last_seen_us <= excluded.last_seen_us
+                    """, [.text(agent), .int(t), .int(t)])
+            case .close:
+                try db.execute("DELETE FROM governance_presence WHERE agent_id = ? AND last_seen_us <= ?", [.text(agent), .int(t)])
+            }
+        }
+    }
+
+    /// Records a presence change through the recorder: appended with the row change in one
+    /// transaction, or spooled (and applied when replayed) when the store is unreachable.
+    public static func record(_ event: PendingEvent, recorder: AuditRecorder) throws -> AuditRecorder.Outcome {
+        // The presence row changes when the event enters the chain (`ChainEffects`), now or on replay.
+        try recorder.record([event], returningIDs: true)
+    }
+
+    public struct Agent: Sendable, Equatable {
+        public var agentID: String
+        public var status: Status
+        public var lastSeen: Timestamp?
+        public var `operator`: String?
+        public var metadataJSON: String?
+        public var kill: KillMarker?
+
+        public var json: JSONValue {
+            .object([
+                ("agent_id", .string(agentID)),
+                ("status", .string(status.rawValue)),
+                ("last_seen", lastSeen.map { .string($0.iso8601) } ?? .null),
+                ("operator", .optional(`operator`)),
+                ("metadata", metadataJSON.flatMap { try? JSONParser.parse($0) } ?? .null),
+                ("kill", kill?.json ?? .null),
+            ])
+        }
+    }
+
+    /// The presence row and kill marker of one agent; nil when neither exists.
+    public static func agent(_ db: SQLConnection, agentID: String) throws -> Agent? {
+        let kill = try KillMarkers.read(db, agentID: agentID)
+        let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata FROM governance_presence WHERE agent_id = ?",
+                                    [.text(agentID)])
+        if let row { return try agent(from: row, kill: kill) }
+        return kill.map { Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }
+    }
+
+    private static func agent(from row: SQLRow, kill: KillMarker?) throws -> Agent {
+        let stored = Status(rawValue: try row.text(2)) ?? .unresponsive
+        return Agent(agentID: try row.text(0), status: kill == nil ? stored : .killed, lastSeen: Timestamp(microseconds: try row.int(3)),
+                     operator: row.optionalText(1), metadataJSON: row.optionalText(4), kill: kill)
+    }
+
+    /// Agents with a presence row or a kill marker (killed before any heartbeat), by id, at most
+    /// `limit` of each kind.
+    public static func list(_ db: SQLConnection, limit: Int) throws -> [Agent] {
+        var kills: [String: KillMarker] = [:]
+        for marker in try KillMarkers.all(db, limit: limit) { kills[marker.agentID] = marker }
+        var agents: [Agent] = []
+        for row in try db.query("SELECT agent_id, operator, status, last_seen_us, metadata FROM governance_presence ORDER BY agent_id LIMIT ?",
+                                [.int(Int64(limit))]) {
+            let id = try row.text(0)
+            agents.append(try agent(from: row, kill: kills.removeValue(forKey: id)))
+        }
+        for (id, marker) in kills {
+            agents.append(Agent(agentID: id, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: marker))
+        }
+        return agents.sorted { $0.agentID < $1.agentID }
+    }
+
+    /// The operator an agent's heartbeat bound to it (self-approval prevention), if any.
+    public static func boundOperator(_ db: SQLConnection, agentID: String) throws -> String? {
+        try db.queryFirst("SELECT operator FROM governance_presence WHERE agent_id = ?", [.text(agentID)])?.optionalText(0)
+    }
+
+    public struct Swept: Sendable, Equatable {
+        public var agentID: String
+        public var lastSeen: Timestamp
+        public var `operator`: String?
+
+        public var json: JSONValue {
+            .object([("agent_id", .string(agentID)), ("last_seen", .string(lastSeen.iso8601)), ("operator", .optional(`operator`))])
+        }
+    }
+
+    /// Marks Live and Idle agents not seen for `timeout` seconds as Unresponsive; returns only the
+    /// agents this sweep marked. One conditional UPDATE decides, so of two concurrent sweeps
+    /// exactly one reports an agent; each marking is audited in the agent's chain, in the same
+    /// transaction.
+    public static func sweep(_ db: SQLConnection, keys: PurposeKeys, timeout: Int64, by identity: OperatorIdentity,
+                             at time: Timestamp = .now()) throws -> [Swept] {
+        let cutoff = time.microseconds - timeout * 1_000_000
+        return try db.writeTransaction {
+            var swept: [Swept] = []
+            try db.forEachRow("""
+                UPDATE governance_presence SET status = 'unresponsive', status_changed_us = ?
+                WHERE status <> 'unresponsive' AND last_seen_us < ?
+                RETURNING agent_id, last_seen_us, operator
+                """, [.int(time.microseconds), .int(cutoff)]) { row in
+                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: try row.int(1)), operator: row.optionalText(2)))
+            }
+            swept.sort { $0.agentID < $1.agentID }
+            let log = AuditLog(db: db, keys: keys)
+            for agent in swept {
+                try log.appendOne(AuditEventInput(
+                    sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: "presence.unresponsive",
+                    metadata: .object(identity.auditFields + [("last_seen", .string(agent.lastSeen.iso8601)),
+                                                              ("timeout_seconds", .int64(timeout))])), at: time)
+            }
+            return swept
+        }
+    }
+}
