@@ -39,7 +39,7 @@ enum ReportCharts {
                        colors: [String] = palette) -> String {
         var out = "<figure>\n<figcaption>\(ReportHTML.escape(caption))</figcaption>\n"
         guard !days.isEmpty else { return out + "<p class=\"empty\">No events in scope.</p>\n</figure>\n" }
-        let maxValue = max(1, series.map { stacked ? $0.reduce(0, +) : ($0.max() ?? 0) }.max() ?? 1)
+        let maxValue = niceCeiling(max(1, series.map { stacked ? $0.reduce(0, +) : ($0.max() ?? 0) }.max() ?? 1))
         let plotW = width - left - right, plotH = height - top - bottom
         let slot = plotW / Double(days.count)
         let groups = stacked ? 1 : max(1, names.count)
@@ -88,6 +88,15 @@ enum ReportCharts {
     /// In the per-model chart the last series (everything else) is grey.
     static func color(_ k: Int, of count: Int, colors: [String], stacked: Bool) -> String {
         stacked && k == count - 1 ? otherColor : colors[min(k, colors.count - 1)]
+    }
+
+    /// The axis maximum: the next even 1, 2 or 5 times a power of ten, so that the half-way
+    /// gridline is a whole number too (3 -> 4, 52 -> 60, 740 -> 800).
+    static func niceCeiling(_ value: Double) -> Double {
+        var scale = 1.0
+        while scale * 10 <= value { scale *= 10 }
+        for step in [1.0, 2.0, 4.0, 6.0, 8.0, 10.0] where step * scale >= value { return step * scale }
+        return 10 * scale
     }
 
     /// A coordinate with at most one decimal.
