@@ -13,7 +13,8 @@ public enum CLI {
             ProcessArguments.checkEnvironment(CommandTable.environment.map(\.name)).map { arguments }
         }) {
         case .success(let arguments):
-            code = run(arguments, console: console, environment: { FileSystem.environment($0) })
+            code = run(arguments, console: console, environment: { FileSystem.environment($0) },
+                       table: .forArguments(arguments))
         case .failure(let error):
             let arguments = CommandLine.arguments
             code = report(error, console: console, format: arguments.contains("--json") ? .json : .text)

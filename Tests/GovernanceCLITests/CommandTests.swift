@@ -95,6 +95,20 @@ import Testing
         #expect(Set(table.commands.map(\.name)).count == table.commands.count, "a command is declared twice")
     }
 
+    /// A run builds only the group its command is in; each loader must build the group it names,
+    /// and a command line must reach the same command through either table.
+    @Test func groupLoadersBuildTheGroupTheyName() throws {
+        for loader in CommandTable.groupLoaders { #expect(loader.load().name == loader.name) }
+        #expect(CommandTable.groupLoaders.count == table.groups.count)
+        for command in table.commands {
+            let arguments = ["--database-url", "x", "--json"] + command.path + ["--help"]
+            let narrowed = CommandTable.forArguments(arguments)
+            #expect(try ArgumentParser(table: narrowed).parse(arguments).command?.name == command.name)
+        }
+        #expect(CommandTable.forArguments(["--database-url", "audit", "scope", "check"]).groups.map(\.name) == ["scope"])
+        #expect(CommandTable.forArguments(["audti"]).groups.count == table.groups.count)
+    }
+
     @Test func everyExitCodeIsDocumentedOnce() throws {
         let rows = ExitCodeTable(table: table).rows
         #expect(Set(rows.map(\.code)).count == rows.count)
