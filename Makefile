@@ -14,14 +14,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The Swift runtime and libstdc++ are linked statically: resolving libstdc++'s ~4,000 symbols at
-# every start was a quarter of a `scope check` (docs/BENCHMARKS.md). libstdc++.a is looked up
-# through a folder that holds only it, so that nothing else becomes static.
-STATIC_CXX = $(shell g++ -print-file-name=libstdc++.a 2>/dev/null)
+# Release builds link the Swift runtime, libstdc++, libcrypto, libsqlite3 and libyaml statically:
+# resolving their symbols at every start was half of a `scope check` (scripts/static-libs.sh).
 release: deps
-	@mkdir -p .build-static && if [ -f "$(STATIC_CXX)" ]; then ln -sf "$(STATIC_CXX)" .build-static/libstdc++.a; fi
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance-bench
+	PKG_CONFIG_PATH=$$(scripts/static-libs.sh $(CURDIR)/.build-static) $(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance
+	PKG_CONFIG_PATH=$$(scripts/static-libs.sh $(CURDIR)/.build-static) $(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/.build-static --product governance-bench
 
 # A short governed agent session on the embedded store, in a throwaway GOVERNANCE_HOME.
 demo: release
