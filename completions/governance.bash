@@ -39,6 +39,7 @@ _governance() {
         --input-tokens) return ;;
         --output-tokens) return ;;
         --cached-input-tokens) return ;;
+        --from-response) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator) return ;;
         --timeout) return ;;
@@ -82,7 +83,7 @@ _governance() {
         " cost") COMPREPLY=($(compgen -W "check track track-usage snapshot breakdown models" -- "$cur")) ;;
         " cost check") COMPREPLY=($(compgen -W "--agent -a --session -s --projected-tokens --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost track") COMPREPLY=($(compgen -W "--agent -a --session -s --tokens --usd --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --pricing-file --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --from-response --pricing-file --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost snapshot") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost breakdown") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost models") COMPREPLY=($(compgen -W "--pricing-file --unpriced --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;

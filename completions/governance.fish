@@ -111,6 +111,7 @@ complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_sub
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l input-tokens -r -d 'Input (prompt) tokens'
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l output-tokens -r -d 'Output (completion) tokens'
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l cached-input-tokens -r -d 'Input tokens served from the provider\'s cache'
+complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l from-response -r -F -d 'Read the model and token usage from the LLM\'s response (JSON or its event stream; - for stdin)'
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l pricing-file -r -F -d 'Prices that override or extend the built-in table (YAML or JSON)'
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from track-usage' -l require-durable -d 'Exit 4 when the store is unreachable instead of spooling'
 complete -c governance -n '__fish_seen_subcommand_from cost; and __fish_seen_subcommand_from snapshot' -d 'Show what the agent and session have spent, and what is left under each cap'
