@@ -44,6 +44,7 @@ public struct CommandTable: Sendable {
         Loop.group,
         Presence.group,
         Gates.group,
+        Contract.group,
     ])
 
     /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).
