@@ -144,4 +144,20 @@ import Testing
         #expect(tooMany.status == 2 && tooMany.stderr.contains("limit is 20"))
         #expect(try gov.run(["policy", "show", "a"]).status != 0, "nothing was stored")
     }
+    /// Eight processes race for one approval: exactly one passes.
+    @Test(arguments: Backend.allCases)
+    func concurrentChecksShareNoApproval(backend: Backend) throws {
+        let (gov, session) = try Self.applied(backend)
+        let issued = try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "billing-agent"])
+        #expect(try gov.run(["gates", "grant", "-", "--by", "dave"], stdin: issued["token"]!.stringValue! + "\n").status == 0)
+        let racers = try (1...8).map { _ -> SpawnedProcess in
+            let p = try SpawnedProcess(governanceBinary(), ["contract", "check-pre", "-a", "billing-agent", "-s", session, "--tool", "charge_customer"],
+                                       environment: gov.environment)
+            p.send(nil)
+            return p
+        }
+        let statuses = racers.map { $0.finish().status }
+        #expect(statuses.filter { $0 == 0 }.count == 1, "\(statuses)")
+        #expect(statuses.filter { $0 == 14 }.count == 7, "\(statuses)")
+    }
 }
