@@ -8,17 +8,20 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post") path="$path $w" ;;
         esac
     done
     case "$prev" in
         --database-url) return ;;
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --format) COMPREPLY=($(compgen -W "text json markdown html" -- "$cur")); return ;;
-        --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur")); return ;;
-        --kind|-k) return ;;
         --session|-s) return ;;
+        --tool|-t) return ;;
+        --timeout) return ;;
+        --kill-grace) return ;;
+        --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --kind|-k) return ;;
         --model|-m) return ;;
         --metadata) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --input) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
@@ -31,7 +34,6 @@ _governance() {
         --limit|-n) return ;;
         --lines|-n) return ;;
         --file|-f) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --tool|-t) return ;;
         --api) return ;;
         --projected-tokens) return ;;
         --tokens) return ;;
@@ -39,9 +41,9 @@ _governance() {
         --input-tokens) return ;;
         --output-tokens) return ;;
         --cached-input-tokens) return ;;
+        --from-response) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator) return ;;
-        --timeout) return ;;
         --by) return ;;
         --reason|-r) return ;;
         --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
@@ -53,11 +55,12 @@ _governance() {
         --fail-on) COMPREPLY=($(compgen -W "non_compliant partial" -- "$cur")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man db secret session audit policy scope cost loop presence gates compliance" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
+        " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
         " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -86,7 +89,7 @@ _governance() {
         " cost") COMPREPLY=($(compgen -W "check track track-usage snapshot breakdown models" -- "$cur")) ;;
         " cost check") COMPREPLY=($(compgen -W "--agent -a --session -s --projected-tokens --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost track") COMPREPLY=($(compgen -W "--agent -a --session -s --tokens --usd --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --pricing-file --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --from-response --pricing-file --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost snapshot") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost breakdown") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost models") COMPREPLY=($(compgen -W "--pricing-file --unpriced --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -111,6 +114,9 @@ _governance() {
         " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
         " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " contract") COMPREPLY=($(compgen -W "check-pre check-post" -- "$cur")) ;;
+        " contract check-pre") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " contract check-post") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -127,8 +133,9 @@ _governance_topics() {
         "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
         "all gates") echo "request grant deny wait list show" ;;
         "all compliance") echo "report" ;;
-        "all "*) echo "init help completions man db secret session audit policy scope cost loop presence gates compliance exit-codes" ;;
-        *) echo "db secret session audit policy scope cost loop presence gates compliance" ;;
+        "all contract") echo "check-pre check-post" ;;
+        "all "*) echo "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract exit-codes" ;;
+        *) echo "db secret session audit policy scope cost loop presence gates compliance contract" ;;
     esac
 }
 complete -F _governance governance

@@ -32,13 +32,12 @@ agents:
 YAML
 step "$gov" policy apply -f "$GOVERNANCE_HOME/policy.yaml"
 
-# One agent step: a check before each tool call, the model call priced and logged, the result.
+# One agent step in one line: every check before it (kill switch, scope, budget, loop, contract),
+# tool.call and tool.result around it; a denied step never starts. The model call is priced.
 status "$gov" scope check --tool refunds.create
-status "$gov" scope check --tool delete_all
+step "$gov" exec --tool refunds.create --capture-output -- sh -c 'echo "{\"refund_id\": \"rf_981\", \"amount_usd\": \"12.50\"}"'
+status "$gov" exec --tool delete_all -- rm -rf "$GOVERNANCE_HOME/invoices"
 step "$gov" cost track-usage --model gpt-4o-mini --input-tokens 1500 --output-tokens 420
-step "$gov" audit log --kind tool.call --metadata '{"tool": "refunds.create", "order": 1042}'
-echo '{"refund_id": "rf_981", "amount_usd": "12.50"}' > "$GOVERNANCE_HOME/result.json"
-step "$gov" audit log --kind tool.result --output @"$GOVERNANCE_HOME/result.json"
 
 # The budget runs out: a large call is tracked, and the next check says which cap.
 step "$gov" cost track-usage --model gpt-4o --input-tokens 4000 --output-tokens 1000

@@ -414,6 +414,35 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
                     baseline: "\(grouped(smallReport.maxRSSKiB)) KiB", ratio: flatRatio, target: "<= 1.5x", met: flatRatio <= 1.5))
 }
 
+// MARK: 6. governance exec
+
+/// `governance exec -- true` (checks, tool.call, the child, tool.result, post-conditions) beside
+/// running `true` directly, interleaved run by run, embedded store.
+@MainActor func benchExec() throws {
+    let (_, url) = try sqliteStore("exec")
+    let env = baseEnv(url)
+    let policy = "\(workDir)/exec-policy.yaml"
+    _ = try FileSystem.createExclusive(policy, contents: "agents:\n  bench-exec:\n    scope: {allowed_tools: [step]}\n", mode: 0o600)
+    guard spawn(binary, ["-q", "policy", "apply", "-f", policy], env: env).status == 0 else {
+        throw GovernanceError.internalError("policy apply failed")
+    }
+    let session = try SessionID.random().value
+    let args = ["-q", "exec", "-a", "bench-exec", "-s", session, "-t", "step", "--", "true"]
+    _ = spawn(binary, args, env: env)
+    var ours: [Double] = [], theirs: [Double] = []
+    for _ in 0..<(quick ? 15 : 41) {
+        let a = spawn(binary, args, env: env)
+        let b = spawn("true", [], env: env)
+        guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("exec bench failed: \(a.status) \(b.status)") }
+        ours.append(a.seconds)
+        theirs.append(b.seconds)
+    }
+    let overhead = median(ours) - median(theirs)
+    rows.append(Row(name: "`governance exec -- true` (median ms)", figure: milliseconds(median(ours)),
+                    baseline: milliseconds(median(theirs)) + " (true alone)",
+                    ratio: median(ours) / median(theirs), target: "overhead <= 50 ms", met: overhead <= 0.05))
+}
+
 // MARK: run
 
 do {
@@ -425,6 +454,7 @@ do {
     try benchOneProcess()
     try benchEnforcement()
     try benchComplianceReport()
+    try benchExec()
 } catch {
     say("governance-bench: \(error)")
     exit(1)

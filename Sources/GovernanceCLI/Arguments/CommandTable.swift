@@ -50,6 +50,7 @@ public struct CommandTable: Sendable {
         ("presence", { Presence.group }),
         ("gates", { Gates.group }),
         ("compliance", { Compliance.group }),
+        ("contract", { Contract.group }),
     ]
 
     public static let standard = CommandTable(groups: groupLoaders.map { $0.load() })
@@ -68,6 +69,11 @@ public struct CommandTable: Sendable {
                 continue
             }
             if let loader = groupLoaders.first(where: { $0.name == argument }) { return CommandTable(groups: [loader.load()]) }
+            // A top-level command needs only its own group, unless it documents the whole table.
+            let topLevel = TopLevel.group
+            if let command = topLevel.commands.first(where: { $0.path == [argument] }), command.role != .meta {
+                return CommandTable(groups: [topLevel])
+            }
             break
         }
         return standard

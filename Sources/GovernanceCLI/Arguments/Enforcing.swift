@@ -11,7 +11,8 @@ extension CommandSpec {
         _ name: String, _ summary: String, doc: String, flags: [any FlagDeclaration] = [], positionals: [PositionalSpec] = [],
         examples: [String] = [], needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind],
         decide: @escaping @Sendable (Arguments, Run, Enforcer, _ failOpen: Bool) throws -> EnforcementResult<Value>,
-        render: @escaping @Sendable (Value, Arguments, Run) throws -> Int32
+        render: @escaping @Sendable (Value, Arguments, Run) throws -> Int32,
+        failOpen renderFailOpen: (@Sendable (Arguments, Run) throws -> Int32)? = nil
     ) -> CommandSpec {
         CommandSpec(name, summary, doc: doc, flags: flags, positionals: positionals, examples: examples, role: .enforce,
                     needs: needs, failures: failures) { args, run in
@@ -21,6 +22,8 @@ extension CommandSpec {
             case .allowed(let value):
                 return try render(value, args, run)
             case .allowedFailOpen(let warning):
+                // `exec` still runs its command; the warning was printed above.
+                if let renderFailOpen { return try renderFailOpen(args, run) }
                 run.emit(json: .object([("allowed", .bool(true)), ("checked", .bool(false)), ("fail_open", .bool(true)),
                                         ("warning", .string(warning))]),
                          text: "ALLOWED without a check (--fail-open): the store is unavailable")

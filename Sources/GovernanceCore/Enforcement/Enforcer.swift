@@ -122,7 +122,8 @@ public struct Enforcer {
         for (key, value) in request.metadata where !metadata.contains(where: { $0.0 == key }) {
             metadata.append((key, value))
         }
-        return AuditEventInput(sessionID: session, agentID: request.agentID, kind: auditKind(error.kind), metadata: .object(metadata))
+        let kind = error.kind == .contractViolation ? request.violationKind ?? auditKind(error.kind) : auditKind(error.kind)
+        return AuditEventInput(sessionID: session, agentID: request.agentID, kind: kind, metadata: .object(metadata))
     }
 
     private static func unavailable<Value>(_ error: GovernanceError, request: EnforcementRequest, warnings: [String]) -> EnforcementResult<Value> {
@@ -147,15 +148,19 @@ public struct EnforcementRequest: Sendable {
     public var metadata: [(String, JSONValue)]
     /// The decision's time; now by default (tests pass their own).
     public var time: Timestamp?
+    /// The audit kind of a contract violation by this check (`contract.pre_violation`); other
+    /// denials (the kill switch, ...) keep their own kind.
+    public var violationKind: String?
 
     public init(agentID: String, sessionID: SessionID?, action: String, failOpen: Bool = false,
-                metadata: [(String, JSONValue)] = [], time: Timestamp? = nil) {
+                metadata: [(String, JSONValue)] = [], time: Timestamp? = nil, violationKind: String? = nil) {
         self.agentID = agentID
         self.sessionID = sessionID
         self.action = action
         self.failOpen = failOpen
         self.metadata = metadata
         self.time = time
+        self.violationKind = violationKind
     }
 }
 

@@ -25,5 +25,9 @@ enum GateSchema {
                 );
                 CREATE INDEX governance_gate_requests_status ON governance_gate_requests (status, created_at_us);
                 """),
+            // A granted approval that a contract's hitl_approved used: set once, by a conditional UPDATE.
+            Migration(version: 10, name: "approvals consumed by contracts", sql: """
+                ALTER TABLE governance_gate_requests ADD COLUMN consumed_at_us {bigint};
+                """),
         ])
 }

@@ -5,8 +5,10 @@ public struct AgentPolicy: Sendable, Equatable {
     public var scope: ScopePolicy?
     public var budget: BudgetPolicy?
     public var loop: LoopPolicy?
-    /// Reserved for the contracts issue: only `contracts: {}` is accepted for now.
+    /// True when the policy has a `contracts` key (even `{}`), so an export gives it back unchanged.
     public var declaresContracts: Bool
+    /// Pre- and post-conditions per tool, in the file's order.
+    public var contracts: [ToolContract] = []
 
     public init(agentID: String, scope: ScopePolicy? = nil, budget: BudgetPolicy? = nil, loop: LoopPolicy? = nil,
                 declaresContracts: Bool = false) {
@@ -44,11 +46,14 @@ public struct AgentPolicy: Sendable, Equatable {
                 ("action", .string(loop.action.rawValue)),
             ])))
         }
-        if declaresContracts { members.append(("contracts", .object([]))) }
+        if declaresContracts || !contracts.isEmpty { members.append(("contracts", .object(contracts.map { ($0.tool, $0.json) }))) }
         return .object(members)
     }
 
     public var canonicalJSON: String { JSONWriter.canonical(json) }
+
+    /// The contract for a tool; nil when there is none.
+    public func contract(for tool: String) -> ToolContract? { contracts.first { $0.tool == tool } }
 
     /// Lowercase hex SHA-256 of `canonicalJSON` (audited with `policy.applied`).
     public var sha256: String { Digest.sha256Hex(canonicalJSON) }

@@ -70,9 +70,7 @@ public enum PolicyParser {
             case "budget": policy.budget = try budget(value, p, r)
             case "loop": policy.loop = try loop(value, p, r)
             default:
-                guard case .mapping(let m) = value, m.isEmpty else {
-                    throw r.fail(p, "is reserved for contracts and must be {} for now")
-                }
+                policy.contracts = try contracts(value, p, r)
                 policy.declaresContracts = true
             }
         }

@@ -7,7 +7,7 @@ public enum PolicyYAML {
         out += "agents:\n"
         for policy in policies {
             out += "  " + quote(policy.agentID) + ":"
-            if policy.scope == nil, policy.budget == nil, policy.loop == nil, !policy.declaresContracts {
+            if policy.scope == nil, policy.budget == nil, policy.loop == nil, !policy.declaresContracts, policy.contracts.isEmpty {
                 out += " {}\n"
                 continue
             }
@@ -29,7 +29,10 @@ public enum PolicyYAML {
             if let loop = policy.loop {
                 out += "    loop:\n      window_seconds: \(loop.windowSeconds)\n      max_calls: \(loop.maxCalls)\n      action: \(loop.action.rawValue)\n"
             }
-            if policy.declaresContracts { out += "    contracts: {}\n" }
+            // JSON is YAML's flow style, and its string escapes are YAML double-quoted escapes.
+            if policy.declaresContracts || !policy.contracts.isEmpty {
+                out += "    contracts: " + JSONWriter.canonical(.object(policy.contracts.map { ($0.tool, $0.json) })) + "\n"
+            }
         }
         return out
     }

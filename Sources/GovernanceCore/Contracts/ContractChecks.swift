@@ -1,0 +1,174 @@
+/// `contract check-pre` / `check-post`: the conditions of the agent's contract for a tool, through
+/// the one enforcement path. The first failing condition denies (exit 14) naming the condition and
+/// its message; the denial is audited as `contract.pre_violation` / `contract.post_violation`. No
+/// policy, or no contract for the tool, passes.
+public enum ContractPhase: String, Sendable {
+    case pre, post
+
+    var violationKind: String { "contract.\(rawValue)_violation" }
+}
+
+/// What a passing check did.
+public struct ContractOutcome: Sendable {
+    public var tool: String
+    public var phase: ContractPhase
+    /// The conditions checked (0 without a contract).
+    public var conditions: Int
+    /// The approvals a hitl_approved condition used up.
+    public var consumedApprovals: [String]
+
+    public var json: JSONValue {
+        .object([("allowed", .bool(true)), ("tool", .string(tool)), ("phase", .string(phase.rawValue)),
+                 ("conditions", .int(conditions)), ("consumed_approvals", .array(consumedApprovals.map(JSONValue.string)))])
+    }
+}
+
+extension Enforcer {
+    public func contractCheck(agentID: String, sessionID: SessionID?, tool: String, phase: ContractPhase,
+                              failOpen: Bool = false, at time: Timestamp? = nil) throws -> EnforcementResult<ContractOutcome> {
+        try Identifier.check(tool, field: "tool")
+        return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "contract.check_\(phase.rawValue)",
+                                              failOpen: failOpen, metadata: [("tool", .string(tool))], time: time,
+                                              violationKind: phase.violationKind)) { context in
+            try ContractEvaluation.evaluate(context, tool: tool, phase: phase)
+        }
+    }
+}
+
+enum ContractEvaluation {
+    static func evaluate(_ context: EnforcementContext, tool: String, phase: ContractPhase) throws -> ContractOutcome {
+        guard let policy = try context.policy(), let contract = policy.contract(for: tool) else {
+            return ContractOutcome(tool: tool, phase: phase, conditions: 0, consumedApprovals: [])
+        }
+        let conditions = phase == .pre ? contract.pre : contract.post
+        // Approvals are looked for in order with the rest, and used up only once every condition
+        // passed: a later failing condition must not waste a human's approval.
+        var approvalsToUse: [(index: Int, condition: ContractCondition)] = []
+        for (index, condition) in conditions.enumerated() {
+            let fail = Failure(tool: tool, phase: phase, index: index, condition: condition)
+            switch condition.check {
+            case .hitlApproved:
+                guard try Approvals.available(context, kind: condition.kind ?? "") != nil else {
+                    throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))")
+                }
+                approvalsToUse.append((index, condition))
+            case .budgetAvailable:
+                do {
+                    _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
+                                                            budget: policy.budget, at: context.now)
+                } catch let error as GovernanceError where error.kind == .budgetExceeded {
+                    throw fail.error(error.message)
+                }
+            case .scopeAllowed:
+                if let why = try scopeDenial(tool: tool, policy: policy, agentID: context.agentID) { throw fail.error(why) }
+            case .auditLogged:
+                guard try ToolResults.loggedSincePreCheck(context.db, session: context.sessionID, tool: tool) else {
+                    throw fail.error("the session's chain holds no tool.result for \(quoted(tool)) since its contract pre-check")
+                }
+            case .custom:
+                let result = CustomCheck.run(condition.command, timeoutSeconds: condition.timeoutSeconds,
+                                             environment: [("GOVERNANCE_AGENT_ID", context.agentID),
+                                                           ("GOVERNANCE_SESSION_ID", context.sessionID.value),
+                                                           ("GOVERNANCE_TOOL", tool)])
+                if let why = result.failure { throw fail.error(why) }
+            }
+        }
+        var consumed: [String] = []
+        for (index, condition) in approvalsToUse {
+            guard let id = try Approvals.consume(context, kind: condition.kind ?? "") else {
+                throw violation(tool: tool, phase: phase, index: index, condition: condition,
+                                why: "the approval of kind \(quoted(condition.kind ?? "")) was used by another call first")
+            }
+            consumed.append(id)
+            context.audit(kind: "contract.approval_used", metadata: [("tool", .string(tool)), ("request_id", .string(id)),
+                                                                    ("approval_kind", .string(condition.kind ?? ""))])
+        }
+        if phase == .pre {
+            // Marks where "since the pre-check" starts for audit_logged.
+            context.audit(kind: "contract.pre_checked", metadata: [("tool", .string(tool)), ("conditions", .int(conditions.count))])
+        }
+        return ContractOutcome(tool: tool, phase: phase, conditions: conditions.count, consumedApprovals: consumed)
+    }
+
+    /// Why the scope denies the tool; nil when it allows it.
+    static func scopeDenial(tool: String, policy: AgentPolicy, agentID: String) throws(GovernanceError) -> String? {
+        do {
+            _ = try ScopeCheck.check(.tool(tool), policy: policy, agentID: agentID)
+            return nil
+        } catch {
+            guard error.kind == .scopeViolation || error.kind == .noPolicy else { throw error }
+            return error.message
+        }
+    }
+
+    struct Failure {
+        let tool: String, phase: ContractPhase, index: Int, condition: ContractCondition
+        func error(_ why: String) -> GovernanceError { violation(tool: tool, phase: phase, index: index, condition: condition, why: why) }
+    }
+
+    static func violation(tool: String, phase: ContractPhase, index: Int, condition: ContractCondition, why: String) -> GovernanceError {
+        let message = condition.message.isEmpty ? "" : ": \(quoted(condition.message))"
+        return GovernanceError(.contractViolation,
+                               "the \(phase.rawValue)-condition \(condition.check.rawValue) (#\(index + 1)) of tool \(quoted(tool)) failed\(message) (\(why))",
+                               hint: condition.check == .hitlApproved ? "request an approval with `governance gates request --kind \(condition.kind ?? "")` and have an operator grant it" : nil,
+                               details: [("tool", .string(tool)), ("phase", .string(phase.rawValue)), ("condition", .string(condition.check.rawValue)),
+                                         ("condition_index", .int(index)), ("contract_message", .string(condition.message)), ("why", .string(why))])
+    }
+}
+
+/// Granted approvals used by `hitl_approved`.
+enum Approvals {
+    /// The oldest usable approval: granted, unexpired, unused, for this agent, and for this session
+    /// when the approval request named one.
+    static func available(_ context: EnforcementContext, kind: String) throws -> String? {
+        try context.db.queryFirst("""
+            SELECT request_id FROM governance_gate_requests
+            WHERE kind = ? AND agent_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?
+              AND (session_id IS NULL OR session_id = ?)
+            ORDER BY created_at_us, request_id LIMIT 1
+            """, [.text(kind), .text(context.agentID), .int(context.now.microseconds), .text(context.sessionID.value)])
+            .map { try $0.text(0) }
+    }
+
+    /// Uses one up: a conditional UPDATE, so of two concurrent calls one wins each approval.
+    static func consume(_ context: EnforcementContext, kind: String) throws -> String? {
+        for _ in 0..<3 {
+            guard let id = try available(context, kind: kind) else { return nil }
+            let changed = try context.db.execute("""
+                UPDATE governance_gate_requests SET consumed_at_us = ?
+                WHERE request_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?
+                """, [.int(context.now.microseconds), .text(id), .int(context.now.microseconds)])
+            if changed == 1 { return id }
+        }
+        return nil
+    }
+}
+
+/// `audit_logged`: a `tool.result` for the tool after the session's latest `contract.pre_checked`
+/// for it. Both are matched on `metadata.tool`; the scans are bounded.
+enum ToolResults {
+    static let scanLimit = 10_000
+
+    static func loggedSincePreCheck(_ db: SQLConnection, session: SessionID, tool: String) throws -> Bool {
+        func names(_ row: SQLRow) throws -> Bool {
+            guard let metadata = try? JSONParser.parse(try row.text(1)) else { return false }
+            return metadata["tool"]?.stringValue == tool
+        }
+        var since: Int64?
+        for row in try db.query("""
+            SELECT seq, metadata FROM governance_audit_events WHERE session_id = ? AND kind = 'contract.pre_checked'
+            ORDER BY seq DESC LIMIT \(scanLimit)
+            """, [.text(session.value)]) where try names(row) {
+            since = try row.int(0)
+            break
+        }
+        guard let since else { return false }
+        for row in try db.query("""
+            SELECT seq, metadata FROM governance_audit_events WHERE session_id = ? AND kind = 'tool.result' AND seq > ?
+            ORDER BY seq LIMIT \(scanLimit)
+            """, [.text(session.value), .int(since)]) where try names(row) {
+            return true
+        }
+        return false
+    }
+}
