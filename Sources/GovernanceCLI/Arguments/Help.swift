@@ -86,7 +86,7 @@ public enum Help {
     }
 
     /// What the tool does today; kept in step with the groups that exist.
-    public static let tagline = "govern AI agents from the outside: a tamper-evident audit trail, default-deny scopes, exact budgets, loop detection, a kill switch and approvals"
+    public static let tagline = "govern AI agents from the outside: a tamper-evident audit trail, default-deny scopes, exact budgets, loop detection, a kill switch, approvals, contracts and Article 12 evidence"
 
     public static func groupHelp(_ words: [String], table: CommandTable) -> String {
         var out = ""
