@@ -97,7 +97,7 @@ import Testing
         #expect(results == [15, 15, 15])
         let denied = try f.enforcer.scopeCheck(agentID: "billing-agent", sessionID: session, .tool("read_invoice"))
         guard case .denied(let error) = denied.outcome else { Issue.record("not denied"); return }
-        #expect(error.message.contains("\"alice\"") && error.message.contains("2026-11-27T09:00:00.000000Z") && error.message.contains("runaway \\x1b[31mspend"))
+        #expect(error.message.contains("\"alice\"") && error.message.contains("2026-11-27T09:00:00.000000Z") && error.message.contains("runaway \\u001b[31mspend"))
         #expect(try f.events(kind: "agent.killed").count == 4)
         // The killed agent's loop call was not recorded: the check never ran.
         #expect(try f.store.connection.queryFirst("SELECT COUNT(*) FROM governance_loop_calls")?.int(0) == 0)

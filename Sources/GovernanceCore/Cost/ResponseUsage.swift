@@ -53,16 +53,8 @@ public struct ResponseUsage: Sendable, Equatable {
 
     /// Reads a file, or stdin for `-`, with the bounds above.
     public static func read(_ path: String) throws(GovernanceError) -> ResponseUsage {
-        let what = path == "-" ? "the response on stdin" : "the response file \(quoted(path))"
-        let fd: Int32
-        if path == "-" { fd = 0 } else { fd = try FileSystem.openForReading(path, what: "response file") }
-        defer { if path != "-" { FileSystem.close(fd) } }
-        var bytes: [UInt8] = []
-        while let chunk = try FileSystem.readChunk(fd: fd, what: what) {
-            bytes += chunk
-            if bytes.count > maxStreamBytes { throw .invalid("\(what) is over \(maxStreamBytes) bytes (16 MiB), the limit for a response stream") }
-        }
-        return try parse(bytes: bytes)
+        let what = path == "-" ? "the response" : "the response file"
+        return try parse(bytes: try DocumentFile.read(path, what: what, limit: maxStreamBytes, purpose: "a response stream"))
     }
 
     public static func parse(bytes: [UInt8]) throws(GovernanceError) -> ResponseUsage {

@@ -23,7 +23,7 @@ public struct KillMarker: Sendable, Equatable {
     /// Exit 15, saying who, when and why. Text from the store is quoted and bounded.
     public var error: GovernanceError {
         GovernanceError(.agentKilled,
-                        "agent \(Self.quoted(agentID)) was killed by \(Self.quoted(killedBy)) at \(killedAt.iso8601) (host \(Self.quoted(host)), user \(Self.quoted(osUser))): \(Self.quoted(reason, limit: 500))",
+                        "agent \(quoted(agentID)) was killed by \(quoted(killedBy)) at \(killedAt.iso8601) (host \(quoted(host)), user \(quoted(osUser))): \(quoted(reason, limit: 500))",
                         hint: "an operator must revive the agent (`governance presence revive AGENT`) before it may act again",
                         details: [("killed_by", .string(killedBy)), ("killed_at", .string(killedAt.iso8601)),
                                   ("reason", .string(reason)), ("host", .string(host)), ("os_user", .string(osUser))])
@@ -32,11 +32,6 @@ public struct KillMarker: Sendable, Equatable {
     public var json: JSONValue {
         .object([("agent_id", .string(agentID)), ("killed_by", .string(killedBy)), ("killed_at", .string(killedAt.iso8601)),
                  ("reason", .string(reason)), ("host", .string(host)), ("os_user", .string(osUser))])
-    }
-
-    private static func quoted(_ text: String, limit: Int = 256) -> String {
-        let cut = text.unicodeScalars.count > limit ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit))) + "..." : text
-        return "\"" + TerminalText.escaped(cut, quoting: true) + "\""
     }
 }
 

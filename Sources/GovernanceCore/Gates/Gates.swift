@@ -263,5 +263,4 @@ public enum Gates {
         try audit(db, keys: keys, request: target, kind: kind, time: time, fields: fields)
     }
 
-    static func quoted(_ text: String) -> String { "\"" + TerminalText.escaped(String(text.prefix(256)), quoting: true) + "\"" }
 }

@@ -54,7 +54,7 @@ public enum PolicyYAML {
             switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
-            case _ where isControl(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF:
+            case _ where Identifier.isControl(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0xFEFF:
                 let hex = String(scalar.value, radix: 16, uppercase: true)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

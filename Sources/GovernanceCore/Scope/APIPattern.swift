@@ -162,7 +162,7 @@ public struct APIRequest: Sendable, Equatable {
         guard !method.isEmpty, method.count <= 16, method.utf8.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }) else {
             throw .invalid("\(what) has an invalid method \(quoted(String(method)))")
         }
-        guard !url.isEmpty, !url.contains(where: { $0 == " " || $0 == "\t" }), !url.unicodeScalars.contains(where: isControl) else {
+        guard !url.isEmpty, !url.contains(where: { $0 == " " || $0 == "\t" }), !url.unicodeScalars.contains(where: Identifier.isControl) else {
             throw .invalid("\(what) has an invalid URL \(quoted(String(url)))")
         }
         return (method.uppercased(), String(url))

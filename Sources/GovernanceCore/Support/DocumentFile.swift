@@ -1,19 +1,22 @@
-/// Reads a policy or pricing file (or stdin, `-`) with a bound: it stops one byte past
-/// `YAMLReader.maxBytes`, so a huge or endless input costs 1 MiB of memory, not all of it.
+/// Reads a document (a policy, pricing or response file, or stdin for `-`) with a bound: it stops
+/// one byte past `limit`, so a huge or endless input costs the limit in memory, not all of it.
 public enum DocumentFile {
-    public static func read(_ path: String, what: String) throws(GovernanceError) -> [UInt8] {
-        if path == "-" { return try read(fd: 0, what: "\(what) on stdin") }
+    /// `purpose` names what the limit is for in the error ("a policy or pricing file").
+    public static func read(_ path: String, what: String, limit: Int = YAMLReader.maxBytes,
+                            purpose: String = "a policy or pricing file") throws(GovernanceError) -> [UInt8] {
+        if path == "-" { return try read(fd: 0, what: "\(what) on stdin", limit: limit, purpose: purpose) }
         let fd = try FileSystem.openForReading(path, what: what)
         defer { FileSystem.close(fd) }
-        return try read(fd: fd, what: "\(what) \(path)")
+        return try read(fd: fd, what: "\(what) \(path)", limit: limit, purpose: purpose)
     }
 
-    public static func read(fd: Int32, what: String) throws(GovernanceError) -> [UInt8] {
+    public static func read(fd: Int32, what: String, limit: Int = YAMLReader.maxBytes,
+                            purpose: String = "a policy or pricing file") throws(GovernanceError) -> [UInt8] {
         var out: [UInt8] = []
         while let chunk = try FileSystem.readChunk(fd: fd, what: what) {
             out += chunk
-            if out.count > YAMLReader.maxBytes {
-                throw .invalid("\(what) is over \(YAMLReader.maxBytes) bytes (1 MiB), the limit for a policy or pricing file")
+            if out.count > limit {
+                throw .invalid("\(what) is over \(limit) bytes (\(limit >> 20) MiB), the limit for \(purpose)")
             }
         }
         return out

@@ -70,3 +70,12 @@ public enum TerminalText {
         return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
     }
 }
+
+/// `text` in double quotes with JSON escapes, cut at `limit` bytes: how the core names a value in
+/// a message, so a hostile name stays one printable token.
+func quoted(_ text: String, limit: Int = 200) -> String {
+    var out = ""
+    let bounded = text.utf8.count > limit ? String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self) + "…" : text
+    JSONWriter.writeString(bounded, into: &out)
+    return out
+}

@@ -73,7 +73,7 @@ public enum YAMLReader {
                 if s.tag != nil { throw refuse("YAML tags are not allowed in a policy") }
                 let text = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
                 // Escapes like "\0" or "\x1b" could smuggle control characters into names.
-                if text.unicodeScalars.contains(where: isControl) { throw refuse("control characters are not allowed in a policy") }
+                if text.unicodeScalars.contains(where: Identifier.isControl) { throw refuse("control characters are not allowed in a policy") }
                 completed = .scalar(text, plain: s.style == YAML_PLAIN_SCALAR_STYLE)
             case YAML_SEQUENCE_START_EVENT:
                 if event.data.sequence_start.anchor != nil { throw refuse("YAML anchors are not allowed in a policy") }
@@ -142,15 +142,3 @@ public enum YAMLReader {
     }
 }
 
-/// C0 and C1 controls and DEL.
-func isControl(_ scalar: Unicode.Scalar) -> Bool {
-    scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value <= 0x9F)
-}
-
-/// `text` in double quotes with JSON escapes, for messages: hostile names stay one printable token.
-func quoted(_ text: String, limit: Int = 200) -> String {
-    var out = ""
-    let bounded = text.utf8.count > limit ? String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self) + "…" : text
-    JSONWriter.writeString(bounded, into: &out)
-    return out
-}
