@@ -466,11 +466,3 @@ struct InternedSlots<Key: Hashable> {
     func existingSlot(_ key: Key) -> Int? { index[key] }
 }
 
-extension String {
-    var trimmingSpaces: Substring {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return s
-    }
-}

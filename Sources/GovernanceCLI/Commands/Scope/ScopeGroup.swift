@@ -56,7 +56,7 @@ enum Scope {
                 var reader = LineReader(maxLineBytes: 4096, try run.console.stdinChunks())
                 while let line = try reader.nextLine() {
                     guard case .line(let bytes) = line else { throw GovernanceError.invalid("line \(reader.lineNumber) of stdin is too long for a tool name") }
-                    let name = String(decoding: bytes, as: UTF8.self).trimmingSpaces()
+                    let name = String(String(decoding: bytes, as: UTF8.self).trimmingSpaces)
                     if !name.isEmpty { tools.append(name) }
                 }
             }
@@ -73,11 +73,3 @@ enum Scope {
     }
 }
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s.removeFirst() }
-        while s.last == " " || s.last == "\t" { s.removeLast() }
-        return String(s)
-    }
-}
