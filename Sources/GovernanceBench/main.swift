@@ -185,6 +185,21 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     return (Double(fields[0]) ?? 0, Int32(fields[1]) ?? 127, Int(fields[2]) ?? 0)
 }
 
+/// Runs two commands alternately (so both see the same machine), `quick ? 15 : 41` times each;
+/// returns the median seconds of each. `run` gets the run's number and returns both results.
+@MainActor func interleavedMedians(_ name: String,
+                                   _ run: (Int) -> ((seconds: Double, status: Int32, maxRSSKiB: Int), (seconds: Double, status: Int32, maxRSSKiB: Int)))
+    throws -> (ours: Double, theirs: Double) {
+    var ours: [Double] = [], theirs: [Double] = []
+    for i in 0..<(quick ? 15 : 41) {
+        let (a, b) = run(i)
+        guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("\(name) bench failed: \(a.status) \(b.status)") }
+        ours.append(a.seconds)
+        theirs.append(b.seconds)
+    }
+    return (median(ours), median(theirs))
+}
+
 @MainActor func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted[sorted.count / 2]
@@ -279,18 +294,13 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     // Warm both up once (page cache, the table exists, the WAL is set).
     _ = spawn(binary, ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session], env: env)
     _ = spawn("sqlite3", [path, "CREATE TABLE IF NOT EXISTS plain_one AS SELECT * FROM governance_audit_events WHERE 0"], env: env)
-    var ours: [Double] = [], theirs: [Double] = []
-    let runs = quick ? 15 : 41
-    for i in 0..<runs {
-        let a = spawn(binary, ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session, "--metadata", "{\"i\":\(i)}"], env: env)
-        let b = spawn("sqlite3", [path, "INSERT INTO plain_one (session_id, seq, agent_id, kind, metadata, created_at_us, prev_hash, hmac) VALUES ('\(session)', \(i), 'bench', 'step', '{\"i\":\(i)}', 0, 'x', 'y')"], env: env)
-        guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("one-process bench failed: \(a.status) \(b.status)") }
-        ours.append(a.seconds)
-        theirs.append(b.seconds)
+    let (ours, theirs) = try interleavedMedians("one-process") { i in
+        (spawn(binary, ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session, "--metadata", "{\"i\":\(i)}"], env: env),
+         spawn("sqlite3", [path, "INSERT INTO plain_one (session_id, seq, agent_id, kind, metadata, created_at_us, prev_hash, hmac) VALUES ('\(session)', \(i), 'bench', 'step', '{\"i\":\(i)}', 0, 'x', 'y')"], env: env))
     }
-    let ratio = median(ours) / median(theirs)
-    rows.append(Row(name: "one `audit log` process (median ms)", figure: milliseconds(median(ours)),
-                    baseline: milliseconds(median(theirs)) + " (sqlite3 INSERT)",
+    let ratio = ours / theirs
+    rows.append(Row(name: "one `audit log` process (median ms)", figure: milliseconds(ours),
+                    baseline: milliseconds(theirs) + " (sqlite3 INSERT)",
                     ratio: ratio, target: "<= 3x the sqlite3 one-row insert", met: ratio <= 3))
 }
 
@@ -326,17 +336,10 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     for (name, args, sql) in cases {
         _ = spawn(binary, args, env: env)
         _ = spawn("sqlite3", [path, sql], env: env)
-        var ours: [Double] = [], theirs: [Double] = []
-        for _ in 0..<(quick ? 15 : 41) {
-            let a = spawn(binary, args, env: env)
-            let b = spawn("sqlite3", [path, sql], env: env)
-            guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("\(name) bench failed: \(a.status) \(b.status)") }
-            ours.append(a.seconds)
-            theirs.append(b.seconds)
-        }
-        let ratio = median(ours) / median(theirs)
-        rows.append(Row(name: "one `\(name)` process (median ms)", figure: milliseconds(median(ours)),
-                        baseline: milliseconds(median(theirs)) + " (sqlite3 SELECT)",
+        let (ours, theirs) = try interleavedMedians(name) { _ in (spawn(binary, args, env: env), spawn("sqlite3", [path, sql], env: env)) }
+        let ratio = ours / theirs
+        rows.append(Row(name: "one `\(name)` process (median ms)", figure: milliseconds(ours),
+                        baseline: milliseconds(theirs) + " (sqlite3 SELECT)",
                         ratio: ratio, target: "<= 2x sqlite3 running the same lookup", met: ratio <= 2))
     }
 }
@@ -429,18 +432,11 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     let session = try SessionID.random().value
     let args = ["-q", "exec", "-a", "bench-exec", "-s", session, "-t", "step", "--", "true"]
     _ = spawn(binary, args, env: env)
-    var ours: [Double] = [], theirs: [Double] = []
-    for _ in 0..<(quick ? 15 : 41) {
-        let a = spawn(binary, args, env: env)
-        let b = spawn("true", [], env: env)
-        guard a.status == 0, b.status == 0 else { throw GovernanceError.internalError("exec bench failed: \(a.status) \(b.status)") }
-        ours.append(a.seconds)
-        theirs.append(b.seconds)
-    }
-    let overhead = median(ours) - median(theirs)
-    rows.append(Row(name: "`governance exec -- true` (median ms)", figure: milliseconds(median(ours)),
-                    baseline: milliseconds(median(theirs)) + " (true alone)",
-                    ratio: median(ours) / median(theirs), target: "overhead <= 50 ms", met: overhead <= 0.05))
+    let (ours, theirs) = try interleavedMedians("exec") { _ in (spawn(binary, args, env: env), spawn("true", [], env: env)) }
+    let overhead = ours - theirs
+    rows.append(Row(name: "`governance exec -- true` (median ms)", figure: milliseconds(ours),
+                    baseline: milliseconds(theirs) + " (true alone)",
+                    ratio: ours / theirs, target: "overhead <= 50 ms", met: overhead <= 0.05))
 }
 
 // MARK: run
