@@ -239,6 +239,15 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw failure("invalid number") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        // Integers of up to 15 digits (most numbers in metadata) are exact in a double: add them up
+        // here rather than make a String for the libc parser.
+        let negative = bytes[start] == UInt8(ascii: "-")
+        let digitsStart = negative ? start + 1 : start
+        if isInteger, index - digitsStart <= 15 {
+            var magnitude: Int64 = 0
+            for i in digitsStart..<index { magnitude = magnitude * 10 + Int64(bytes[i] &- 0x30) }
+            return .number(negative ? -Double(magnitude) : Double(magnitude))
+        }
         let literal = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(literal), value.isFinite else {
             throw GovernanceError.invalid("number \(literal) is out of the range of an IEEE 754 double", hint: "send it as a string")

@@ -29,7 +29,7 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let ordered = canonical ? members.sorted { $0.0.utf16.lexicographicallyPrecedes($1.0.utf16) } : members
+            let ordered = canonical && !isCanonicallyOrdered(members) ? members.sorted { utf16Precedes($0.0, $1.0) } : members
             for (i, member) in ordered.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.0, into: &out)
@@ -40,9 +40,49 @@ public enum JSONWriter {
         }
     }
 
+    /// True when the keys are already in RFC 8785 order, as they usually are when a program wrote
+    /// them: then nothing needs sorting.
+    static func isCanonicallyOrdered(_ members: [(String, JSONValue)]) -> Bool {
+        var i = 1
+        while i < members.count {
+            guard utf16Precedes(members[i - 1].0, members[i].0) else { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// RFC 8785 §3.2.3: keys compare as arrays of UTF-16 code units. That is the order of their
+    /// UTF-8 bytes except where a character of U+E000–U+FFFF (lead byte 0xEE or 0xEF) meets one
+    /// beyond U+FFFF (lead byte 0xF0–0xF4), which UTF-16 writes as surrogates below U+E000; so the
+    /// bytes decide unless the first difference involves such a lead byte.
+    static func utf16Precedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        let decided: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                var i = 0
+                while i < n, x[i] == y[i] { i += 1 }
+                if i == n { return x.count < y.count }
+                // The lead byte of the character that differs.
+                var lead = i
+                while lead > 0, x[lead] & 0xC0 == 0x80 { lead -= 1 }
+                return x[lead] >= 0xEE || y[lead] >= 0xEE ? nil : x[i] < y[i]
+            }
+        }
+        return decided ?? a.utf16.lexicographicallyPrecedes(b.utf16)
+    }
+
     /// A JSON string (RFC 8785 escaping; see `ByteCursor.writeJSONString`).
     public static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.appendWriting(capacity: ByteCursor.jsonStringCapacity(s)) { $0.writeJSONString(s) }
+        var copy = s
+        let plain: Bool = copy.withUTF8 { bytes in
+            guard !ByteCursor.needsEscaping(bytes) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !plain { out.appendWriting(capacity: ByteCursor.jsonStringCapacity(s)) { $0.writeJSONString(s) } }
     }
 
     /// The same, for callers assembling a String.

@@ -1,16 +1,19 @@
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    /// Lowercase hexadecimal.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+    /// Lowercase hexadecimal. Written straight into the string's storage: the chain encodes a MAC
+    /// per appended event.
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            guard var position = out.baseAddress else { return 0 }
+            for b in bytes {
+                position[0] = digit(b >> 4)
+                position[1] = digit(b & 0xF)
+                position += 2
+            }
+            return position - out.baseAddress!
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    @inline(__always) static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// True when `text` is exactly `length` lowercase hexadecimal characters.
     public static func isLowercaseHex(_ text: String, length: Int) -> Bool {

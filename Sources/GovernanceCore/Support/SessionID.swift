@@ -4,16 +4,26 @@ public struct SessionID: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Accepts the 8-4-4-4-12 hexadecimal form in any case; nil for anything else.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return nil }
-        for (i, b) in bytes.enumerated() {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard b == UInt8(ascii: "-") else { return nil }
-            } else if hexDigitValue(b) == nil {
-                return nil
+        var copy = text
+        // nil: not a UUID; true: a UUID with an uppercase digit (checked without copying the bytes).
+        let hasUppercase: Bool? = copy.withUTF8 { bytes in
+            guard bytes.count == 36 else { return nil }
+            var upper = false
+            for i in 0..<36 {
+                let b = bytes[i]
+                if i == 8 || i == 13 || i == 18 || i == 23 {
+                    guard b == UInt8(ascii: "-") else { return nil }
+                } else if hexDigitValue(b) == nil {
+                    return nil
+                } else if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "F") {
+                    upper = true
+                }
             }
+            return upper
         }
-        value = text.lowercased()
+        guard let hasUppercase else { return nil }
+        // Most ids arrive in lowercase already: keep the caller's string rather than make another.
+        value = hasUppercase ? text.lowercased() : text
     }
 
     /// A fresh random (version 4) UUID.
