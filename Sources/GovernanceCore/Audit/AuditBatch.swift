@@ -31,14 +31,19 @@ public struct AuditBatch {
         var events: [PendingEvent] = []
         var rejected: [(line: Int, reason: String)] = []
         var lines = 0
+        /// Each session's last event in `events` (its index), found while parsing so that the
+        /// appending thread need not look up every record's session.
+        var lastOfSession: [String: Int] = [:]
+        /// The records the append made, handed back with the rest to be freed on the parsing thread.
+        var appended: [AuditRecord] = []
     }
 
     /// Reads every line from `next` (chunks, nil at the end); `progress` is told after each
-    /// transaction. Lines are read and parsed on a second thread while the previous chunk is
-    /// being appended: parsing JSON costs about as much as the append, so on two cores the
-    /// batch runs at nearly the speed of the append alone (docs/BENCHMARKS.md).
+    /// transaction. Lines are read, parsed and their MACs begun on a second thread while the
+    /// previous chunk is being appended: on two cores the two threads then take about as long
+    /// each, and the batch runs at nearly the speed of the append alone (docs/BENCHMARKS.md).
     public func ingest(_ next: @escaping () throws -> [UInt8]?, progress: ((Report) -> Void)? = nil) throws -> Report {
-        let defaults = self.defaults
+        let defaults = self.defaults, chainKey = recorder.chainKey
         let parser = BackgroundProducer<Parsed>(capacity: 2) { send in
             var reader = LineReader(maxLineBytes: Self.maxLineBytes, next)
             var parsed = Parsed()
@@ -51,7 +56,10 @@ public struct AuditBatch {
                 case .line(let bytes):
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     do {
-                        parsed.events.append(try BatchInput.event(fromLine: bytes, defaults: defaults))
+                        var event = try BatchInput.event(fromLine: bytes, defaults: defaults)
+                        event.beginChainMAC(key: chainKey)
+                        parsed.lastOfSession[event.event.sessionID.value] = parsed.events.count
+                        parsed.events.append(event)
                     } catch let error as GovernanceError where error.kind == .invalidInput || error.kind == .usage {
                         parsed.rejected.append((reader.lineNumber, error.message))
                     }
@@ -66,14 +74,16 @@ public struct AuditBatch {
         }
         defer { parser.cancel() }
         var report = Report()
-        while let parsed = try parser.next() {
+        while var parsed = try parser.next() {
+            defer { parser.giveBack(parsed) }
             report.lines = max(report.lines, parsed.lines)
             report.rejected += parsed.rejected
             guard !parsed.events.isEmpty else { continue }
             switch try recorder.record(parsed.events) {
             case .appended(let records):
                 report.appended += records.count
-                for r in records { report.lastSeq[r.sessionID] = r.seq }
+                for (session, last) in parsed.lastOfSession { report.lastSeq[session] = records[last].seq }
+                parsed.appended = records
             case .spooled(let path, let count):
                 report.spooled += count
                 report.spoolFiles.append(path)

@@ -93,7 +93,49 @@ public struct AuditLog {
     /// Locks the chains of `sessions` in sorted order, so that two writers never wait on each
     /// other's locks.
     public func lockChains(_ sessions: Set<String>) throws {
-        for session in sessions.sorted() { try db.lockChain(session) }
+        try db.lockChains(sessions.sorted())
+    }
+
+    /// Sessions to a statement when reading heads or writing the head table.
+    static let sessionsPerStatement = 50
+
+    /// The last link of each of `sessions` (seq 0 and the genesis hash for a new chain), read
+    /// from the events themselves, each with the (session_id, seq) index: the head table is a
+    /// cross-check for verification, not the source. One statement for up to 50 sessions.
+    func heads(of sessions: [String]) throws -> [(seq: Int64, hmac: String)] {
+        var found: [String: (seq: Int64, hmac: String)] = [:]
+        var start = 0
+        while start < sessions.count {
+            let end = min(start + Self.sessionsPerStatement, sessions.count)
+            let sql = (start..<end).map { i in
+                "SELECT session_id, seq, hmac FROM (SELECT session_id, seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1) AS head\(i - start)"
+            }.joined(separator: " UNION ALL ")
+            try db.forEachRow(sql, sessions[start..<end].map(SQLValue.text)) { row in
+                found[try row.text(0)] = (try row.int(1), try row.text(2))
+            }
+            start = end
+        }
+        return sessions.map { found[$0] ?? (0, ChainCodec.genesisHash) }
+    }
+
+    /// Writes where each chain now ends to the head table, up to 50 sessions to a statement.
+    func recordHeads(_ sessions: [String], _ heads: [(seq: Int64, hmac: String)]) throws {
+        let now = Timestamp.now().microseconds
+        var start = 0
+        while start < sessions.count {
+            let end = min(start + Self.sessionsPerStatement, sessions.count)
+            var parameters: [SQLValue] = []
+            for i in start..<end {
+                parameters += [.text(sessions[i]), .int(heads[i].seq), .text(heads[i].hmac), .int(now), .int(now)]
+            }
+            try db.execute("""
+                INSERT INTO governance_audit_sessions (session_id, last_seq, last_hmac, first_at_us, last_at_us)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?)", count: end - start).joined(separator: ", "))
+                ON CONFLICT (session_id) DO UPDATE SET last_seq = excluded.last_seq, last_hmac = excluded.last_hmac,
+                    last_at_us = excluded.last_at_us
+                """, parameters)
+            start = end
+        }
     }
 
     /// Appends events inside the caller's write transaction, in order; events may belong to
@@ -107,61 +149,76 @@ public struct AuditLog {
                            [.text(appendID), .int(Timestamp.now().microseconds)])
         }
         try ChainEffects.apply(events, db: db)
-        var heads: [String: (seq: Int64, hmac: String)] = [:]
-        for session in Set(events.map(\.event.sessionID.value)).sorted() {
-            try db.lockChain(session)
-            if let row = try db.queryFirst(
-                "SELECT seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1", [.text(session)]) {
-                heads[session] = (try row.int(0), try row.text(1))
+        // Each event's chain by number, so that the loop below indexes an array instead of
+        // hashing a session id per event.
+        var sessions: [String] = []  // in order of first appearance
+        var numbers: [String: Int] = [:]
+        var chainOf: [Int] = []
+        chainOf.reserveCapacity(events.count)
+        for pending in events {
+            let session = pending.event.sessionID.value
+            if let n = numbers[session] {
+                chainOf.append(n)
             } else {
-                heads[session] = (0, ChainCodec.genesisHash)
+                numbers[session] = sessions.count
+                chainOf.append(sessions.count)
+                sessions.append(session)
             }
         }
+        // Locked in sorted order, so that two writers never wait on each other's locks.
+        try db.lockChains(sessions.sorted())
+        var heads = try self.heads(of: sessions)
         var records: [AuditRecord] = []
         records.reserveCapacity(events.count)
-        for pending in events {
+        for (i, pending) in events.enumerated() {
             try pending.createdAt.checkChainRange()
-            let e = pending.event, session = e.sessionID.value
-            let head = heads[session]!
-            var record = AuditRecord(id: 0, sessionID: session, seq: head.seq + 1, agentID: e.agentID, kind: e.kind,
-                                     model: e.model, inputHash: e.inputHash, outputHash: e.outputHash,
-                                     metadataJSON: pending.metadata, createdAt: pending.createdAt, prevHash: head.hmac, hmac: "")
-            record.hmac = ChainCodec.hmac(record, key: key)
-            heads[session] = (record.seq, record.hmac)
-            records.append(record)
+            let n = chainOf[i]
+            let head = heads[n], session = sessions[n]
+            let seq = head.seq + 1
+            let hmac = ChainCodec.finishMAC(pending.chainMAC(for: key), prevHash: head.hmac, seq: seq, sessionID: session, key: key)
+            heads[n] = (seq, hmac)
+            records.append(AuditRecord(id: 0, sessionID: session, seq: seq, agentID: pending.event.agentID, kind: pending.event.kind,
+                                       model: pending.event.model, inputHash: pending.event.inputHash, outputHash: pending.event.outputHash,
+                                       metadataJSON: pending.metadata, createdAt: pending.createdAt, prevHash: head.hmac, hmac: hmac))
         }
         try insert(&records, returningIDs: returningIDs)
         // The head table remembers where each chain ends, so verification can tell a chain cut
         // short from one that was never longer.
-        let now = Timestamp.now().microseconds
-        for (session, head) in heads where head.seq > 0 {
-            try db.execute("""
-                INSERT INTO governance_audit_sessions (session_id, last_seq, last_hmac, first_at_us, last_at_us)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (session_id) DO UPDATE SET last_seq = excluded.last_seq, last_hmac = excluded.last_hmac,
-                    last_at_us = excluded.last_at_us
-                """, [.text(session), .int(head.seq), .text(head.hmac), .int(now), .int(now)])
-        }
+        try recordHeads(sessions, heads)
         try db.notify(Self.changeChannel)
         return records
+    }
+
+    /// The INSERT of `rows` rows.
+    static func insertStatement(rows: Int) -> String {
+        insertPrefix + Array(repeating: rowPlaceholders, count: rows).joined(separator: ", ")
     }
 
     /// Multi-row INSERTs, as many rows to a statement as the driver allows (up to 500).
     private func insert(_ records: inout [AuditRecord], returningIDs: Bool) throws {
         let perStatement = min(500, db.maxParameters / Self.columnsPerRow)
+        // A batch's statements are all full but the last: their text is made once.
+        let fullRows = min(perStatement, records.count)
+        let full = Self.insertStatement(rows: fullRows)
         var start = 0
         while start < records.count {
             let end = min(start + perStatement, records.count)
-            var sql = Self.insertPrefix
+            let sql = end - start == fullRows ? full : Self.insertStatement(rows: end - start)
             var parameters: [SQLValue] = []
             parameters.reserveCapacity((end - start) * Self.columnsPerRow)
             for i in start..<end {
-                let r = records[i]
-                sql += i == start ? Self.rowPlaceholders : ", " + Self.rowPlaceholders
                 // In `insertColumns` order.
-                parameters += [.text(r.sessionID), .int(r.seq), .text(r.agentID), .text(r.kind), .optional(r.model),
-                               .optional(r.inputHash), .optional(r.outputHash), .text(r.metadataJSON),
-                               .int(r.createdAt.microseconds), .text(r.prevHash), .text(r.hmac)]
+                parameters.append(.text(records[i].sessionID))
+                parameters.append(.int(records[i].seq))
+                parameters.append(.text(records[i].agentID))
+                parameters.append(.text(records[i].kind))
+                parameters.append(.optional(records[i].model))
+                parameters.append(.optional(records[i].inputHash))
+                parameters.append(.optional(records[i].outputHash))
+                parameters.append(.text(records[i].metadataJSON))
+                parameters.append(.int(records[i].createdAt.microseconds))
+                parameters.append(.text(records[i].prevHash))
+                parameters.append(.text(records[i].hmac))
             }
             if returningIDs {
                 var i = start
@@ -179,9 +236,12 @@ public struct AuditLog {
 
 /// A validated event waiting to be appended: its canonical metadata and the time it happened.
 public struct PendingEvent: Sendable {
-    public var event: AuditEventInput
-    public var metadata: String
-    public var createdAt: Timestamp
+    public var event: AuditEventInput { didSet { begunMAC = nil } }
+    public var metadata: String { didSet { begunMAC = nil } }
+    public var createdAt: Timestamp { didSet { begunMAC = nil } }
+    /// The link's MAC with every field known before the append hashed (`beginChainMAC`); any
+    /// change to the event forgets it.
+    private var begunMAC: PartialMAC?
 
     public init(_ event: AuditEventInput, metadata: String, createdAt: Timestamp) {
         self.event = event
@@ -195,6 +255,19 @@ public struct PendingEvent: Sendable {
         self.init(event, metadata: try event.validated(), createdAt: time)
         // What the event will do when it enters the chain must be valid now, not fail its append.
         try ChainEffects.validate(self)
+    }
+
+    /// Hashes the part of the link's MAC that does not depend on the chain's head, so that the
+    /// append only hashes the rest: `audit log --batch` does this on its parsing thread, which
+    /// takes about a third of the hashing off the appending thread.
+    public mutating func beginChainMAC(key: HMACKey) {
+        begunMAC = ChainCodec.beginMAC(self, key: key)
+    }
+
+    /// The begun MAC if it was begun with `key`, else one begun now.
+    func chainMAC(for key: HMACKey) -> PartialMAC {
+        if let begunMAC, begunMAC.key == key.fingerprint { return begunMAC }
+        return ChainCodec.beginMAC(self, key: key)
     }
 }
 

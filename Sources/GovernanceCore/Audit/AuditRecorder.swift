@@ -20,6 +20,8 @@ public final class AuditRecorder {
 
     private let openStore: () throws -> Store
     private let keys: PurposeKeys
+    /// The key its appends chain with, for events whose MAC is begun ahead (`PendingEvent.beginChainMAC`).
+    var chainKey: HMACKey { HMACKey(key: keys.chainKey) }
     private let spool: AuditSpool
     private let requireDurable: Bool
     private var mode = Mode.unopened

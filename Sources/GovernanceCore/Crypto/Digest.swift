@@ -58,14 +58,40 @@ public struct HMACKey: Sendable {
     /// The MAC of `message` written to `out` (32 bytes), without allocating: the chain verifier
     /// calls this once per row.
     public func mac(_ message: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) {
-        var i = inner
-        _ = SHA256_Update(&i, message.baseAddress, message.count)
+        var partial = begin()
+        partial.update(message)
+        finish(partial, into: out)
+    }
+
+    /// Identifies the key without revealing it: its inner pad state, which differs for every key.
+    var fingerprint: SIMD8<UInt32> { SIMD8(inner.h.0, inner.h.1, inner.h.2, inner.h.3, inner.h.4, inner.h.5, inner.h.6, inner.h.7) }
+
+    /// A MAC whose message is hashed in parts, possibly on another thread (`PartialMAC`).
+    public func begin() -> PartialMAC { PartialMAC(inner: inner, key: fingerprint) }
+
+    /// Writes the MAC of everything `partial` has taken to `out` (32 bytes). `partial` must have
+    /// been begun with this key.
+    public func finish(_ partial: PartialMAC, into out: UnsafeMutablePointer<UInt8>) {
+        precondition(partial.key == fingerprint, "a partial MAC begun with another key")
+        var i = partial.inner
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { innerDigest in
             _ = SHA256_Final(innerDigest.baseAddress, &i)
             var o = outer
             _ = SHA256_Update(&o, innerDigest.baseAddress, 32)
             _ = SHA256_Final(out, &o)
         }
+    }
+}
+
+/// The inner hash of an HMAC part-way through its message. The audit chain hashes the part of a
+/// link known before its append on the batch's parsing thread, and the rest during the append.
+public struct PartialMAC: Sendable {
+    fileprivate var inner: SHA256_CTX
+    /// The key it was begun with (`HMACKey.fingerprint`).
+    let key: SIMD8<UInt32>
+
+    public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) {
+        _ = SHA256_Update(&inner, bytes.baseAddress, bytes.count)
     }
 }
 

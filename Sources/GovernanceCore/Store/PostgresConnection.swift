@@ -189,8 +189,17 @@ public final class PostgresConnection: SQLConnection {
     }
     public func endRead() { rollback() }
 
-    public func lockChain(_ key: String) throws {
-        try execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [.text(key)])
+    /// Up to 100 locks to a statement: PostgreSQL evaluates a SELECT list from left to right, so
+    /// they are taken in the order given, and a batch over many sessions does not pay a round
+    /// trip for each.
+    public func lockChains(_ keys: [String]) throws {
+        var start = 0
+        while start < keys.count {
+            let end = min(start + 100, keys.count)
+            let calls = Array(repeating: "pg_advisory_xact_lock(hashtextextended(?, 0))", count: end - start).joined(separator: ", ")
+            try execute("SELECT " + calls, keys[start..<end].map(SQLValue.text))
+            start = end
+        }
     }
 
     public func notify(_ channel: String) throws {

@@ -28,9 +28,10 @@ public protocol SQLConnection: AnyObject {
     /// True inside a transaction begun on this connection.
     var inTransaction: Bool { get }
 
-    /// Inside a write transaction, serialises appends to one chain across processes and hosts:
-    /// `pg_advisory_xact_lock` on PostgreSQL; nothing on SQLite, whose write lock covers it.
-    func lockChain(_ key: String) throws
+    /// Inside a write transaction, serialises appends to these chains across processes and hosts,
+    /// locking them in the order given: `pg_advisory_xact_lock` on PostgreSQL (many to a round
+    /// trip); nothing on SQLite, whose write lock covers it.
+    func lockChains(_ keys: [String]) throws
 
     /// Inside a write transaction: wakes `waitForChange` callers on `channel` when it commits
     /// (`NOTIFY` on PostgreSQL; nothing on SQLite, whose waiters watch the file).
@@ -104,6 +105,9 @@ public struct SQLRow: Sendable {
 extension SQLConnection {
     @discardableResult
     public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
+
+    /// Locks one chain (`lockChains`).
+    public func lockChain(_ key: String) throws { try lockChains([key]) }
 
     /// All rows of a query (for small results; use `forEachRow` for streams).
     public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {

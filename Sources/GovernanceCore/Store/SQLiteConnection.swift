@@ -172,7 +172,7 @@ public final class SQLiteConnection: SQLConnection {
     public func beginRead() throws { try execute("BEGIN") }
     public func endRead() { _ = try? execute("ROLLBACK") }
     public var inTransaction: Bool { sqlite3_get_autocommit(db) == 0 }
-    public func lockChain(_ key: String) throws {}
+    public func lockChains(_ keys: [String]) throws {}
     public func notify(_ channel: String) throws {}
 
     public func tableExists(_ name: String) throws -> Bool {
