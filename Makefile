@@ -32,9 +32,10 @@ test: deps
 	$(MAKE) --no-print-directory release
 	scripts/with-postgres.sh scripts/run-tests.sh $$(pwd)/$(BIN_DEBUG) $$(pwd)/$(BIN_RELEASE)
 
-# Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run).
+# Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run,
+# ONLY=batch,verify for some sections: batch, verify, one-process, enforcement, compliance, exec).
 bench: release
-	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick)
+	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
