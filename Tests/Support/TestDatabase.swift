@@ -61,10 +61,22 @@ public struct TestDatabase: Sendable {
     }
 }
 
+/// A new, empty folder. Every folder of one test process lives under one root, removed when the
+/// process exits, so that test runs leave nothing behind in the temporary folder.
 public func makeTemporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "governance-test-" + UUID().uuidString.lowercased()
+    let path = TemporaryRoot.path + "/" + UUID().uuidString.lowercased()
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+private enum TemporaryRoot {
+    static let path: String = {
+        let root = NSTemporaryDirectory() + "governance-test-\(getpid())-" + UUID().uuidString.prefix(8).lowercased()
+        atexit { TemporaryRoot.remove() }
+        return root
+    }()
+
+    static func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// The secret the tests use (strong enough to pass the checks).
