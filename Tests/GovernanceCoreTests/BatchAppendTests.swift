@@ -61,6 +61,8 @@ import Testing
         ChainCodec.finishMAC(pending.chainMAC(for: key), prevHash: prev, seq: seq, sessionID: pending.event.sessionID.value, key: key)
     }
 
+    /// Both sides are built from `ChainCodec.writeHead` and `writeTail`; ChainVectorTests pins
+    /// those bytes to an independent implementation.
     @Test func aMACBegunAheadIsTheMACOfTheWholeLink() throws {
         var rng = Rng(state: 8)
         var prev = ChainCodec.genesisHash
@@ -216,6 +218,28 @@ import Testing
             heads[try row.text(0)] = try row.int(1)
         }
         #expect(heads == expected)
+    }
+
+    /// A last link edited by hand stops the append (exit 20) instead of being chained onto, or
+    /// overflowing the next seq.
+    @Test(arguments: Backend.allCases)
+    func aMalformedHeadStopsTheAppend(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let store = try db.open()
+        let log = AuditLog(db: store.connection, keys: testKeys)
+        for edit in ["UPDATE governance_audit_events SET seq = 9223372036854775807 WHERE seq = 2",
+                     "UPDATE governance_audit_events SET hmac = 'not-a-mac' WHERE seq = 2",
+                     "UPDATE governance_audit_events SET seq = seq - 10 WHERE seq > 0"] {
+            let session = try SessionID.random()
+            for _ in 0..<2 { try log.append(AuditEventInput(sessionID: session, agentID: "a", kind: "k", metadata: .object([]))) }
+            try db.rawConnection().execute(edit.replacingOccurrences(of: "WHERE", with: "WHERE session_id = '\(session.value)' AND"))
+            let error = #expect(throws: GovernanceError.self, "\(edit)") {
+                try log.append(AuditEventInput(sessionID: session, agentID: "a", kind: "k", metadata: .object([])))
+            }
+            #expect(error?.kind == .integrityFailure, "\(edit)")
+            let count = try store.connection.queryFirst("SELECT COUNT(*) FROM governance_audit_events WHERE session_id = ?", [.text(session.value)])?.int(0)
+            #expect(count == 2, "nothing appended after \(edit)")
+        }
     }
 
     /// Items handed back are freed on the producer's thread, which is not the one that sets the

@@ -101,25 +101,36 @@ public struct AuditLog {
 
     /// The last link of each of `sessions` (seq 0 and the genesis hash for a new chain), read
     /// from the events themselves, each with the (session_id, seq) index: the head table is a
-    /// cross-check for verification, not the source. One statement for up to 50 sessions.
+    /// cross-check for verification, not the source. One statement for up to 50 sessions; each
+    /// row says which lookup it answers, so the session text the store returns is not relied on.
     func heads(of sessions: [String]) throws -> [(seq: Int64, hmac: String)] {
-        var found: [String: (seq: Int64, hmac: String)] = [:]
+        var heads = [(seq: Int64, hmac: String)](repeating: (0, ChainCodec.genesisHash), count: sessions.count)
         var start = 0
         while start < sessions.count {
             let end = min(start + Self.sessionsPerStatement, sessions.count)
             let sql = (start..<end).map { i in
-                "SELECT session_id, seq, hmac FROM (SELECT session_id, seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1) AS head\(i - start)"
+                "SELECT \(i) AS lookup, seq, hmac FROM (SELECT seq, hmac FROM governance_audit_events WHERE session_id = ? ORDER BY seq DESC LIMIT 1) AS head\(i - start)"
             }.joined(separator: " UNION ALL ")
             try db.forEachRow(sql, sessions[start..<end].map(SQLValue.text)) { row in
-                found[try row.text(0)] = (try row.int(1), try row.text(2))
+                let i = Int(try row.int(0)), seq = try row.int(1), hmac = try row.text(2)
+                guard i >= start, i < end else { throw GovernanceError.internalError("a chain head answered lookup \(i) of \(start)..<\(end)") }
+                // A head edited by hand must stop the append, not be chained onto or overflow it.
+                guard seq >= 1, seq < Int64.max, Hex.isLowercaseHex(hmac, length: 64) else {
+                    throw GovernanceError(.integrityFailure,
+                                          "the last stored link of session \(TerminalText.escaped(sessions[i])) is malformed (seq \(seq), hmac \(quoted(String(hmac.prefix(64))))): nothing was appended",
+                                          hint: "the store was edited by hand; run `governance audit verify --session \(TerminalText.escaped(sessions[i]))`")
+                }
+                heads[i] = (seq, hmac)
             }
             start = end
         }
-        return sessions.map { found[$0] ?? (0, ChainCodec.genesisHash) }
+        return heads
     }
 
     /// Writes where each chain now ends to the head table, up to 50 sessions to a statement.
-    func recordHeads(_ sessions: [String], _ heads: [(seq: Int64, hmac: String)]) throws {
+    /// The sessions must be distinct: PostgreSQL refuses an upsert that touches a row twice.
+    private func recordHeads(_ sessions: [String], _ heads: [(seq: Int64, hmac: String)]) throws {
+        precondition(Set(sessions).count == sessions.count, "recordHeads needs distinct sessions")
         let now = Timestamp.now().microseconds
         var start = 0
         while start < sessions.count {

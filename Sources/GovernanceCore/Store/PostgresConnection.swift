@@ -189,17 +189,11 @@ public final class PostgresConnection: SQLConnection {
     }
     public func endRead() { rollback() }
 
-    /// Up to 100 locks to a statement: PostgreSQL evaluates a SELECT list from left to right, so
-    /// they are taken in the order given, and a batch over many sessions does not pay a round
-    /// trip for each.
+    /// One statement a lock, so that they are taken in the order given: PostgreSQL does not
+    /// promise to evaluate a SELECT list from left to right, and two writers that took the same
+    /// locks in different orders would deadlock.
     public func lockChains(_ keys: [String]) throws {
-        var start = 0
-        while start < keys.count {
-            let end = min(start + 100, keys.count)
-            let calls = Array(repeating: "pg_advisory_xact_lock(hashtextextended(?, 0))", count: end - start).joined(separator: ", ")
-            try execute("SELECT " + calls, keys[start..<end].map(SQLValue.text))
-            start = end
-        }
+        for key in keys { try execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [.text(key)]) }
     }
 
     public func notify(_ channel: String) throws {

@@ -29,8 +29,8 @@ public protocol SQLConnection: AnyObject {
     var inTransaction: Bool { get }
 
     /// Inside a write transaction, serialises appends to these chains across processes and hosts,
-    /// locking them in the order given: `pg_advisory_xact_lock` on PostgreSQL (many to a round
-    /// trip); nothing on SQLite, whose write lock covers it.
+    /// locking them in the order given: `pg_advisory_xact_lock` on PostgreSQL; nothing on SQLite,
+    /// whose write lock covers it.
     func lockChains(_ keys: [String]) throws
 
     /// Inside a write transaction: wakes `waitForChange` callers on `channel` when it commits

@@ -34,9 +34,8 @@ public final class BackgroundProducer<Item>: @unchecked Sendable {
 
     private func start() {
         guard !started else { return }
-        if spawnThread({ self.runProducer() }) {
-            started = true
-        } else {
+        started = true
+        if !spawnThread({ self.runProducer() }) {
             // No second thread: run the producer inline, holding everything it makes.
             runProducer(unbounded: true)
         }
@@ -91,15 +90,17 @@ public final class BackgroundProducer<Item>: @unchecked Sendable {
     /// the thread that sets the pace (`audit log --batch`: the appending thread).
     public func giveBack(_ item: Item) {
         pthread_mutex_lock(lock)
-        if !finished { returned.append(item) }
+        if !finished && !cancelled { returned.append(item) }
         pthread_mutex_unlock(lock)
     }
 
     /// Stops taking items: the producer's next `send` returns false. The thread is not waited
     /// for, since it may be blocked reading a pipe that never ends; it holds what it uses.
     public func cancel() {
+        var used: [Item] = []  // freed here, after the lock is let go
         pthread_mutex_lock(lock)
         cancelled = true
+        swap(&used, &returned)
         pthread_cond_broadcast(changed)
         pthread_mutex_unlock(lock)
     }

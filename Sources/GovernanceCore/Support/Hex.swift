@@ -3,13 +3,15 @@ public enum Hex {
     /// per appended event.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            guard var position = out.baseAddress else { return 0 }
-            for b in bytes {
+            guard let start = out.baseAddress else { return 0 }
+            var position = start
+            // Bounded by the room made, whatever the collection yields.
+            for b in bytes.prefix(out.count / 2) {
                 position[0] = digit(b >> 4)
                 position[1] = digit(b & 0xF)
                 position += 2
             }
-            return position - out.baseAddress!
+            return position - start
         }
     }
 
