@@ -115,7 +115,9 @@ import Testing
         var rng = Rng(state: 11)
         for length in [0, 1, 2, 15, 16, 31, 32, 33, 64, 100] {
             let bytes = (0..<length).map { _ in UInt8(rng.below(256)) }
-            #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+            let reference = bytes.map { String(format: "%02x", $0) }.joined()
+            #expect(Hex.encode(bytes) == reference)
+            #expect(bytes.withUnsafeBufferPointer { Hex.encode($0) } == reference, "from memory, \(length) bytes")
         }
         #expect(Hex.encode([0x00, 0x09, 0x0a, 0xf0, 0xff]) == "00090af0ff")
     }

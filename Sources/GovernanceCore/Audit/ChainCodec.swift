@@ -91,7 +91,7 @@ public enum ChainCodec {
         }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { mac in
             key.finish(partial, into: mac.baseAddress!)
-            return Hex.encode(mac)
+            return Hex.encode(UnsafeBufferPointer(mac))
         }
     }
 

@@ -3,15 +3,26 @@ public enum Hex {
     /// per appended event.
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            guard let start = out.baseAddress else { return 0 }
-            var position = start
-            // Bounded by the room made, whatever the collection yields.
-            for b in bytes.prefix(out.count / 2) {
-                position[0] = digit(b >> 4)
-                position[1] = digit(b & 0xF)
-                position += 2
+            var i = 0
+            for b in bytes {
+                guard i + 1 < out.count else { break }  // bounded by the room made, whatever the collection yields
+                out[i] = digit(b >> 4)
+                out[i + 1] = digit(b & 0xF)
+                i += 2
             }
-            return position - start
+            return i
+        }
+    }
+
+    /// The same for bytes in memory, as the chain encodes a MAC per appended event: the digits
+    /// are written to the stack and copied into the string at once.
+    public static func encode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count * 2)) { out in
+            for i in 0..<bytes.count {
+                out[2 * i] = digit(bytes[i] >> 4)
+                out[2 * i + 1] = digit(bytes[i] & 0xF)
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: out[0..<bytes.count * 2]), as: UTF8.self)
         }
     }
 
