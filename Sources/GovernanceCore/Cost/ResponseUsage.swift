@@ -80,22 +80,23 @@ public struct ResponseUsage: Sendable, Equatable {
     }
 
     static func openAIChat(_ value: JSONValue, shape: Shape) throws(GovernanceError) -> ResponseUsage {
-        let usage = try object(value["usage"], "usage")
-        let prompt = try count(usage["prompt_tokens"], "usage.prompt_tokens")
-        let cached = try count(usage["prompt_tokens_details"]?["cached_tokens"], "usage.prompt_tokens_details.cached_tokens", optional: true)
-        guard cached <= prompt else { throw .invalid("usage.prompt_tokens_details.cached_tokens (\(cached)) is more than usage.prompt_tokens (\(prompt))") }
-        return ResponseUsage(shape: shape, model: try model(value["model"]), inputTokens: prompt - cached,
-                             outputTokens: try count(usage["completion_tokens"], "usage.completion_tokens"),
-                             cachedInputTokens: cached, cacheWriteTokens: 0)
+        try openAI(value, shape: shape, input: "prompt_tokens", output: "completion_tokens")
     }
 
     static func openAIResponses(_ value: JSONValue, shape: Shape) throws(GovernanceError) -> ResponseUsage {
+        try openAI(value, shape: shape, input: "input_tokens", output: "output_tokens")
+    }
+
+    /// OpenAI's two APIs name the same counts differently: `usage.<input>` with its cached part
+    /// in `usage.<input>_details.cached_tokens`, and `usage.<output>`.
+    private static func openAI(_ value: JSONValue, shape: Shape, input inputKey: String, output outputKey: String) throws(GovernanceError) -> ResponseUsage {
         let usage = try object(value["usage"], "usage")
-        let input = try count(usage["input_tokens"], "usage.input_tokens")
-        let cached = try count(usage["input_tokens_details"]?["cached_tokens"], "usage.input_tokens_details.cached_tokens", optional: true)
-        guard cached <= input else { throw .invalid("usage.input_tokens_details.cached_tokens (\(cached)) is more than usage.input_tokens (\(input))") }
+        let input = try count(usage[inputKey], "usage.\(inputKey)")
+        let cachedPath = "usage.\(inputKey)_details.cached_tokens"
+        let cached = try count(usage["\(inputKey)_details"]?["cached_tokens"], cachedPath, optional: true)
+        guard cached <= input else { throw .invalid("\(cachedPath) (\(cached)) is more than usage.\(inputKey) (\(input))") }
         return ResponseUsage(shape: shape, model: try model(value["model"]), inputTokens: input - cached,
-                             outputTokens: try count(usage["output_tokens"], "usage.output_tokens"),
+                             outputTokens: try count(usage[outputKey], "usage.\(outputKey)"),
                              cachedInputTokens: cached, cacheWriteTokens: 0)
     }
 

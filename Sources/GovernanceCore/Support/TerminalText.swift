@@ -39,8 +39,26 @@ public enum TerminalText {
                 append(scalar, to: &out)
                 rest = rest.dropFirst(UTF8.width(scalar))
             } else {
-                out += "\\x" + hex(first)
+                out += "\\x" + Hex.encode([first])
                 rest = rest.dropFirst()
+            }
+        }
+        return out
+    }
+
+    /// Text for a markup format (the report's HTML and Markdown): `markup` spells the characters
+    /// the format gives a meaning to (nil for the rest); any other character a reader could be
+    /// misled by is shown as `\u{...}`. A backslash is left as it is unless `markup` spells it.
+    static func escaped(_ text: String, markup: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            if let spelt = markup(scalar) {
+                out += spelt
+            } else if scalar != "\\", mustEscape(scalar) {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         return out
@@ -60,14 +78,9 @@ public enum TerminalText {
         case 0x0D: out += "\\r"
         case 0x09: out += "\\t"
         case 0x5C: out += "\\\\"
-        case 0..<0x20, 0x7F: out += "\\x" + hex(UInt8(scalar.value))
+        case 0..<0x20, 0x7F: out += "\\x" + Hex.encode([UInt8(scalar.value)])
         default: out += "\\u{" + String(scalar.value, radix: 16) + "}"
         }
-    }
-
-    private static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
     }
 }
 

@@ -44,28 +44,19 @@ public enum ReportMarkdown {
     /// to becomes a character reference or a backslash escape, and line breaks become spaces
     /// (so a value cannot start a heading, a list or a table row).
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
+        TerminalText.escaped(text) { scalar in
             switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "|": out += "&#124;"
-            case "`": out += "&#96;"
-            case "\"": out += "&quot;"
-            case "\\", "*", "_", "[", "]", "#", "!", "~":
-                out += "\\" + String(scalar)
-            case "\n", "\r", "\u{2028}", "\u{2029}": out += " "
-            default:
-                if scalar != "\\", TerminalText.mustEscape(scalar) {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "|": "&#124;"
+            case "`": "&#96;"
+            case "\"": "&quot;"
+            case "\\", "*", "_", "[", "]", "#", "!", "~": "\\" + String(scalar)
+            case "\n", "\r", "\u{2028}", "\u{2029}": " "
+            default: nil
             }
         }
-        return out
     }
 
     /// A table cell: `escape`, which already keeps pipes and newlines out.
