@@ -16,8 +16,11 @@ let package = Package(
         // Policy and pricing files (YAML) through libyaml's event parser: small, C, no Foundation.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
+        // How a governed step's first process starts (fork or clone3 into a cgroup, a parent-death
+        // signal, a subreaper): calls that must run between fork and exec, which Swift cannot make.
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
         // The shared core: no printing, no exit(), no argv.
-        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL", "CYAML"]),
+        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL", "CYAML", "CSpawn"]),
         // argv -> command -> core call -> rendered output + exit code. Never writes SQL.
         .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),

@@ -399,11 +399,11 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     return try (first..<(first + count)).map { i in
         let kind = i % 97 == 0 ? kinds[7 + (i / 97) % 7] : kinds[i % 7]
         var metadata: [(String, JSONValue)] = [("i", .int(i))]
-        if kind.hasPrefix("gate.") || kind == "presence.kill" || kind == "policy.applied" {
+        if kind.hasPrefix("gate.") || kind == EventKind.operatorKill || kind == EventKind.policyApplied {
             metadata += [("by", .string("op-\(i % 5)")), ("request_id", .string("r-\(i)"))]
         }
         let e = AuditEventInput(sessionID: sessions[i % sessions.count], agentID: "agent-\(i % sessions.count % 40)", kind: kind,
-                                model: kind == "llm.call" ? models[i % models.count] : nil,
+                                model: kind == EventKind.llmCall ? models[i % models.count] : nil,
                                 inputHash: i % 3 == 0 ? Digest.sha256Hex("input \(i)") : nil, metadata: .object(metadata))
         return PendingEvent(e, metadata: try e.validated(), createdAt: Timestamp(microseconds: start + Int64(i) * step))
     }

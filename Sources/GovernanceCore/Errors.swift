@@ -84,7 +84,11 @@ public struct GovernanceError: Error, Sendable, CustomStringConvertible {
         self.details = details
     }
 
-    public var exitCode: Int32 { kind.exitCode }
+    /// The process exit status when the caller chose one for governance's refusals
+    /// (`exec --refusal-status`); the kind's own code otherwise.
+    public var exitCodeOverride: Int32?
+
+    public var exitCode: Int32 { exitCodeOverride ?? kind.exitCode }
     public var description: String { message }
 
     // Short constructors for the common kinds.

@@ -20,7 +20,7 @@ import Testing
 
     func generatedEvents(_ s: Setup) throws -> [AuditRecord] {
         var records: [AuditRecord] = []
-        try AuditQuery(db: s.fixture.store.connection).events(AuditFilter(kind: EvidenceKinds.reportGenerated)) { records.append($0) }
+        try AuditQuery(db: s.fixture.store.connection).events(AuditFilter(kind: EventKind.reportGenerated)) { records.append($0) }
         return records
     }
 
@@ -58,7 +58,7 @@ import Testing
         // Not applicable sections are never gated, even with --fail-on partial.
         #expect(runCLI(base + ["--verify-chain", "--fail-on", "partial", "--kind", "summary"], env: s.env).code == 0)
         // An unanswered anomaly in an agent with no policy: functioning is partial, still not non_compliant.
-        try s.fixture.add(EvidenceKinds.loopDetected, agent: "loose", session: try SessionID.random(), at: ComplianceFixture.at(day: 9))
+        try s.fixture.add(EventKind.loopDetected, agent: "loose", session: try SessionID.random(), at: ComplianceFixture.at(day: 9))
         #expect(runCLI(base + ["--verify-chain", "--fail-on", "non_compliant"], env: s.env).code == 0)
         let json = runCLI(["compliance", "report", "--kind", "article12", "--verify-chain", "--fail-on", "partial", "--json"], env: s.env)
         #expect(json.code == 21)

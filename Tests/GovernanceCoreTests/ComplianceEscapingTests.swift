@@ -24,10 +24,10 @@ import Testing
             let valid = !agent.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x202E }
             let stored = valid ? agent : "placeholder-\(i)"
             let s = try SessionID.random()
-            try f.add(EvidenceKinds.policyApplied, agent: stored, session: s, at: ComplianceFixture.at(day: i))
-            try f.add(EvidenceKinds.llmCall, agent: stored, session: s, model: "</svg><script>m</script>", at: ComplianceFixture.at(day: i, hour: 10))
-            try f.add(EvidenceKinds.gateRequested, agent: stored, session: s, at: ComplianceFixture.at(day: i, hour: 11))
-            try f.add(EvidenceKinds.gateGranted, agent: stored, session: s, metadata: [("by", .string(valid ? agent : "op"))], at: ComplianceFixture.at(day: i, hour: 12))
+            try f.add(EventKind.policyApplied, agent: stored, session: s, at: ComplianceFixture.at(day: i))
+            try f.add(EventKind.llmCall, agent: stored, session: s, model: "</svg><script>m</script>", at: ComplianceFixture.at(day: i, hour: 10))
+            try f.add(EventKind.gateRequested, agent: stored, session: s, at: ComplianceFixture.at(day: i, hour: 11))
+            try f.add(EventKind.gateGranted, agent: stored, session: s, metadata: [("by", .string(valid ? agent : "op"))], at: ComplianceFixture.at(day: i, hour: 12))
             if !valid {
                 try db.rawConnection().execute("UPDATE governance_audit_events SET agent_id = ? WHERE agent_id = ?", [.text(agent), .text(stored)])
             }

@@ -50,13 +50,13 @@ import Testing
     func annexIII1aMakesArticle123SectionsApplyAndCompliantWhenRecorded(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 8))
+        try f.add(EventKind.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 8))
         for (i, match) in [true, false, true].enumerated() {
-            try f.add(EvidenceKinds.toolCall, session: s, inputHash: ComplianceFixture.inputHash,
+            try f.add(EventKind.toolCall, session: s, inputHash: ComplianceFixture.inputHash,
                       metadata: [("reference_database", .string("watchlist-2026")), ("match", .bool(match))],
                       at: ComplianceFixture.at(day: i, hour: 9))
         }
-        try f.add(EvidenceKinds.llmCall, session: s, model: "m", inputHash: ComplianceFixture.inputHash,
+        try f.add(EventKind.llmCall, session: s, model: "m", inputHash: ComplianceFixture.inputHash,
                   metadata: [("reference_database", .string("watchlist-2026"))], at: ComplianceFixture.at(day: 2, hour: 10))
         let st = statuses(try report(f, annex: true))
         #expect(st["duration_of_use"] == .compliant)
@@ -68,12 +68,12 @@ import Testing
     func annexSectionsArePartialWhenSomeActionsLackTheirRecord(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random(), single = try SessionID.random()
-        try f.add(EvidenceKinds.toolCall, session: s, inputHash: ComplianceFixture.inputHash,
+        try f.add(EventKind.toolCall, session: s, inputHash: ComplianceFixture.inputHash,
                   metadata: [("reference_database", .string("db")), ("match", .bool(true))], at: ComplianceFixture.at(day: 0))
         // A match without the input that led to it, and an action without a reference database.
-        try f.add(EvidenceKinds.toolCall, session: s, metadata: [("match", .bool(true))], at: ComplianceFixture.at(day: 0, hour: 10))
+        try f.add(EventKind.toolCall, session: s, metadata: [("match", .bool(true))], at: ComplianceFixture.at(day: 0, hour: 10))
         // A session of one instant: its start and end cannot be told apart.
-        try f.add(EvidenceKinds.toolCall, session: single, inputHash: ComplianceFixture.inputHash,
+        try f.add(EventKind.toolCall, session: single, inputHash: ComplianceFixture.inputHash,
                   metadata: [("reference_database", .string("db"))], at: ComplianceFixture.at(day: 1))
         let r = try report(f, annex: true)
         #expect(statuses(r)["duration_of_use"] == .partial)
@@ -91,8 +91,8 @@ import Testing
         #expect(statuses(empty)["reference_database"] == .nonCompliant)
         #expect(statuses(empty)["input_data"] == .nonCompliant)
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.toolCall, session: s, at: ComplianceFixture.at(day: 0))
-        try f.add(EvidenceKinds.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0, hour: 11))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0))
+        try f.add(EventKind.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0, hour: 11))
         let bare = try report(f, annex: true)
         #expect(statuses(bare)["reference_database"] == .nonCompliant)
         #expect(statuses(bare)["input_data"] == .nonCompliant)
@@ -124,7 +124,7 @@ import Testing
         let f = try ComplianceFixture(db)
         let sessions = try f.wellGovernedAgent()
         try db.rawConnection().execute("UPDATE governance_audit_events SET kind = 'tool.call' WHERE session_id = ? AND kind = ?",
-                                       [.text(sessions[1].value), .text(EvidenceKinds.scopeViolation)])
+                                       [.text(sessions[1].value), .text(EventKind.scopeViolation)])
         let r = try report(f)
         #expect(r.chainIntegrity == .failed)
         #expect(r.chainFailures.first?.reason == .hmacMismatch)
@@ -155,23 +155,23 @@ import Testing
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random()
         // Actions but no policy, no violations: zero violations alone is not evidence.
-        try f.add(EvidenceKinds.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0))
-        try f.add(EvidenceKinds.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 1))
+        try f.add(EventKind.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0))
+        try f.add(EventKind.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 1))
         var st = statuses(try report(f))
         #expect(st["functioning"] == .nonCompliant)
         #expect(st["post_market_monitoring"] == .nonCompliant)
         // A policy: the detectors ran, and no anomaly was recorded.
-        try f.add(EvidenceKinds.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 1))
+        try f.add(EventKind.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 1))
         st = statuses(try report(f))
         #expect(st["functioning"] == .compliant)
         #expect(st["post_market_monitoring"] == .compliant)
         // An anomaly after the last response: nothing answered it.
-        try f.add(EvidenceKinds.budgetExceeded, session: s, at: ComplianceFixture.at(day: 2))
+        try f.add(EventKind.budgetExceeded, session: s, at: ComplianceFixture.at(day: 2))
         st = statuses(try report(f))
         #expect(st["functioning"] == .nonCompliant)
         // A kill answers it; a later loop is left unanswered: partial.
-        try f.add(EvidenceKinds.operatorKill, session: s, metadata: [("by", .string("op"))], at: ComplianceFixture.at(day: 2, hour: 10))
-        try f.add(EvidenceKinds.loopDetected, session: s, at: ComplianceFixture.at(day: 3))
+        try f.add(EventKind.operatorKill, session: s, metadata: [("by", .string("op"))], at: ComplianceFixture.at(day: 2, hour: 10))
+        try f.add(EventKind.loopDetected, session: s, at: ComplianceFixture.at(day: 3))
         st = statuses(try report(f))
         #expect(st["functioning"] == .partial)
         #expect(st["post_market_monitoring"] == .partial)
@@ -181,7 +181,7 @@ import Testing
     func agentsActingWithoutPolicyMakeFunctioningPartial(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         try f.wellGovernedAgent("governed")
-        try f.add(EvidenceKinds.toolCall, agent: "ungoverned", session: try SessionID.random(), at: ComplianceFixture.at(day: 1))
+        try f.add(EventKind.toolCall, agent: "ungoverned", session: try SessionID.random(), at: ComplianceFixture.at(day: 1))
         let r = try report(f)
         #expect(statuses(r)["functioning"] == .partial)
         #expect(try section(r, "functioning").data["acting_agents_without_policy"] == .int(1))
@@ -191,10 +191,10 @@ import Testing
     func postMarketMonitoringIsPartialOnOneDayOrWithoutModels(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 1))
-        try f.add(EvidenceKinds.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0, hour: 2))
+        try f.add(EventKind.policyApplied, session: s, at: ComplianceFixture.at(day: 0, hour: 1))
+        try f.add(EventKind.llmCall, session: s, model: "m", at: ComplianceFixture.at(day: 0, hour: 2))
         #expect(statuses(try report(f))["post_market_monitoring"] == .partial, "a single day shows no trend")
-        try f.add(EvidenceKinds.llmCall, session: s, at: ComplianceFixture.at(day: 1))
+        try f.add(EventKind.llmCall, session: s, at: ComplianceFixture.at(day: 1))
         let r = try report(f)
         #expect(statuses(r)["post_market_monitoring"] == .partial, "an llm.call without its model")
         #expect(try section(r, "post_market_monitoring").data["llm_calls_without_model"] == .int(1))
@@ -206,24 +206,24 @@ import Testing
     func humanOversightStatuses(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.toolCall, session: s, at: ComplianceFixture.at(day: 0))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0))
         var r = try report(f)
         #expect(statuses(r)["human_oversight"] == .partial, "oversight available, never exercised")
         #expect(try section(r, "human_oversight").data["kill_switch"] == .string("available"))
 
-        try f.add(EvidenceKinds.gateRequested, session: s, metadata: [("request_id", .string("r1"))], at: ComplianceFixture.at(day: 0, hour: 10))
+        try f.add(EventKind.gateRequested, session: s, metadata: [("request_id", .string("r1"))], at: ComplianceFixture.at(day: 0, hour: 10))
         #expect(statuses(try report(f))["human_oversight"] == .nonCompliant, "requested, never decided")
 
         // Decided, but the decision names nobody (metadata without "operator" is not identified).
-        try f.add(EvidenceKinds.gateDenied, session: s, metadata: [("request_id", .string("r1")), ("operator", .string("  "))],
+        try f.add(EventKind.gateDenied, session: s, metadata: [("request_id", .string("r1")), ("operator", .string("  "))],
                   at: ComplianceFixture.at(day: 0, hour: 11))
         r = try report(f)
         #expect(statuses(r)["human_oversight"] == .nonCompliant, "no decision by an identified operator")
 
-        try f.add(EvidenceKinds.gateRequested, session: s, metadata: [("request_id", .string("r2"))], at: ComplianceFixture.at(day: 0, hour: 12))
-        try f.add(EvidenceKinds.gateGranted, session: s, metadata: [("request_id", .string("r2")), ("operator", .string("dana"))],
+        try f.add(EventKind.gateRequested, session: s, metadata: [("request_id", .string("r2"))], at: ComplianceFixture.at(day: 0, hour: 12))
+        try f.add(EventKind.gateGranted, session: s, metadata: [("request_id", .string("r2")), ("operator", .string("dana"))],
                   at: ComplianceFixture.at(day: 0, hour: 13))
-        try f.add(EvidenceKinds.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 14))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 14))
         r = try report(f)
         #expect(statuses(r)["human_oversight"] == .partial, "one of two decisions unidentified")
         #expect(try section(r, "human_oversight").data["decisions_by_identified_operator"] == .int(1))
@@ -233,10 +233,10 @@ import Testing
     func grantWithoutTheGatedActionIsPartial(backend: Backend) throws {
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.gateRequested, session: s, metadata: [("request_id", .string("r1"))], at: ComplianceFixture.at(day: 0))
+        try f.add(EventKind.gateRequested, session: s, metadata: [("request_id", .string("r1"))], at: ComplianceFixture.at(day: 0))
         // The tool call before the grant does not count as the gated action.
-        try f.add(EvidenceKinds.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 10))
-        try f.add(EvidenceKinds.gateGranted, session: s, metadata: [("operator", .string("erin"))], at: ComplianceFixture.at(day: 0, hour: 11))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 10))
+        try f.add(EventKind.gateGranted, session: s, metadata: [("operator", .string("erin"))], at: ComplianceFixture.at(day: 0, hour: 11))
         let r = try report(f)
         #expect(statuses(r)["human_oversight"] == .partial)
         #expect(try section(r, "human_oversight").data["grants_followed_by_action"] == .int(0))
@@ -249,8 +249,8 @@ import Testing
         let f = try ComplianceFixture(try TestDatabase.make(backend))
         try f.wellGovernedAgent("agent-a")
         let s = try SessionID.random()
-        try f.add(EvidenceKinds.contractPreViolation, agent: "agent-b", session: s, at: ComplianceFixture.at(day: 5))
-        try f.add(EvidenceKinds.budgetExceeded, agent: "agent-b", session: s, at: ComplianceFixture.at(day: 5, hour: 10))
+        try f.add(EventKind.contractPreViolation, agent: "agent-b", session: s, at: ComplianceFixture.at(day: 5))
+        try f.add(EventKind.budgetExceeded, agent: "agent-b", session: s, at: ComplianceFixture.at(day: 5, hour: 10))
         let r = try report(f, .summary)
         #expect(r.sections.map(\.id) == ["agent_overview", "violation_summary", "human_oversight"])
         let violations = try section(r, "violation_summary")
@@ -321,7 +321,7 @@ import Testing
         let s = try SessionID.random()
         let extra = 25
         try f.log.append(batch: try (0..<(Evidence.maxAgents + extra)).map {
-            try PendingEvent(validating: AuditEventInput(sessionID: s, agentID: "agent-\($0)", kind: EvidenceKinds.toolCall))
+            try PendingEvent(validating: AuditEventInput(sessionID: s, agentID: "agent-\($0)", kind: EventKind.toolCall))
         })
         let r = try report(f, .summary, verify: false)
         #expect(r.evidence.events == Evidence.maxAgents + extra)
@@ -368,33 +368,33 @@ import Testing
         for (a, agent) in ["billing-agent", "support-agent", "research-agent"].enumerated() {
             let own = try SessionID.random()
             if agent != "research-agent" {
-                try f.add(EvidenceKinds.policyApplied, agent: agent, session: own, metadata: [("operator", .string("alice"))],
+                try f.add(EventKind.policyApplied, agent: agent, session: own, metadata: [("operator", .string("alice"))],
                           at: ComplianceFixture.at(day: 0, hour: 7))
             }
             for day in 0..<14 where (day + a) % 5 != 4 {
                 let s = try SessionID.random()
                 let calls = 3 + (day * 7 + a * 3) % 9
                 for c in 0..<calls {
-                    try f.add(EvidenceKinds.llmCall, agent: agent, session: s, model: models[(c + a + day) % (a == 2 ? 4 : 2 + a)],
+                    try f.add(EventKind.llmCall, agent: agent, session: s, model: models[(c + a + day) % (a == 2 ? 4 : 2 + a)],
                               inputHash: ComplianceFixture.inputHash, at: ComplianceFixture.at(day: day, hour: 8 + c % 10, minute: c))
-                    try f.add(EvidenceKinds.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 8 + c % 10, minute: c + 1))
+                    try f.add(EventKind.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 8 + c % 10, minute: c + 1))
                 }
                 if (day + a) % 3 == 0 {
-                    try f.add(EvidenceKinds.scopeViolation, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18))
-                    try f.add(EvidenceKinds.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r-\(a)-\(day)"))],
+                    try f.add(EventKind.scopeViolation, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18))
+                    try f.add(EventKind.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r-\(a)-\(day)"))],
                               at: ComplianceFixture.at(day: day, hour: 18, minute: 5))
                     let who: [(String, JSONValue)] = day == 9 ? [] : [("operator", .string(["bob", "carol"][day % 2])), ("host", .string("ops-1"))]
-                    try f.add(day % 4 == 0 ? EvidenceKinds.gateDenied : EvidenceKinds.gateGranted, agent: agent, session: s,
+                    try f.add(day % 4 == 0 ? EventKind.gateDenied : EventKind.gateGranted, agent: agent, session: s,
                               metadata: [("request_id", .string("r-\(a)-\(day)"))] + who, at: ComplianceFixture.at(day: day, hour: 18, minute: 30))
-                    if day % 4 != 0 { try f.add(EvidenceKinds.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18, minute: 31)) }
+                    if day % 4 != 0 { try f.add(EventKind.toolCall, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 18, minute: 31)) }
                 }
                 if agent == "research-agent", day == 12 {
-                    try f.add(EvidenceKinds.loopDetected, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19))
-                    try f.add(EvidenceKinds.budgetExceeded, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19, minute: 2))
+                    try f.add(EventKind.loopDetected, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19))
+                    try f.add(EventKind.budgetExceeded, agent: agent, session: s, at: ComplianceFixture.at(day: day, hour: 19, minute: 2))
                 }
             }
             if agent == "billing-agent" {
-                try f.add(EvidenceKinds.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
+                try f.add(EventKind.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
                           at: ComplianceFixture.at(day: 13, hour: 20))
             }
         }

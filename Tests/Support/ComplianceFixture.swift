@@ -35,27 +35,27 @@ public final class ComplianceFixture {
     public func wellGovernedAgent(_ agent: String = "agent-a", days: Int = 2) throws -> [SessionID] {
         var sessions: [SessionID] = []
         let own = try SessionID.random()
-        try add(EvidenceKinds.policyApplied, agent: agent, session: own, metadata: [("operator", .string("alice"))], at: Self.at(day: 0, hour: 8))
+        try add(EventKind.policyApplied, agent: agent, session: own, metadata: [("operator", .string("alice"))], at: Self.at(day: 0, hour: 8))
         for day in 0..<days {
             let s = try SessionID.random()
             sessions.append(s)
-            try add(EvidenceKinds.llmCall, agent: agent, session: s, model: "gpt-4o", inputHash: Self.inputHash, at: Self.at(day: day, hour: 9))
-            try add(EvidenceKinds.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 5))
-            try add(EvidenceKinds.scopeViolation, agent: agent, session: s, metadata: [("tool", .string("shell"))], at: Self.at(day: day, hour: 9, minute: 10))
-            try add(EvidenceKinds.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r\(day)")), ("kind", .string("tool"))],
+            try add(EventKind.llmCall, agent: agent, session: s, model: "gpt-4o", inputHash: Self.inputHash, at: Self.at(day: day, hour: 9))
+            try add(EventKind.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 5))
+            try add(EventKind.scopeViolation, agent: agent, session: s, metadata: [("tool", .string("shell"))], at: Self.at(day: day, hour: 9, minute: 10))
+            try add(EventKind.gateRequested, agent: agent, session: s, metadata: [("request_id", .string("r\(day)")), ("kind", .string("tool"))],
                     at: Self.at(day: day, hour: 9, minute: 11))
-            try add(EvidenceKinds.gateGranted, agent: agent, session: s,
+            try add(EventKind.gateGranted, agent: agent, session: s,
                     metadata: [("request_id", .string("r\(day)")), ("by", .string("bob")), ("os_user", .string("bob")), ("host", .string("ops-1"))],
                     at: Self.at(day: day, hour: 9, minute: 20))
-            try add(EvidenceKinds.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 21))
-            try add(EvidenceKinds.llmCall, agent: agent, session: s, model: "claude-sonnet", inputHash: Self.inputHash, at: Self.at(day: day, hour: 10))
+            try add(EventKind.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 21))
+            try add(EventKind.llmCall, agent: agent, session: s, model: "claude-sonnet", inputHash: Self.inputHash, at: Self.at(day: day, hour: 10))
         }
         let last = sessions.last!
-        try add(EvidenceKinds.loopDetected, agent: agent, session: last, at: Self.at(day: days - 1, hour: 11))
-        try add(EvidenceKinds.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
+        try add(EventKind.loopDetected, agent: agent, session: last, at: Self.at(day: days - 1, hour: 11))
+        try add(EventKind.operatorKill, agent: agent, session: own, metadata: [("by", .string("carol")), ("os_user", .string("carol"))],
                 at: Self.at(day: days - 1, hour: 11, minute: 1))
         // The next enforcement call of the killed agent is refused: the stop held.
-        try add(EvidenceKinds.killEnforced, agent: agent, session: last, metadata: [("action", .string("scope.check"))],
+        try add(EventKind.killEnforced, agent: agent, session: last, metadata: [("action", .string("scope.check"))],
                 at: Self.at(day: days - 1, hour: 11, minute: 2))
         return sessions
     }

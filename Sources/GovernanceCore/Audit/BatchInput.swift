@@ -38,6 +38,7 @@ public enum BatchInput {
         }
         guard let agent = try string("agent_id") ?? defaults.agentID else { throw GovernanceError.invalid("missing agent_id (or give --agent)") }
         guard let kind = try string("kind") ?? defaults.kind else { throw GovernanceError.invalid("missing kind (or give --kind)") }
+        try EventKind.checkLoggable(kind)
         func hash(_ text: String, _ hashKey: String) throws -> String? {
             let plain = try string(text), given = try string(hashKey)
             if plain != nil && given != nil { throw GovernanceError.invalid("give \(text) or \(hashKey), not both") }

@@ -35,7 +35,7 @@ public struct ComplianceReporter {
         let agentID = filters.agentID ?? reportingAgent
         let session = filters.sessionIDs.count == 1 ? filters.sessionIDs[0] : AgentChain.sessionID(for: agentID)
         return try PendingEvent(validating: AuditEventInput(
-            sessionID: session, agentID: agentID, kind: EvidenceKinds.reportGenerated,
+            sessionID: session, agentID: agentID, kind: EventKind.reportGenerated,
             metadata: .object([
                 (EvidenceKinds.Field.reportID, .string(report.reportID)),
                 (EvidenceKinds.Field.reportSHA256, .string(sha256)),

@@ -363,15 +363,15 @@ public final class EvidenceAggregator {
             if anomalyTimes.count < Evidence.maxAnomaliesTimed { anomalyTimes.append((a, r.createdAt)) } else { evidence.anomaliesUntimed += 1 }
         }
         if info.isResponse, agentSlots[a].lastResponseAt.map({ $0 < r.createdAt }) ?? true { agentSlots[a].lastResponseAt = r.createdAt }
-        if r.kind == EvidenceKinds.policyApplied { agentSlots[a].hasPolicy = true }
-        if r.kind == EvidenceKinds.operatorKill { agentSlots[a].kills += 1 }
+        if r.kind == EventKind.policyApplied { agentSlots[a].hasPolicy = true }
+        if r.kind == EventKind.operatorKill { agentSlots[a].kills += 1 }
         if info.isAnomaly || info.isAction || EvidenceKinds.otherDenials.contains(r.kind) { agentSlots[a].acted = true }
     }
 
     private func countAction(_ r: AuditRecord) {
         evidence.actions += 1
-        if r.kind == EvidenceKinds.llmCall, r.model == nil { evidence.llmCallsWithoutModel += 1 }
-        if r.kind == EvidenceKinds.toolCall, grantsAwaitingAction > 0 {
+        if r.kind == EventKind.llmCall, r.model == nil { evidence.llmCallsWithoutModel += 1 }
+        if r.kind == EventKind.toolCall, grantsAwaitingAction > 0 {
             grantsAwaitingAction -= 1
             evidence.grantsFollowedByAction += 1
         }
@@ -388,28 +388,28 @@ public final class EvidenceAggregator {
     /// Gates, kills, policies, earlier reports: the only kinds whose metadata is parsed.
     private func countOther(_ r: AuditRecord) {
         switch r.kind {
-        case EvidenceKinds.gateRequested:
+        case EventKind.gateRequested:
             evidence.gatesRequested += 1
-        case EvidenceKinds.gateGranted, EvidenceKinds.gateDenied:
-            let granted = r.kind == EvidenceKinds.gateGranted
+        case EventKind.gateGranted, EventKind.gateDenied:
+            let granted = r.kind == EventKind.gateGranted
             if granted { evidence.gatesGranted += 1; grantsAwaitingAction += 1 } else { evidence.gatesDenied += 1 }
             if let who = operatorName(r) {
                 evidence.decisionsIdentified += 1
                 countOperator(who) { if granted { $0.granted += 1 } else { $0.denied += 1 } }
             }
-        case EvidenceKinds.killEnforced, EvidenceKinds.enforcementDenied:
+        case EventKind.killEnforced, EventKind.enforcementDenied:
             evidence.otherDenials += 1
-            if r.kind == EvidenceKinds.killEnforced { evidence.killsEnforced += 1 }
-        case EvidenceKinds.operatorKill, EvidenceKinds.operatorRevive:
-            let killed = r.kind == EvidenceKinds.operatorKill
+            if r.kind == EventKind.killEnforced { evidence.killsEnforced += 1 }
+        case EventKind.operatorKill, EventKind.operatorRevive:
+            let killed = r.kind == EventKind.operatorKill
             if killed { evidence.kills += 1 } else { evidence.revivals += 1 }
             if let who = operatorName(r) {
                 if killed { evidence.killsIdentified += 1 }
                 countOperator(who) { if killed { $0.kills += 1 } else { $0.revivals += 1 } }
             }
-        case EvidenceKinds.policyApplied:
+        case EventKind.policyApplied:
             evidence.policiesApplied += 1
-        case EvidenceKinds.reportGenerated:
+        case EventKind.reportGenerated:
             evidence.previousReports += 1
         default:
             break

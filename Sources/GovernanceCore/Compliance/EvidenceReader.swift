@@ -77,7 +77,7 @@ public struct EvidenceReader {
         try db.forEachRow(sql, parameters) { row in
             let agent = try row.text(0), kind = try row.text(1), at = Timestamp(microseconds: try row.int(2))
             if history.lastResponse[agent].map({ $0 < at }) ?? true { history.lastResponse[agent] = at }
-            if kind == EvidenceKinds.policyApplied { history.policyAgents.insert(agent) }
+            if kind == EventKind.policyApplied { history.policyAgents.insert(agent) }
         }
         return history
     }

@@ -80,12 +80,12 @@ enum ContractEvaluation {
                                 why: "the approval of kind \(quoted(condition.kind ?? "")) was used by another call first")
             }
             consumed.append(id)
-            context.audit(kind: "contract.approval_used", metadata: [("tool", .string(tool)), ("request_id", .string(id)),
+            context.audit(kind: EventKind.contractApprovalUsed, metadata: [("tool", .string(tool)), ("request_id", .string(id)),
                                                                     ("approval_kind", .string(condition.kind ?? ""))])
         }
         if phase == .pre {
             // Marks where "since the pre-check" starts for audit_logged.
-            context.audit(kind: "contract.pre_checked", metadata: [("tool", .string(tool)), ("conditions", .int(conditions.count))])
+            context.audit(kind: EventKind.contractPreChecked, metadata: [("tool", .string(tool)), ("conditions", .int(conditions.count))])
         }
         return ContractOutcome(tool: tool, phase: phase, conditions: conditions.count, consumedApprovals: consumed)
     }

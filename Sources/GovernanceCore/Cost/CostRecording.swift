@@ -9,7 +9,7 @@ extension CostLedger {
     /// The audit event of a tracked call: `llm.call` with the model for `track-usage`,
     /// `cost.tracked` for `track`. Spend is per session: pass `AgentChain.resolve(session, agentID:)`.
     public static func event(agentID: String, sessionID: SessionID, usage: Usage) -> AuditEventInput {
-        AuditEventInput(sessionID: sessionID, agentID: agentID, kind: usage.model == nil ? "cost.tracked" : "llm.call",
+        AuditEventInput(sessionID: sessionID, agentID: agentID, kind: usage.model == nil ? EventKind.costTracked : EventKind.llmCall,
                         model: usage.model, metadata: .object([(metadataKey, .object(usage.metadata))]))
     }
 

@@ -89,6 +89,16 @@ public struct Enforcer {
         return EnforcementResult(outcome: outcome, warnings: warnings)
     }
 
+    /// A recorder that appends through this path's store (observation semantics: the store, else
+    /// the spool, else placeholders).
+    public func recorder() -> AuditRecorder {
+        AuditRecorder(spool: AuditSpool(home: configuration.home, configuration: configuration), keys: keys,
+                      requireDurable: false, openStore: openStore)
+    }
+
+    /// A connection of its own for a watch that runs beside the caller's (the kill watch).
+    func openStoreForWatch() throws -> Store { try Store.open(configuration) }
+
     /// The kinds that are decisions (denials), not failures of the command.
     static func isDenial(_ kind: GovernanceError.Kind) -> Bool {
         switch kind {
@@ -103,13 +113,13 @@ public struct Enforcer {
     /// The audit kind of a denial.
     public static func auditKind(_ kind: GovernanceError.Kind) -> String {
         switch kind {
-        case .scopeViolation: "scope.violation"
-        case .noPolicy: "policy.missing"
-        case .budgetExceeded: "budget.exceeded"
-        case .loopDetected: "loop.detected"
-        case .contractViolation: "contract.violation"
-        case .agentKilled: "agent.killed"
-        default: "enforcement.denied"
+        case .scopeViolation: EventKind.scopeViolation
+        case .noPolicy: EventKind.policyMissing
+        case .budgetExceeded: EventKind.budgetExceeded
+        case .loopDetected: EventKind.loopDetected
+        case .contractViolation: EventKind.contractViolation
+        case .agentKilled: EventKind.killEnforced
+        default: EventKind.enforcementDenied
         }
     }
 

@@ -1,10 +1,13 @@
+import CSpawn
 import Glibc
 
-/// Runs a governed command: posix_spawnp in its own process group with stdin, stdout and stderr
-/// passed through (stdout teed through a pipe and hashed with `captureOutput`), SIGINT, SIGTERM,
-/// SIGHUP and SIGQUIT forwarded to the group, the terminal handed to the group while it runs
-/// (as timeout(1) --foreground), and a stop (kill switch or timeout) that sends the group
-/// SIGTERM, then SIGKILL after the grace period.
+/// Runs a governed command and keeps every process it starts within reach (`StepContainment`):
+/// stdin, stdout and stderr passed through (stdout teed to `outputFD` through a pipe and hashed
+/// with `captureOutput`), SIGINT, SIGTERM, SIGHUP and SIGQUIT forwarded to its process group, the
+/// terminal handed to the group while it runs (as timeout(1) --foreground). A stop (the kill
+/// switch or the timeout) sends every process of the step SIGTERM, then SIGKILL after the grace
+/// period; when the command exits, whatever it left running is stopped the same way. The output
+/// is drained only while the deadline and the kill switch allow.
 public struct ChildProcess {
     public enum Ending: Sendable, Equatable {
         case exited(Int32)
@@ -17,7 +20,7 @@ public struct ChildProcess {
             switch self {
             case .exited(let code): return code
             case .signaled(let signal): return 128 + signal
-            case .stopped(let reason, _, _): return reason == .killSwitch ? 15 : 124
+            case .stopped(let reason, _, _): return reason.exitStatus
             }
         }
 
@@ -34,20 +37,46 @@ public struct ChildProcess {
         }
     }
 
-    public enum StopReason: String, Sendable { case killSwitch = "kill_switch", timeout }
+    public enum StopReason: String, Sendable {
+        case killSwitch = "kill_switch", timeout
+
+        /// 15 (the kill switch's exit code) or 124 (as timeout(1)).
+        public var exitStatus: Int32 {
+            switch self {
+            case .killSwitch: GovernanceError.Kind.agentKilled.exitCode
+            case .timeout: ExecStatus.timedOut
+            }
+        }
+    }
 
     /// Why the command could not be started: 127 not found, 126 not executable, 125 otherwise.
     public struct SpawnFailure: Error {
         public var errno: Int32
-        public var exitStatus: Int32 { errno == ENOENT || errno == ENOTDIR ? 127 : (errno == EACCES || errno == ENOEXEC || errno == EPERM ? 126 : 125) }
+        public var exitStatus: Int32 {
+            errno == ENOENT || errno == ENOTDIR ? ExecStatus.notFound
+                : (errno == EACCES || errno == ENOEXEC || errno == EPERM ? ExecStatus.cannotRun : ExecStatus.failed)
+        }
+    }
+
+    /// A process of the step that had to be stopped, and the last signal it needed.
+    public struct Stopped: Sendable, Equatable {
+        public var pid: Int32
+        public var name: String
+        public var signal: Int32
+
+        var json: JSONValue {
+            .object([("pid", .int(Int(pid))), ("name", .string(name)), ("signal", .string(signal == SIGKILL ? "SIGKILL" : "SIGTERM"))])
+        }
     }
 
     public var argv: [String]
     public var stdinFD: Int32 = 0
     public var captureOutput = false
+    /// Where captured output is copied to (the caller's stdout by default).
+    public var outputFD: Int32 = 1
     public var timeoutSeconds: Double?
     public var killGraceSeconds: Double = 10
-    /// Polled every ~250 ms while the child runs; true ends it (the kill switch).
+    /// Polled every ~250 ms while the step runs; true ends it (the kill switch).
     public var shouldStop: () -> Bool = { false }
 
     public init(argv: [String]) { self.argv = argv }
@@ -56,6 +85,10 @@ public struct ChildProcess {
         public var ending: Ending
         public var durationMicroseconds: Int64
         public var stdoutHash: String?
+        /// Every process of the step that a stop, or the end of the command, had to signal.
+        public var stopped: [Stopped]
+        /// Where the step was contained: `cgroup` or `process_tree`.
+        public var containment: String
     }
 
     static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
@@ -71,31 +104,20 @@ public struct ChildProcess {
         defer { sigprocmask(SIG_SETMASK, &previous, nil) }
 
         var pipeFDs: [Int32] = [-1, -1]
-        if captureOutput { _ = pipe(&pipeFDs) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if stdinFD != 0 { posix_spawn_file_actions_adddup2(&actions, stdinFD, 0) }
-        if captureOutput {
-            posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-            posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-            posix_spawn_file_actions_addclose(&actions, pipeFDs[1])
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        SpawnAttributes.configure(&attributes)
+        if captureOutput { _ = governance_pipe_cloexec(&pipeFDs) }
+        let containment = StepContainment(name: "governance-step-\(getpid())-\((try? SessionID.random().value) ?? "0")")
+        defer { containment.release() }
 
         let started = Timestamp.now().microseconds
         var pid: pid_t = 0
-        let pointers = argv.map { strdup($0) }
-        defer { pointers.forEach { free($0) } }
-        let status = posix_spawnp(&pid, argv[0], &actions, &attributes, pointers + [nil], environ)
+        let status = spawn(&pid, containment: containment, outputWriteFD: captureOutput ? pipeFDs[1] : -1,
+                           outputReadFD: captureOutput ? pipeFDs[0] : -1)
         if captureOutput { close(pipeFDs[1]) }
         guard status == 0 else {
             if captureOutput { close(pipeFDs[0]) }
             throw SpawnFailure(errno: status)
         }
+        containment.started(pid)
 
         // An interactive child keeps the terminal: its group becomes the foreground group.
         let tty: Int32? = isatty(0) == 1 && tcgetpgrp(0) == getpgrp() ? 0 : nil
@@ -120,51 +142,108 @@ public struct ChildProcess {
             hasher.update(buffer[0..<n])
             var written = 0
             while written < n {
-                let w = buffer.withUnsafeBytes { write(1, $0.baseAddress! + written, n - written) }
+                let w = buffer.withUnsafeBytes { write(outputFD, $0.baseAddress! + written, n - written) }
                 if w < 0 { if errno == EINTR { continue }; break }
                 written += w
             }
         }
 
         let deadline = timeoutSeconds.map { started + Int64($0 * 1_000_000) }
-        var stop: (reason: StopReason, at: Int64)?
-        var sentKill = false
+        let grace = Int64(killGraceSeconds * 1_000_000)
+        var stop: (reason: StopReason?, at: Int64)?
+        var terminated: [Int32: StepContainment.Member] = [:]
+        var killed: [StepContainment.Member] = []
         var lastPoll = started
         var wstatus: Int32 = 0
+        var exitedAt: Int64?
         while true {
             drain(wait: outputOpen ? 20 : 0)
-            var timeout = timespec(tv_sec: 0, tv_nsec: outputOpen ? 0 : 50_000_000)
+            var timeout = timespec(tv_sec: 0, tv_nsec: outputOpen ? 0 : 20_000_000)
             let signal = sigtimedwait(&watched, nil, &timeout)
             if Self.forwarded.contains(signal) { kill(-pid, signal) }
-            let r = waitpid(pid, &wstatus, WNOHANG)
-            if r == pid { break }
+            if exitedAt == nil, waitpid(pid, &wstatus, WNOHANG) == pid { exitedAt = Timestamp.now().microseconds }
             let now = Timestamp.now().microseconds
-            if stop == nil {
+            // The kill switch and the deadline hold until the whole step is over, output included.
+            if stop?.reason == nil {
+                var reason: StopReason?
                 if let deadline, now >= deadline {
-                    stop = (.timeout, now)
+                    reason = .timeout
                 } else if now - lastPoll >= 250_000 {
                     lastPoll = now
-                    if shouldStop() { stop = (.killSwitch, now) }
+                    if shouldStop() { reason = .killSwitch }
                 }
-                if stop != nil { kill(-pid, SIGTERM) }
-            } else if let s = stop, !sentKill, now - s.at >= Int64(killGraceSeconds * 1_000_000) {
-                kill(-pid, SIGKILL)
-                sentKill = true
+                if let reason {
+                    stop = (reason, stop?.at ?? now)
+                    for member in containment.signalAll(SIGTERM) { terminated[member.pid] = member }
+                }
+            }
+            if exitedAt != nil {
+                let left = containment.members()
+                if left.isEmpty {
+                    // Nothing of the step can write any more; output still open is held by no one
+                    // we can reach, so it is drained only briefly.
+                    if !outputOpen || now - (exitedAt ?? now) > 1_000_000 { break }
+                    continue
+                }
+                if stop == nil {
+                    // The command is done; what it left running is stopped.
+                    stop = (nil, now)
+                    for member in containment.signalAll(SIGTERM) { terminated[member.pid] = member }
+                }
+            }
+            if let s = stop, killed.isEmpty, now - s.at >= grace {
+                killed = containment.killAll()
+                if killed.isEmpty { killed = [StepContainment.Member(pid: 0, name: "")] }
             }
         }
-        while outputOpen { drain(wait: 100) }
+        if outputOpen { close(pipeFDs[0]) }
         let duration = Timestamp.now().microseconds - started
         let exited = wstatus & 0x7f == 0
         let code = (wstatus >> 8) & 0xff
         let signal = wstatus & 0x7f
         let ending: Ending
-        if let stop {
-            ending = .stopped(reason: stop.reason, signal: exited ? nil : signal, status: exited ? code : nil)
+        if let reason = stop?.reason {
+            ending = .stopped(reason: reason, signal: exited ? nil : signal, status: exited ? code : nil)
         } else {
             ending = exited ? .exited(code) : .signaled(signal)
         }
-        return Finished(ending: ending, durationMicroseconds: duration, stdoutHash: captureOutput ? hasher.finalizeHex() : nil)
+        let killedIDs = Set(killed.map(\.pid))
+        var stopped = killed.filter { $0.pid != 0 }.map { Stopped(pid: $0.pid, name: $0.name, signal: SIGKILL) }
+        stopped += terminated.values.filter { !killedIDs.contains($0.pid) }.map { Stopped(pid: $0.pid, name: $0.name, signal: SIGTERM) }
+        return Finished(ending: ending, durationMicroseconds: duration, stdoutHash: captureOutput ? hasher.finalizeHex() : nil,
+                        stopped: stopped.sorted { $0.pid < $1.pid },
+                        containment: containment.cgroupPath == nil ? "process_tree" : "cgroup")
     }
+
+    /// Starts the step's first process (CSpawn): its own process group, default signals, SIGKILL
+    /// when this process dies, born into the step's cgroup where there is one.
+    private func spawn(_ pid: inout pid_t, containment: StepContainment, outputWriteFD: Int32, outputReadFD: Int32) -> Int32 {
+        let arguments = argv.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        containment.willStart()
+        var intoCgroup: Int32 = 0
+        let status = arguments.withUnsafeBufferPointer { args in
+            var options = governance_spawn_options(file: args[0], argv: args.baseAddress, envp: environ,
+                                                   stdin_fd: stdinFD == 0 ? -1 : stdinFD, stdout_fd: outputWriteFD,
+                                                   close_fd: outputReadFD, cgroup_fd: containment.cgroupDescriptor,
+                                                   pdeathsig: SIGKILL)
+            return governance_spawn(&options, &pid, &intoCgroup)
+        }
+        if status == 0 && intoCgroup == 0 { containment.cgroupUnused() }
+        return status
+    }
+}
+
+/// The statuses `exec` gives when it did not pass on the command's own (as timeout(1) and env(1)).
+public enum ExecStatus {
+    /// `--timeout` ended the command.
+    public static let timedOut: Int32 = 124
+    /// `exec` itself failed after the checks (the command could not be started).
+    public static let failed: Int32 = 125
+    /// The command was found but cannot be run.
+    public static let cannotRun: Int32 = 126
+    /// The command was not found.
+    public static let notFound: Int32 = 127
 }
 
 /// `--hash-stdin`: stdin copied to an unlinked temporary file (bounded) while hashed, so the hash

@@ -36,16 +36,31 @@ public enum ExecEvents {
         var metadata: [(String, JSONValue)] = [("tool", .string(tool)), ("call_id", .string(callID)), ("argv_sha256", .string(argvHash(argv))),
                                                ("argc", .int(argv.count))]
         if let stdinHash { metadata.append(("stdin_sha256", .string(stdinHash))) }
-        return AuditEventInput(sessionID: sessionID, agentID: agentID, kind: "tool.call", inputHash: stdinHash, metadata: .object(metadata))
+        return AuditEventInput(sessionID: sessionID, agentID: agentID, kind: EventKind.toolCall, inputHash: stdinHash, metadata: .object(metadata))
     }
 
     public static func result(agentID: String, sessionID: SessionID, tool: String, callID: String, callSeq: Int64?,
-                              ending: ChildProcess.Ending, durationMicroseconds: Int64, stdoutHash: String?) -> AuditEventInput {
+                              finished: ChildProcess.Finished) -> AuditEventInput {
         var metadata: [(String, JSONValue)] = [("tool", .string(tool)), ("call_id", .string(callID))]
         if let callSeq { metadata.append(("call_seq", .int64(callSeq))) }
-        metadata += ending.metadata
-        metadata.append(("duration_us", .int64(durationMicroseconds)))
-        if let stdoutHash { metadata.append(("stdout_sha256", .string(stdoutHash))) }
-        return AuditEventInput(sessionID: sessionID, agentID: agentID, kind: "tool.result", outputHash: stdoutHash, metadata: .object(metadata))
+        metadata += finished.ending.metadata
+        metadata.append(("duration_us", .int64(finished.durationMicroseconds)))
+        if let stdoutHash = finished.stdoutHash { metadata.append(("stdout_sha256", .string(stdoutHash))) }
+        metadata.append(("containment", .string(finished.containment)))
+        // Bounded: a fork bomb's thousands of processes are counted, not listed.
+        metadata.append(("stopped_processes", .array(finished.stopped.prefix(maxListedProcesses).map(\.json))))
+        if finished.stopped.count > maxListedProcesses { metadata.append(("stopped_processes_total", .int(finished.stopped.count))) }
+        return AuditEventInput(sessionID: sessionID, agentID: agentID, kind: EventKind.toolResult, outputHash: finished.stdoutHash,
+                               metadata: .object(metadata))
+    }
+
+    public static let maxListedProcesses = 100
+
+    /// `tool.result` of a command that could not be started.
+    public static func notStarted(agentID: String, sessionID: SessionID, tool: String, callID: String, callSeq: Int64?,
+                                  failure: ChildProcess.SpawnFailure) -> AuditEventInput {
+        AuditEventInput(sessionID: sessionID, agentID: agentID, kind: EventKind.toolResult, metadata: .object([
+            ("tool", .string(tool)), ("call_id", .string(callID)), ("call_seq", callSeq.map { .int64($0) } ?? .null),
+            ("spawn_errno", .int(Int(failure.errno))), ("exit_status", .int(Int(failure.exitStatus)))]))
     }
 }

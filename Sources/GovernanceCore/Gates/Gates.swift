@@ -99,7 +99,7 @@ public enum Gates {
                            [.text(id), .text(kind), .text(agentID), .optional(sessionID?.value), .text(payloadText), .text(hash),
                             .text(request.tokenHash), .optional(bound), .int(time.microseconds), .int(expires.microseconds),
                             .text(GateRequest.Status.pending.rawValue)])
-            try audit(db, keys: keys, request: request, kind: "gate.requested", time: time,
+            try audit(db, keys: keys, request: request, kind: EventKind.gateRequested, time: time,
                       fields: [("request_id", .string(id)), ("gate_kind", .string(kind)), ("action_hash", .string(hash)),
                                ("expires_at", .string(expires.iso8601))])
             try db.notify(channel)
@@ -144,7 +144,7 @@ public enum Gates {
             let token = GateToken.parse(text)
             let stored = try token.flatMap { try find(db, requestID: $0.requestID) }
             func refuse(_ why: Rejection, _ message: String) throws -> GovernanceError {
-                try auditRefusal(db, keys: keys, request: stored, kind: "gate.token_rejected", reason: why.rawValue, token: text,
+                try auditRefusal(db, keys: keys, request: stored, kind: EventKind.gateTokenRejected, reason: why.rawValue, token: text,
                                  decision: decision, identity: identity, time: time)
                 return GovernanceError(.approvalTokenRejected, "approval token rejected (\(why.rawValue)): \(message)",
                                        hint: "ask for a new request (`governance gates request`) if the action is still wanted",
@@ -174,7 +174,7 @@ public enum Gates {
                 let current = try Presence.boundOperator(db, agentID: request.agentID)
                 let bound = [request.agentOperator, current].compactMap { $0 }
                 if bound.contains(identity.name) || bound.contains(identity.osUser) {
-                    try auditRefusal(db, keys: keys, request: request, kind: "gate.self_approval_refused", reason: "self_approval",
+                    try auditRefusal(db, keys: keys, request: request, kind: EventKind.gateSelfApprovalRefused, reason: "self_approval",
                                      token: text, decision: decision, identity: identity, time: time)
                     return GovernanceError(.operatorNotPermitted,
                                            "operator \(quoted(identity.name)) (user \(quoted(identity.osUser))) is bound to agent \(quoted(request.agentID)) and cannot grant its requests",
@@ -192,7 +192,7 @@ public enum Gates {
             var fields: [(String, JSONValue)] = [("request_id", .string(request.requestID)), ("gate_kind", .string(request.kind))]
             fields += identity.auditFields
             if let reason { fields.append(("reason", .string(reason))) }
-            try audit(db, keys: keys, request: request, kind: decision == .grant ? "gate.granted" : "gate.denied", time: time, fields: fields)
+            try audit(db, keys: keys, request: request, kind: decision == .grant ? EventKind.gateGranted : EventKind.gateDenied, time: time, fields: fields)
             try db.notify(channel)
             return nil
         }

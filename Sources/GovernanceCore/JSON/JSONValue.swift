@@ -24,6 +24,11 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var objectMembers: [(String, JSONValue)]? {
         if case .object(let m) = self { return m }
         return nil

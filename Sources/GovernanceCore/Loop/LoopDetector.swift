@@ -69,7 +69,7 @@ public struct LoopDetector {
             throw GovernanceError(.loopDetected, message, hint: "the agent is repeating itself; stop it, or raise max_calls in its loop policy",
                                   details: details)
         case .log:
-            context.audit(kind: "loop.detected", metadata: [("reason", .string(message))] + details)
+            context.audit(kind: EventKind.loopDetected, metadata: [("reason", .string(message))] + details)
             context.warn(message + " (allowed: the loop policy's action is log)")
             return observation
         }

@@ -66,7 +66,7 @@ public struct PolicyStore {
                         """, [.text(agent.agentID), .text(canonical), .text(sha), .text(document.source), .int(time.microseconds)])
                     applied.append(Applied(agentID: agent.agentID, sha256: sha, source: document.source, changed: previous != sha))
                     events.append(try PendingEvent(validating: AuditEventInput(
-                        sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: "policy.applied",
+                        sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: EventKind.policyApplied,
                         metadata: .object([("sha256", .string(sha)), ("source", .string(document.source)),
                                            ("previous_sha256", .optional(previous))])), at: time))
                 }
@@ -115,7 +115,7 @@ public struct PolicyStore {
             }
             try db.execute("DELETE FROM governance_policies WHERE agent_id = ?", [.text(agentID)])
             let event = try PendingEvent(validating: AuditEventInput(
-                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: "policy.deleted",
+                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: EventKind.policyDeleted,
                 metadata: .object([("sha256", .string(sha))])), at: time)
             _ = try log.appendInTransaction([event], returningIDs: false)
             return true

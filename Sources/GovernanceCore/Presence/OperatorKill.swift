@@ -15,7 +15,7 @@ public enum OperatorKill {
             let replaced = try KillMarkers.read(db, agentID: agentID) != nil
             try KillMarkers.write(db, marker)
             try AuditLog(db: db, keys: keys).appendOne(AuditEventInput(
-                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: "presence.kill",
+                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: EventKind.operatorKill,
                 metadata: .object(identity.auditFields + [("reason", .string(reason)), ("replaced", .bool(replaced))])), at: time)
         }
         return marker
@@ -31,7 +31,7 @@ public enum OperatorKill {
             guard let marker = try KillMarkers.read(db, agentID: agentID) else { return nil }
             try KillMarkers.remove(db, agentID: agentID)
             try AuditLog(db: db, keys: keys).appendOne(AuditEventInput(
-                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: "presence.revive",
+                sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: EventKind.operatorRevive,
                 metadata: .object(identity.auditFields + [("killed_by", .string(marker.killedBy)),
                                                           ("killed_at", .string(marker.killedAt.iso8601))])), at: time)
             return marker

@@ -14,7 +14,18 @@ public enum Presence {
     public enum Change: String, Sendable {
         case heartbeat, idle, close
 
-        public var kind: String { "presence." + rawValue }
+        public var kind: String {
+            switch self {
+            case .heartbeat: EventKind.presenceHeartbeat
+            case .idle: EventKind.presenceIdle
+            case .close: EventKind.presenceClose
+            }
+        }
+
+        init?(kind: String) {
+            guard let change = [Change.heartbeat, .idle, .close].first(where: { $0.kind == kind }) else { return nil }
+            self = change
+        }
     }
 
     public static let defaultSweepTimeout: Int64 = 300
@@ -36,7 +47,7 @@ public enum Presence {
     /// when it is not older than the row.
     public static func apply(_ events: [PendingEvent], db: SQLConnection) throws {
         for pending in events {
-            guard pending.event.kind.hasPrefix("presence."), let change = Change(rawValue: String(pending.event.kind.dropFirst(9))) else { continue }
+            guard let change = Change(kind: pending.event.kind) else { continue }
             let agent = pending.event.agentID, t = pending.createdAt.microseconds
             switch change {
             case .heartbeat:
@@ -160,7 +171,7 @@ public enum Presence {
             let log = AuditLog(db: db, keys: keys)
             for agent in swept {
                 try log.appendOne(AuditEventInput(
-                    sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: "presence.unresponsive",
+                    sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: EventKind.presenceUnresponsive,
                     metadata: .object(identity.auditFields + [("last_seen", .string(agent.lastSeen.iso8601)),
                                                               ("timeout_seconds", .int64(timeout))])), at: time)
             }

@@ -62,8 +62,10 @@ extension Audit {
             if let extra = args.positionals.first {
                 throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a FILE is read only with --batch")
             }
+            let kindName = try args.require(kind)
+            try EventKind.checkLoggable(kindName)
             let event = try PendingEvent(validating: AuditEventInput(
-                sessionID: try args.require(session), agentID: try args.require(agent), kind: try args.require(kind),
+                sessionID: try args.require(session), agentID: try args.require(agent), kind: kindName,
                 model: args[model], inputHash: args[input]?.hex ?? args[inputHash], outputHash: args[output]?.hex ?? args[outputHash],
                 metadata: args[metadata] ?? .object([])))
             let recorder = try run.recorder
