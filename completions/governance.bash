@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -20,6 +20,8 @@ _governance() {
         --tool|-t) return ;;
         --timeout) return ;;
         --kill-grace) return ;;
+        --refusal-status) return ;;
+        --result-fd) return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --kind|-k) return ;;
         --model|-m) return ;;
@@ -34,6 +36,7 @@ _governance() {
         --limit|-n) return ;;
         --lines|-n) return ;;
         --file|-f) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --operator-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --api) return ;;
         --projected-tokens) return ;;
         --tokens) return ;;
@@ -47,20 +50,23 @@ _governance() {
         --by) return ;;
         --reason|-r) return ;;
         --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --action-digest) return ;;
         --ttl) return ;;
         --request) return ;;
         --from) return ;;
         --to) return ;;
         --retention-days) return ;;
         --fail-on) COMPREPLY=($(compgen -W "non_compliant partial" -- "$cur")); return ;;
+        --out|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --public-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract operator" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
-        " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --refusal-status --result-fd --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
         " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -78,10 +84,10 @@ _governance() {
         " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy") COMPREPLY=($(compgen -W "apply list show delete export" -- "$cur")) ;;
-        " policy apply") COMPREPLY=($(compgen -W "--file -f --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy apply") COMPREPLY=($(compgen -W "--file -f --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " policy delete") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy delete") COMPREPLY=($(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy export") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " scope") COMPREPLY=($(compgen -W "check filter-tools" -- "$cur")) ;;
         " scope check") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --api --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -102,21 +108,27 @@ _governance() {
         " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence sweep") COMPREPLY=($(compgen -W "--timeout --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates") COMPREPLY=($(compgen -W "request grant deny wait list show" -- "$cur")) ;;
-        " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates grant") COMPREPLY=($(compgen -W "--by --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates deny") COMPREPLY=($(compgen -W "--by --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates") COMPREPLY=($(compgen -W "request grant deny cancel wait list show" -- "$cur")) ;;
+        " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --tool -t --action-digest --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates grant") COMPREPLY=($(compgen -W "--operator-key --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates deny") COMPREPLY=($(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates cancel") COMPREPLY=($(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates wait") COMPREPLY=($(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
         " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " contract") COMPREPLY=($(compgen -W "check-pre check-post" -- "$cur")) ;;
-        " contract check-pre") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " contract check-pre") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --action-digest --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " contract check-post") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " operator") COMPREPLY=($(compgen -W "keygen add list remove" -- "$cur")) ;;
+        " operator keygen") COMPREPLY=($(compgen -W "--out -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " operator add") COMPREPLY=($(compgen -W "--public-key --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " operator list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " operator remove") COMPREPLY=($(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -131,11 +143,12 @@ _governance_topics() {
         "all cost") echo "check track track-usage snapshot breakdown models" ;;
         "all loop") echo "record check" ;;
         "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
-        "all gates") echo "request grant deny wait list show" ;;
+        "all gates") echo "request grant deny cancel wait list show" ;;
         "all compliance") echo "report" ;;
         "all contract") echo "check-pre check-post" ;;
-        "all "*) echo "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract exit-codes" ;;
-        *) echo "db secret session audit policy scope cost loop presence gates compliance contract" ;;
+        "all operator") echo "keygen add list remove" ;;
+        "all "*) echo "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract operator exit-codes" ;;
+        *) echo "db secret session audit policy scope cost loop presence gates compliance contract operator" ;;
     esac
 }
 complete -F _governance governance

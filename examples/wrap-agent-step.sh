@@ -7,7 +7,7 @@ set -euo pipefail
 export GOVERNANCE_SESSION_ID GOVERNANCE_AGENT_ID=${GOVERNANCE_AGENT_ID:-example-agent}
 prompt=${1:?usage: $0 PROMPT}
 
-governance -q audit log --kind llm.call --model gpt-4o-mini --input "$prompt"
+governance -q audit log --kind agent.prompt --model gpt-4o-mini --input "$prompt"
 
 # The agent's real work goes here; its output is hashed, not stored.
 result=$(printf 'echo: %s\n' "$prompt")

@@ -22,6 +22,12 @@ export GOVERNANCE_SESSION_ID=$("$gov" session new)
 export GOVERNANCE_AGENT_ID=billing-agent
 echo "session: $GOVERNANCE_SESSION_ID"
 
+# The operator bob: an Ed25519 key pair, the public half registered. Operator actions (policies,
+# grants, kills) are signed with the private key, which the agent never holds.
+"$gov" operator keygen --out "$GOVERNANCE_HOME/bob.pem" > "$GOVERNANCE_HOME/bob.pub.pem"
+step "$gov" operator add bob --public-key "$GOVERNANCE_HOME/bob.pub.pem"
+as_bob=(--operator-key "$GOVERNANCE_HOME/bob.pem")
+
 # The agent's policy: what it may call, what it may spend, how often it may repeat itself.
 cat > "$GOVERNANCE_HOME/policy.yaml" <<'YAML'
 agents:
@@ -30,7 +36,7 @@ agents:
     budget: {per_session_usd: 0.02, per_session_tokens: 100000}
     loop:   {window_seconds: 60, max_calls: 3, action: raise}
 YAML
-step "$gov" policy apply -f "$GOVERNANCE_HOME/policy.yaml"
+step "$gov" policy apply -f "$GOVERNANCE_HOME/policy.yaml" "${as_bob[@]}"
 
 # One agent step in one line: every check before it (kill switch, scope, budget, loop, contract),
 # tool.call and tool.result around it; a denied step never starts. The model call is priced.
@@ -57,15 +63,14 @@ step "$gov" presence heartbeat billing-agent --operator alice
 request=$("$gov" gates request --kind refund.large --payload '{"order": 1042, "amount_usd": "912.50"}' --ttl 600)
 echo "$request"
 id=$(sed -n 's/^request_id //p' <<<"$request")
-token=$(sed -n 's/^token //p' <<<"$request")
 echo
 echo "$ governance gates wait $id --timeout 60 &      # the agent waits"
 "$gov" gates wait "$id" --timeout 60 &
 waiter=$!
 sleep 1
-printf '%s' "$token" | step "$gov" gates grant - --by bob      # the token on stdin, not in argv
+step "$gov" gates grant "$id" "${as_bob[@]}"      # by request id, signed with bob's key
 wait "$waiter" && echo "demo: the agent's wait returned 0 (granted)"
-step "$gov" presence kill billing-agent --reason "refund limit reached" --by bob
+step "$gov" presence kill billing-agent --reason "refund limit reached" "${as_bob[@]}"
 step "$gov" presence list
 status "$gov" presence status billing-agent
 status "$gov" scope check --tool read_invoice

@@ -130,7 +130,8 @@ import Testing
         let step = ["exec", "-a", "bot", "-t", "charge", "--", "sh", "-c", "echo charged >> \"$0\"", count]
         let refused = try gov.run(step)
         #expect(refused.status == 14 && refused.stderr.contains("Charges need approval"))
-        let issued = try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])
+        // The approval is for this one step: this tool, these arguments.
+        let issued = try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot", "--tool", "charge", "--"] + Array(step.dropFirst(6)))
         #expect(try gov.run(["gates", "grant", "-", "--by", "dave"], stdin: issued["token"]!.stringValue! + "\n").status == 0)
         #expect(try gov.run(step).status == 0)
         #expect(try gov.run(step).status == 14)

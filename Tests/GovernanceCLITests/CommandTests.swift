@@ -258,7 +258,7 @@ import Testing
     @Test func logReadVerifyInProcess() throws {
         let env = try freshEnvironment()
         let session = try SessionID.random().value
-        let log = runCLI(["--json", "audit", "log", "-a", "billing", "-k", "llm.call", "-s", session, "-m", "gpt-4o-mini",
+        let log = runCLI(["--json", "audit", "log", "-a", "billing", "-k", "agent.llm_step", "-s", session, "-m", "gpt-4o-mini",
                           "--metadata", "-", "--input", "What is 2+2?"], env: env, stdin: #"{"prompt_tokens": 150}"#)
         #expect(log.code == 0, "\(log.err)")
         let record = try JSONParser.parse(log.out)
@@ -270,12 +270,12 @@ import Testing
         var withEnv = env
         withEnv["GOVERNANCE_SESSION_ID"] = session
         withEnv["GOVERNANCE_AGENT_ID"] = "billing"
-        #expect(runCLI(["-q", "audit", "log", "-k", "tool.call"], env: withEnv).out.isEmpty)
+        #expect(runCLI(["-q", "audit", "log", "-k", "agent.step"], env: withEnv).out.isEmpty)
 
         let events = runCLI(["--json", "audit", "events", "--session", session], env: env)
         let lines = events.out.split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(try JSONParser.parse(String(lines[1]))["kind"] == .string("tool.call"))
+        #expect(try JSONParser.parse(String(lines[1]))["kind"] == .string("agent.step"))
 
         let verify = runCLI(["--json", "audit", "verify"], env: env)
         #expect(verify.code == 0)
@@ -287,7 +287,7 @@ import Testing
         #expect(trace.code == 0)
         #expect(trace.out.hasSuffix("verified: 2 events in session \(session)\n"))
 
-        let verifiedEvents = runCLI(["--json", "audit", "events", "--verify", "--kind", "tool.call"], env: env)
+        let verifiedEvents = runCLI(["--json", "audit", "events", "--verify", "--kind", "agent.step"], env: env)
         #expect(verifiedEvents.out.contains("\"verified\":true"))
     }
 

@@ -42,7 +42,12 @@ import Testing
         _ = try store.connection.execute("UPDATE governance_policies SET policy = REPLACE(policy, 'hitl_approved', 'trust_me')", [])
         let configuration = Configuration(store: try db.location, home: db.directory)
         let enforcer = Enforcer(configuration: configuration, keys: testKeys, openStore: { store })
-        #expect { try enforcer.contractCheck(agentID: "billing-agent", sessionID: try SessionID.random(), tool: "charge_customer", phase: .pre) }
-            throws: { ($0 as? GovernanceError)?.kind == .integrityFailure }
+        // Refused (closed) and audited: a policy edited by hand carries no valid operator signature.
+        let result = try enforcer.contractCheck(agentID: "billing-agent", sessionID: try SessionID.random(), tool: "charge_customer", phase: .pre)
+        guard case .denied(let error) = result.outcome else {
+            Issue.record("a hand-edited policy was acted on")
+            return
+        }
+        #expect(error.kind == .integrityFailure)
     }
 }

@@ -86,9 +86,8 @@ import Testing
     func aKillMarkerStopsEveryEnforcementCommandAndSaysWhoWhenAndWhy(backend: Backend) throws {
         let f = try Fixture(backend)
         let session = try SessionID.random()
-        let marker = KillMarker(agentID: "billing-agent", killedBy: "alice", killedAt: Timestamp(parsing: "2026-11-27T09:00:00Z")!,
-                                reason: "runaway \u{1b}[31mspend", host: "ops-1", osUser: "alice")
-        try KillMarkers.write(f.store.connection, marker)
+        try OperatorKill.kill(f.store.connection, keys: testKeys, agentID: "billing-agent", reason: "runaway \u{1b}[31mspend",
+                              by: OperatorIdentity(name: "alice", osUser: "alice", host: "ops-1"), at: Timestamp(parsing: "2026-11-27T09:00:00Z")!)
         let results: [Int32] = [
             Self.exitCode(try f.enforcer.scopeCheck(agentID: "billing-agent", sessionID: session, .tool("read_invoice"))),
             Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session)),

@@ -84,7 +84,7 @@ import Testing
         let connection = f.connection
         #expect {
             _ = try Gates.wait(connection, requestID: issued.request.requestID, timeout: 60) {
-                if let marker = try KillMarkers.read(connection, agentID: "release-bot") { throw marker.error }
+                if let marker = try KillMarkers.read(connection, agentID: "release-bot").marker { throw marker.error }
             }
         } throws: { ($0 as? GovernanceError)?.exitCode == 15 }
     }
@@ -172,9 +172,10 @@ import Testing
         _ = try Presence.record(try Presence.event(.heartbeat, agentID: "billing", operator: "alice"), recorder: recorder)
         let issued = try f.request()
         try f.expectRefused(issued.token, issued, exitCode: 22, auditKind: "gate.self_approval_refused", by: Self.alice)
-        // Claiming another name does not help: the OS user is checked too.
-        let disguised = OperatorIdentity(name: "not-alice", osUser: "alice", host: "ops-host")
-        try f.expectRefused(issued.token, issued, exitCode: 22, auditKind: "gate.self_approval_refused", by: disguised)
+        // Nor the agent itself, as an operator of the same name (an operator is its registered key,
+        // not a claimed name or an OS user).
+        let agent = OperatorIdentity(name: "billing", osUser: "alice", host: "ops-host")
+        try f.expectRefused(issued.token, issued, exitCode: 22, auditKind: "gate.self_approval_refused", by: agent)
         // Another operator may grant.
         #expect(try Gates.decide(f.connection, keys: testKeys, token: issued.token, decision: .grant, by: Self.bob).status == .granted)
     }

@@ -141,9 +141,9 @@ import Testing
     @Test func linesUseDefaultsAndHashTexts() throws {
         let session = try SessionID.random()
         let defaults = BatchInput.Defaults(sessionID: session, agentID: "default-agent", kind: "step")
-        let e = try BatchInput.event(fromLine: ArraySlice(#"{"kind":"llm.call","input":"hi","metadata":{"n":1}}"#.utf8), defaults: defaults)
+        let e = try BatchInput.event(fromLine: ArraySlice(#"{"kind":"agent.llm_step","input":"hi","metadata":{"n":1}}"#.utf8), defaults: defaults)
         #expect(e.event.agentID == "default-agent")
-        #expect(e.event.kind == "llm.call")
+        #expect(e.event.kind == "agent.llm_step")
         #expect(e.event.inputHash == Digest.sha256Hex("hi"))
         #expect(e.metadata == #"{"n":1}"#)
     }

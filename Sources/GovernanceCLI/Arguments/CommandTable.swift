@@ -51,6 +51,7 @@ public struct CommandTable: Sendable {
         ("gates", { Gates.group }),
         ("compliance", { Compliance.group }),
         ("contract", { Contract.group }),
+        ("operator", { Operator.group }),
     ]
 
     public static let standard = CommandTable(groups: groupLoaders.map { $0.load() })
@@ -93,6 +94,10 @@ public struct CommandTable: Sendable {
         EnvironmentVariable(name: "GOVERNANCE_DEFAULT_MAX_TOKENS",
                             doc: "The projected tokens of `cost check` when --projected-tokens is not given (a whole number of 1 or more)."),
         EnvironmentVariable(name: "GOVERNANCE_PRICING_FILE", doc: "A YAML or JSON file that overrides or extends the built-in model prices, when --pricing-file is not given."),
+        EnvironmentVariable(name: "GOVERNANCE_OPERATOR_KEY_FILE",
+                            doc: "An operator's Ed25519 private key (PEM), private to its owner, when --operator-key is not given. Never give it to an agent."),
+        EnvironmentVariable(name: "GOVERNANCE_EXEC_CONTAINMENT",
+                            doc: "`process_tree` keeps `exec` from making a cgroup for its step (the /proc fallback); for hosts whose cgroups misbehave."),
         EnvironmentVariable(name: "XDG_STATE_HOME", doc: "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance."),
     ]
 

@@ -27,3 +27,19 @@ extension SharedFlags {
     static let by: Flag<String> = .text("by", value: "OPERATOR", "Who is acting (default: the OS user)",
                                         doc: "Recorded with the OS user and the host name, whatever it claims.")
 }
+
+extension SharedFlags {
+    /// The operator's private key: operator actions (kill, revive, grant, deny, cancel, policy
+    /// apply and delete, operator add and remove) are signed with it, and the enforcement path
+    /// acts only on signed ones.
+    static let operatorKey: Flag<String> = .path("operator-key", value: "FILE",
+                                                 "The operator's Ed25519 private key (PEM); the action is signed with it",
+                                                 doc: "Its public key must be registered (`governance operator add`). The file must be private to its owner, like the audit secret.",
+                                                 environment: "GOVERNANCE_OPERATOR_KEY_FILE", requirement: .required)
+
+    /// The registered operator holding `--operator-key`, and where this process runs.
+    static func operatorCredential(_ args: Arguments, _ run: Run) throws -> (credential: OperatorCredential, identity: OperatorIdentity) {
+        let credential = try OperatorCredential.load(keyFile: try args.require(operatorKey), db: try run.store.connection)
+        return (credential, try OperatorIdentity.current(claimed: credential.name))
+    }
+}

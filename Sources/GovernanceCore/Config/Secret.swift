@@ -79,7 +79,7 @@ public struct AuditSecret: Sendable {
     }
 
     /// Refuses a secret file that another user can read, or that anyone but its owner can write.
-    static func checkPermissions(_ path: String, _ mode: mode_t) throws(GovernanceError) {
+    static func checkPermissions(_ path: String, _ mode: mode_t, what: String = "audit secret file") throws(GovernanceError) {
         let others: String
         if mode & 0o002 != 0 || mode & 0o020 != 0 {
             others = mode & 0o002 != 0 ? "every user can write it" : "its group can write it"
@@ -89,7 +89,7 @@ public struct AuditSecret: Sendable {
             return
         }
         let quoted = FileSystem.shellQuoted(path)
-        throw .config("the audit secret file \(path) is not private: \(others) (mode \(octal(mode)))",
+        throw .config("the \(what) \(path) is not private: \(others) (mode \(octal(mode)))",
                       hint: "run `chmod 600 \(quoted)` (or `chmod go-w,o-rwx \(quoted)` to keep the group's read access)")
     }
 

@@ -24,19 +24,25 @@ public struct ContractOutcome: Sendable {
 }
 
 extension Enforcer {
-    public func contractCheck(agentID: String, sessionID: SessionID?, tool: String, phase: ContractPhase,
+    public func contractCheck(agentID: String, sessionID: SessionID?, tool: String, phase: ContractPhase, actionDigest: String? = nil,
                               failOpen: Bool = false, at time: Timestamp? = nil) throws -> EnforcementResult<ContractOutcome> {
+        if let actionDigest, !Hex.isLowercaseHex(actionDigest, length: 64) {
+            throw GovernanceError.invalid("an action digest is 64 lowercase hex characters (SHA-256)")
+        }
         try Identifier.check(tool, field: "tool")
         return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "contract.check_\(phase.rawValue)",
                                               failOpen: failOpen, metadata: [("tool", .string(tool))], time: time,
                                               violationKind: phase.violationKind)) { context in
-            try ContractEvaluation.evaluate(context, tool: tool, phase: phase)
+            try ContractEvaluation.evaluate(context, tool: tool, phase: phase, stepDigest: actionDigest)
         }
     }
 }
 
 enum ContractEvaluation {
-    static func evaluate(_ context: EnforcementContext, tool: String, phase: ContractPhase) throws -> ContractOutcome {
+    /// `stepDigest`: the step being run (`Gates.stepDigest`), or the action digest a caller
+    /// declared; `hitl_approved` uses only an approval made for that digest (or, without one, only
+    /// an approval that names no step).
+    static func evaluate(_ context: EnforcementContext, tool: String, phase: ContractPhase, stepDigest: String? = nil) throws -> ContractOutcome {
         guard let policy = try context.policy(), let contract = policy.contract(for: tool) else {
             return ContractOutcome(tool: tool, phase: phase, conditions: 0, consumedApprovals: [])
         }
@@ -48,8 +54,9 @@ enum ContractEvaluation {
             let fail = Failure(tool: tool, phase: phase, index: index, condition: condition)
             switch condition.check {
             case .hitlApproved:
-                guard try Approvals.available(context, kind: condition.kind ?? "") != nil else {
-                    throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))")
+                guard try Approvals.available(context, kind: condition.kind ?? "", stepDigest: stepDigest) != nil else {
+                    throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))"
+                                     + (stepDigest.map { " for this step (digest \($0.prefix(16))...)" } ?? ""))
                 }
                 approvalsToUse.append((index, condition))
             case .budgetAvailable:
@@ -75,7 +82,7 @@ enum ContractEvaluation {
         }
         var consumed: [String] = []
         for (index, condition) in approvalsToUse {
-            guard let id = try Approvals.consume(context, kind: condition.kind ?? "") else {
+            guard let id = try Approvals.consume(context, kind: condition.kind ?? "", stepDigest: stepDigest) else {
                 throw violation(tool: tool, phase: phase, index: index, condition: condition,
                                 why: "the approval of kind \(quoted(condition.kind ?? "")) was used by another call first")
             }
@@ -118,22 +125,35 @@ enum ContractEvaluation {
 
 /// Granted approvals used by `hitl_approved`.
 enum Approvals {
-    /// The oldest usable approval: granted, unexpired, unused, for this agent, and for this session
-    /// when the approval request named one.
-    static func available(_ context: EnforcementContext, kind: String) throws -> String? {
-        try context.db.queryFirst("""
-            SELECT request_id FROM governance_gate_requests
+    /// How many granted rows are looked at for one check (a flood of hand-written rows cannot make
+    /// a check read without end).
+    static let scanLimit = 50
+
+    /// The oldest usable approval: granted by a registered operator's signature, unexpired, unused,
+    /// for this agent, for this session when the request named one, and for this step's digest.
+    static func available(_ context: EnforcementContext, kind: String, stepDigest: String?) throws -> String? {
+        let rows = try context.db.query("""
+            SELECT \(Gates.columns) FROM governance_gate_requests
             WHERE kind = ? AND agent_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?
-              AND (session_id IS NULL OR session_id = ?)
-            ORDER BY created_at_us, request_id LIMIT 1
-            """, [.text(kind), .text(context.agentID), .int(context.now.microseconds), .text(context.sessionID.value)])
-            .map { try $0.text(0) }
+              AND (session_id IS NULL OR session_id = ?) AND \(stepDigest == nil ? "step_digest IS NULL" : "step_digest = ?")
+            ORDER BY created_at_us, request_id LIMIT \(scanLimit)
+            """, [.text(kind), .text(context.agentID), .int(context.now.microseconds), .text(context.sessionID.value)]
+                + (stepDigest.map { [SQLValue.text($0)] } ?? []))
+        for row in rows {
+            let request = try Gates.request(from: row)
+            switch try Gates.verifiedDecision(context.db, request) {
+            case .success(.granted): return request.requestID
+            case .success: continue
+            case .failure(let why): context.ignored(EventKind.gateGranted, why)
+            }
+        }
+        return nil
     }
 
     /// Uses one up: a conditional UPDATE, so of two concurrent calls one wins each approval.
-    static func consume(_ context: EnforcementContext, kind: String) throws -> String? {
+    static func consume(_ context: EnforcementContext, kind: String, stepDigest: String?) throws -> String? {
         for _ in 0..<3 {
-            guard let id = try available(context, kind: kind) else { return nil }
+            guard let id = try available(context, kind: kind, stepDigest: stepDigest) else { return nil }
             let changed = try context.db.execute("""
                 UPDATE governance_gate_requests SET consumed_at_us = ?
                 WHERE request_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?

@@ -25,8 +25,8 @@
 /// }
 /// ```
 public struct Enforcer {
-    private let configuration: Configuration
-    private let keys: PurposeKeys
+    let configuration: Configuration
+    let keys: PurposeKeys
     private let openStore: () throws -> Store
 
     /// `openStore` defaults to `Store.open(configuration)`; tests and long-running programs may
@@ -57,7 +57,11 @@ public struct Enforcer {
                                          sessionGiven: request.sessionID != nil, now: request.time ?? .now())
         var outcome: EnforcementOutcome<Value>
         do {
-            if let marker = try KillMarkers.read(store.connection, agentID: request.agentID) {
+            let kill = try KillMarkers.read(store.connection, agentID: request.agentID)
+            if let ignored = kill.ignored {
+                context.ignored(EventKind.operatorKill, ignored)
+            }
+            if let marker = kill.marker {
                 outcome = .denied(marker.error)
             } else {
                 outcome = .allowed(try check(context))
@@ -104,6 +108,10 @@ public struct Enforcer {
         switch kind {
         case .scopeViolation, .noPolicy, .budgetExceeded, .loopDetected, .contractViolation, .agentKilled,
              .approvalDenied, .approvalTimedOut, .approvalPending, .approvalTokenRejected, .operatorNotPermitted:
+            return true
+        // A stored state that cannot be trusted (an unsigned policy, a damaged row) is refused, and
+        // the refusal audited like any other.
+        case .integrityFailure:
             return true
         default:
             return false
@@ -194,10 +202,20 @@ public final class EnforcementContext {
         self.now = now
     }
 
-    /// The agent's policy, read (and checked) now; nil when it has none.
+    /// The agent's policy, read (and checked) now; nil when it has none, or when the stored one
+    /// carries no valid operator signature (that is audited and said).
     public func policy() throws -> AgentPolicy? {
-        try PolicyStore(db: db).policy(for: agentID)
+        let read = try PolicyStore(db: db).verified(agentID)
+        if let why = read.ignored {
+            if !ignoredPolicyReported {
+                ignoredPolicyReported = true
+                ignored(EventKind.policyApplied, why)
+            }
+            throw PolicyStore.unsigned(agentID, why)
+        }
+        return read.policy?.policy
     }
+    private var ignoredPolicyReported = false
 
     /// Audits an event of an allowed call (a loop detected under `action: log`), in this chain.
     public func audit(kind: String, metadata: [(String, JSONValue)] = [], model: String? = nil) {
@@ -205,6 +223,12 @@ public final class EnforcementContext {
     }
 
     public func warn(_ message: String) { warnings.append(message) }
+
+    /// A stored operator action without a valid signature: not acted on, audited, and said.
+    public func ignored(_ action: String, _ why: SignedAction.Rejection) {
+        audit(kind: EventKind.operatorActionIgnored, metadata: [("action", .string(action)), ("reason", .string(why.rawValue))])
+        warn("a stored \(action) for agent \(quoted(agentID)) carries no valid operator signature (\(why.rawValue)); it is ignored")
+    }
 }
 
 public enum EnforcementOutcome<Value> {

@@ -8,8 +8,11 @@ public struct ExecClearance: Sendable {
 }
 
 extension Enforcer {
-    public func execCheck(agentID: String, sessionID: SessionID?, tool: String, failOpen: Bool = false,
+    /// `argv` binds approvals: `hitl_approved` uses only an approval requested for this tool and
+    /// exactly this argv (`Gates.stepDigest`).
+    public func execCheck(agentID: String, sessionID: SessionID?, tool: String, argv: [String], failOpen: Bool = false,
                           at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
+        let digest = Gates.stepDigest(tool: tool, argv: argv)
         try Identifier.check(tool, field: "tool")
         return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "exec", failOpen: failOpen,
                                               metadata: [("tool", .string(tool))], time: time,
@@ -19,7 +22,7 @@ extension Enforcer {
             _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
                                                      budget: policy?.budget, at: context.now)
             let loop = try LoopDetector.recordCheck(context, tool: tool)
-            let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre)
+            let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, stepDigest: digest)
             return ExecClearance(tool: tool, loop: loop, contract: contract)
         }
     }

@@ -133,7 +133,7 @@ extension Enforcer {
     /// A whole governed step: the checks of `execCheck` (a refusal is audited and returned, the
     /// command never starts), then `perform`.
     public func runStep(_ request: StepRequest, recorder: AuditRecorder? = nil) throws -> StepOutcome {
-        let checked = try execCheck(agentID: request.agentID, sessionID: request.sessionID, tool: request.tool,
+        let checked = try execCheck(agentID: request.agentID, sessionID: request.sessionID, tool: request.tool, argv: request.argv,
                                     failOpen: request.failOpen)
         switch checked.outcome {
         case .denied(let error):
@@ -232,7 +232,7 @@ final class KillWatch: @unchecked Sendable {
     func killed() -> Bool {
         do {
             if store == nil { store = try open() }
-            return try KillMarkers.read(store!.connection, agentID: agentID) != nil
+            return try KillMarkers.read(store!.connection, agentID: agentID).marker != nil
         } catch {
             if warning == nil { warning = "the kill switch could not be read while the command ran: \((error as? GovernanceError)?.message ?? "\(error)")" }
             store = nil

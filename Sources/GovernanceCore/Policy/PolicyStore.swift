@@ -38,7 +38,8 @@ public struct PolicyStore {
     @discardableResult
     /// Validates nothing (the documents already are) and refuses an agent defined twice; stores
     /// every agent of every document in ONE transaction, auditing each as `policy.applied`.
-    public func apply(_ documents: [PolicyDocument], keys: PurposeKeys, at time: Timestamp = .now()) throws -> [Applied] {
+    public func apply(_ documents: [PolicyDocument], keys: PurposeKeys, by credential: OperatorCredential, identity: OperatorIdentity,
+                      at time: Timestamp = .now()) throws -> [Applied] {
         var firstSource: [String: String] = [:]
         for document in documents {
             for agent in document.agents {
@@ -59,16 +60,19 @@ public struct PolicyStore {
                     let canonical = agent.canonicalJSON
                     let sha = Digest.sha256Hex(canonical)
                     let previous = try db.queryFirst("SELECT sha256 FROM governance_policies WHERE agent_id = ?", [.text(agent.agentID)])?.text(0)
+                    let signed = try credential.sign(EventKind.policyApplied, agentID: agent.agentID, fields: [("sha256", .string(sha))], at: time)
                     try db.execute("""
-                        INSERT INTO governance_policies (agent_id, policy, sha256, source, applied_at_us) VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO governance_policies (agent_id, policy, sha256, source, applied_at_us, document, signature) VALUES (?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (agent_id) DO UPDATE SET policy = excluded.policy, sha256 = excluded.sha256,
-                            source = excluded.source, applied_at_us = excluded.applied_at_us
-                        """, [.text(agent.agentID), .text(canonical), .text(sha), .text(document.source), .int(time.microseconds)])
+                            source = excluded.source, applied_at_us = excluded.applied_at_us, document = excluded.document,
+                            signature = excluded.signature
+                        """, [.text(agent.agentID), .text(canonical), .text(sha), .text(document.source), .int(time.microseconds),
+                              .text(signed.document), .text(signed.signature)])
                     applied.append(Applied(agentID: agent.agentID, sha256: sha, source: document.source, changed: previous != sha))
                     events.append(try PendingEvent(validating: AuditEventInput(
                         sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: EventKind.policyApplied,
                         metadata: .object([("sha256", .string(sha)), ("source", .string(document.source)),
-                                           ("previous_sha256", .optional(previous))])), at: time))
+                                           ("previous_sha256", .optional(previous))] + signed.auditFields + identity.hostFields)), at: time))
                 }
             }
             _ = try log.appendInTransaction(events, returningIDs: false)
@@ -76,15 +80,36 @@ public struct PolicyStore {
         }
     }
 
-    /// The agent's policy, checked again as it is read; nil when none is stored.
+    /// The agent's policy, checked again as it is read; nil when none is stored. A policy that no
+    /// registered operator signed for this agent and this content (a row written by hand) is not
+    /// acted on: an integrity failure (exit 20), never a looser policy or none.
     public func policy(for agentID: String) throws -> AgentPolicy? {
         try stored(agentID)?.policy
     }
 
+    static func unsigned(_ agentID: String, _ why: SignedAction.Rejection) -> GovernanceError {
+        GovernanceError(.integrityFailure, "the stored policy of agent \(quoted(agentID)) carries no valid operator signature (\(why.rawValue)); it is not acted on",
+                        hint: "an operator re-applies the agent's policy with `governance policy apply`; `governance audit events --kind policy.applied` shows what was applied",
+                        details: [("reason", .string(why.rawValue))])
+    }
+
+    public func verified(_ agentID: String) throws -> (policy: Stored?, ignored: SignedAction.Rejection?) {
+        guard let row = try db.queryFirst("SELECT policy, sha256, source, applied_at_us, document, signature FROM governance_policies WHERE agent_id = ?",
+                                          [.text(agentID)]) else { return (nil, nil) }
+        let sha = Digest.sha256Hex(try row.text(0))
+        switch try SignedAction.verify(db, document: row.optionalText(4), signature: row.optionalText(5),
+                                       expect: [("action", .string(EventKind.policyApplied)), ("agent_id", .string(agentID)),
+                                                ("sha256", .string(sha))]) {
+        case .success: return (try Self.stored(agentID: agentID, row: row), nil)
+        case .failure(let why): return (nil, why)
+        }
+    }
+
+    /// The stored policy; an unsigned or tampered one is an integrity failure (exit 20).
     public func stored(_ agentID: String) throws -> Stored? {
-        guard let row = try db.queryFirst("SELECT policy, sha256, source, applied_at_us FROM governance_policies WHERE agent_id = ?",
-                                          [.text(agentID)]) else { return nil }
-        return try Self.stored(agentID: agentID, row: row)
+        let read = try verified(agentID)
+        if let why = read.ignored { throw Self.unsigned(agentID, why) }
+        return read.policy
     }
 
     private static func stored(agentID: String, row: SQLRow) throws -> Stored {
@@ -93,20 +118,20 @@ public struct PolicyStore {
                       source: try row.text(2), appliedAt: Timestamp(microseconds: try row.int(3)))
     }
 
-    /// Every stored policy, by agent id.
+    /// Every stored policy that a registered operator signed, by agent id.
     public func list() throws -> [Stored] {
-        var out: [Stored] = []
-        try db.forEachRow("SELECT agent_id, policy, sha256, source, applied_at_us FROM governance_policies ORDER BY agent_id LIMIT ?",
-                          [.int(Int64(Self.maxListed))]) { row in
-            out.append(try Self.stored(agentID: try row.text(0), row: SQLRow(Array(row.values.dropFirst()))))
+        var agents: [String] = []
+        try db.forEachRow("SELECT agent_id FROM governance_policies ORDER BY agent_id LIMIT ?", [.int(Int64(Self.maxListed))]) { row in
+            agents.append(try row.text(0))
         }
-        return out
+        return try agents.compactMap { try verified($0).policy }
     }
 
     /// Removes the agent's policy (it is then denied everything) and audits `policy.deleted`.
     /// Returns false, auditing nothing, when there was none.
     @discardableResult
-    public func delete(_ agentID: String, keys: PurposeKeys, at time: Timestamp = .now()) throws -> Bool {
+    public func delete(_ agentID: String, keys: PurposeKeys, by credential: OperatorCredential, identity: OperatorIdentity,
+                       at time: Timestamp = .now()) throws -> Bool {
         try Identifier.check(agentID, field: "agent")
         let log = AuditLog(db: db, keys: keys)
         return try db.writeTransaction {
@@ -114,9 +139,10 @@ public struct PolicyStore {
                 return false
             }
             try db.execute("DELETE FROM governance_policies WHERE agent_id = ?", [.text(agentID)])
+            let signed = try credential.sign(EventKind.policyDeleted, agentID: agentID, fields: [("sha256", .string(sha))], at: time)
             let event = try PendingEvent(validating: AuditEventInput(
                 sessionID: AgentChain.sessionID(for: agentID), agentID: agentID, kind: EventKind.policyDeleted,
-                metadata: .object([("sha256", .string(sha))])), at: time)
+                metadata: .object([("sha256", .string(sha))] + signed.auditFields + identity.hostFields)), at: time)
             _ = try log.appendInTransaction([event], returningIDs: false)
             return true
         }

@@ -106,7 +106,7 @@ public enum Presence {
 
     /// The presence row and kill marker of one agent; nil when neither exists.
     public static func agent(_ db: SQLConnection, agentID: String) throws -> Agent? {
-        let kill = try KillMarkers.read(db, agentID: agentID)
+        let kill = try KillMarkers.read(db, agentID: agentID).marker
         let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata FROM governance_presence WHERE agent_id = ?",
                                     [.text(agentID)])
         if let row { return try agent(from: row, kill: kill) }

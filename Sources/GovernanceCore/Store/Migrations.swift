@@ -31,6 +31,7 @@ public enum SchemaRegistry {
         EnforcementSchema.domain,
         PresenceSchema.domain,
         GateSchema.domain,
+        OperatorSchema.domain,
     ]
 }
 

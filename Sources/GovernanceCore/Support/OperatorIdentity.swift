@@ -45,6 +45,9 @@ public struct OperatorIdentity: Sendable, Equatable {
         [("by", .string(name)), ("os_user", .string(osUser)), ("host", .string(host))]
     }
 
+    /// Where a signed action was made from (the operator is named by its signature).
+    public var hostFields: [(String, JSONValue)] { [("os_user", .string(osUser)), ("host", .string(host))] }
+
     public var json: JSONValue { .object(auditFields) }
 }
 

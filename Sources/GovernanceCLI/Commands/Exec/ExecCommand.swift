@@ -53,7 +53,7 @@ enum Exec {
             guard !args.positionals.isEmpty else { throw GovernanceError.usage("give the command after --: governance exec --agent A --tool T -- COMMAND [ARGS...]") }
             try checkResultFD(args)
             let result = try enforcer.execCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                                tool: try args.require(tool), failOpen: failOpen)
+                                                tool: try args.require(tool), argv: args.positionals, failOpen: failOpen)
             guard case .denied(var error) = result.outcome else { return result }
             // A refusal: the result document, and the status the caller chose for refusals.
             writeResult(args, StepOutcome(run: .refused(error)))

@@ -3,19 +3,21 @@ import GovernanceCore
 enum Gates {
     static let group = GroupSpec("gates", "Approval gates: signed, single-use, time- and action-bound tokens",
                                  doc: """
-                                 An agent asks for approval of one action with request and gets a token bound to the request, \
-                                 its expiry and the action (kind, agent, payload); an operator grants or denies with the token, \
-                                 once, before the expiry; the agent waits for the decision. A forged, replayed, expired or \
-                                 mismatched token, or one whose stored action was edited, exits 19 and changes nothing; the \
-                                 operator bound to the agent by its heartbeat cannot grant its requests (exit 22). Requests, \
-                                 decisions and refusals are audited with the operator, the OS user and the host. docs/GATES.md \
-                                 gives the token format.
+                                 An agent asks for approval of one action with request and gets a request id and a token \
+                                 bound to the request, its expiry and the action (kind, agent, payload, and the one step it \
+                                 is for with --tool and a command); a registered operator grants, denies or cancels by the \
+                                 request id (or the token), once, before the expiry, signing the decision with its key; the \
+                                 agent waits for the decision. An unknown, decided or expired request, or a forged, \
+                                 mismatched or tampered token, exits 19 and changes nothing; the agent itself and the \
+                                 operator bound to it by its heartbeat cannot grant its requests (exit 22). A decision no \
+                                 registered operator signed is not acted on. Requests, decisions and refusals are audited. \
+                                 docs/GATES.md gives the token format.
                                  """,
-                                 commands: [Request.command, Grant.command, Deny.command, Wait.command, List.command, Show.command])
+                                 commands: [Request.command, Grant.command, Deny.command, Cancel.command, Wait.command, List.command, Show.command])
 
-    static let tokenArgument = PositionalSpec("TOKEN", "The token from `gates request`, or - to read it from stdin")
+    static let decisionArgument = PositionalSpec("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin")
     static let requestArgument = PositionalSpec("REQUEST_ID", "The request's id (a UUID)")
-    static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse the token unless it is for this request",
+    static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse unless the decision is for this request",
                                                    doc: "Guards against granting a different request than the one reviewed with `gates show`.")
 
     /// TOKEN, or one line of stdin for `-` (argv is visible to other local users; stdin is not).
@@ -50,13 +52,26 @@ enum Gates {
         return text
     }
 
-    /// grant and deny: the same checks, a different outcome.
+    /// grant, deny and cancel: the same checks, a different outcome. REQUEST is a request id, or a
+    /// token (which is checked too).
     static func decide(_ decision: GovernanceCore.Gates.Decision, reason: String?, _ args: Arguments, _ run: Run) throws -> Int32 {
-        let request = try GovernanceCore.Gates.decide(try run.store.connection, keys: try run.keys(), token: try token(args, run),
-                                                      decision: decision, by: try OperatorIdentity.current(claimed: args[SharedFlags.by]),
-                                                      reason: reason, expectedRequestID: args[expectRequest])
-        run.emit(json: request.json(),
-                 text: "\(decision == .grant ? "granted" : "denied") request \(request.requestID) (\(Render.escaped(request.kind)) for \(Render.escaped(request.agentID)))")
+        let signer = try SharedFlags.operatorCredential(args, run)
+        let db = try run.store.connection
+        let given = args.positionals[0]
+        let request: GateRequest
+        if given != "-", SessionID(given) != nil {
+            if let expected = args[expectRequest], expected.lowercased() != given.lowercased() {
+                throw GovernanceError.usage("--request \(Render.quoted(expected)) names another request than \(Render.quoted(given))")
+            }
+            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), requestID: given, decision: decision, by: signer.credential,
+                                                      identity: signer.identity, reason: reason)
+        } else {
+            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), token: try token(args, run), decision: decision,
+                                                      by: signer.credential, identity: signer.identity, reason: reason,
+                                                      expectedRequestID: args[expectRequest])
+        }
+        let verb = decision == .grant ? "granted" : (decision == .deny ? "denied" : "cancelled")
+        run.emit(json: request.json(), text: "\(verb) request \(request.requestID) (\(Render.escaped(request.kind)) for \(Render.escaped(request.agentID)))")
         return 0
     }
 }

@@ -3,18 +3,18 @@ import GovernanceCore
 extension Gates {
     enum Grant {
         static let command = CommandSpec(
-            "grant", "Approve the request a token is for (single use)",
+            "grant", "Approve a request by its id (single use), signed with the operator's key",
             doc: """
-            Checks the token (signature, that it is the token issued for its request, expiry, that the stored \
-            action is still the action it was issued for, that the request is still pending) and marks the request \
-            granted; `gates wait` in any process wakes within a second. Any failed check exits 19, is audited \
-            (gate.token_rejected) and changes nothing. The operator bound to the agent by its heartbeat \
-            (--operator), whether as --by or as the OS user, cannot grant (exit 22, audited). TOKEN may be - to \
-            read it from stdin: arguments are visible to other local users (ps), stdin is not.
+            Marks the request granted, with the decision signed by --operator-key; `gates wait` in any process wakes \
+            within a second, and a contract's hitl_approved may use it once. REQUEST is the request id; the agent's \
+            token is accepted too (then it is checked: signature, that it is the token issued for its request, that \
+            the stored action is still the action it was issued for). An unknown, decided or expired request, or a \
+            failed token check, exits 19, is audited (gate.token_rejected) and changes nothing. The agent itself, and \
+            the operator bound to it by its heartbeat (--operator), cannot grant (exit 22, audited).
             """,
-            flags: [SharedFlags.by, Gates.expectRequest],
-            positionals: [Gates.tokenArgument],
-            examples: ["governance gates grant \"$TOKEN\" --by alice", "printf '%s' \"$TOKEN\" | governance gates grant -"],
+            flags: [SharedFlags.operatorKey, Gates.expectRequest],
+            positionals: [Gates.decisionArgument],
+            examples: ["governance gates grant 0b9f5c1e-3c52-4ae5-9d0c-0d6f2c8a7e11", "printf '%s' \"$TOKEN\" | governance gates grant -"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .approvalTokenRejected, .operatorNotPermitted]
         ) { args, run in

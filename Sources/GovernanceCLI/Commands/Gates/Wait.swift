@@ -27,39 +27,17 @@ extension Gates {
                 guard let request = try GovernanceCore.Gates.find(try run.store.connection, requestID: id.lowercased()) else {
                     throw GovernanceError.invalid("no approval request \(Render.quoted(id))", hint: "`governance gates list` shows the requests")
                 }
-                let agent = request.agentID
-                return try enforcer.enforce(EnforcementRequest(agentID: agent, sessionID: request.sessionID.flatMap(SessionID.init), action: "gates.wait",
-                                                               metadata: [("request_id", .string(request.requestID))])) { context in
-                    try GovernanceCore.Gates.wait(context.db, requestID: request.requestID, timeout: args[timeout].map(Double.init),
-                                                  noWait: args.has(noWait)) {
-                        // A kill ends a wait that is already blocked, not only the next call.
-                        if let marker = try KillMarkers.read(context.db, agentID: agent) { throw marker.error }
-                    }
+                let result = try enforcer.waitForApproval(request, timeout: args[timeout].map(Double.init), noWait: args.has(noWait))
+                // The request as it stands goes to stdout with every outcome, as with a grant.
+                if case .denied(let error) = result.outcome, let shown = error.details.first(where: { $0.0 == "request" })?.1 {
+                    let status = shown["status"]?.stringValue ?? "?"
+                    run.emit(json: shown, text: error.kind == .approvalTimedOut && status == "pending" ? "still pending" : status)
                 }
+                return result
             },
-            render: { outcome, _, run in
-            switch outcome {
-            case .granted(let r):
-                run.emit(json: r.json(), text: "granted by \(Render.escaped(r.decidedBy ?? "?"))")
+            render: { request, _, run in
+                run.emit(json: request.json(), text: "granted by \(Render.escaped(request.decidedBy ?? "?"))")
                 return 0
-            case .denied(let r):
-                run.emit(json: r.json(), text: "denied")
-                throw GovernanceError(.approvalDenied, "request \(r.requestID) was denied by \(Render.quoted(r.decidedBy ?? "?"))" + (r.reason.map { ": \(Render.quoted($0))" } ?? ""),
-                                      details: [("request_id", .string(r.requestID))])
-            case .pending(let r):
-                run.emit(json: r.json(), text: "pending")
-                throw GovernanceError(.approvalPending, "request \(r.requestID) is pending (expires \(r.expiresAt.iso8601))",
-                                      hint: "wait without --no-wait, or ask an operator to run `governance gates grant`",
-                                      details: [("request_id", .string(r.requestID))])
-            case .expired(let r):
-                run.emit(json: r.json(), text: "expired")
-                throw GovernanceError(.approvalTimedOut, "request \(r.requestID) expired at \(r.expiresAt.iso8601) without a decision",
-                                      hint: "make a new request", details: [("request_id", .string(r.requestID))])
-            case .timedOut(let r):
-                run.emit(json: r.json(), text: "still pending")
-                throw GovernanceError(.approvalTimedOut, "no decision on request \(r.requestID) within the timeout",
-                                      hint: "wait again, or ask an operator to decide", details: [("request_id", .string(r.requestID))])
-            }
             })
     }
 }

@@ -12,15 +12,19 @@ extension Policy {
             completely, and only then stores all of them in one transaction: a bad file changes nothing and exits \
             2 naming the file, the path in the document (agents.x.budget.per_session_usd) and the reason. An agent \
             named in a file gets exactly the policy written there (sections left out are removed). Each applied \
-            agent's policy is audited as policy.applied with the SHA-256 of its canonical form.
+            agent's policy is audited as policy.applied with the SHA-256 of its canonical form. Each stored \
+            policy is signed with --operator-key; the enforcement path treats a policy no registered operator \
+            signed as no policy (exit 11, audited).
             """,
-            flags: [file],
+            flags: [file, SharedFlags.operatorKey],
             examples: ["governance policy apply -f policies/billing.yaml", "cat policy.json | governance policy apply -f -"],
             needs: CommandNeeds(store: .write, keys: true),
-            failures: [.invalidInput]
+            failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
             let documents = try PolicyParser.load(args.all(file))
-            let applied = try PolicyStore(db: try run.store.connection).apply(documents, keys: try run.keys())
+            let signer = try SharedFlags.operatorCredential(args, run)
+            let applied = try PolicyStore(db: try run.store.connection).apply(documents, keys: try run.keys(), by: signer.credential,
+                                                                             identity: signer.identity)
             run.emit(json: .object([("applied", .array(applied.map(\.json)))]),
                      text: applied.map { a in
                          "\(a.changed ? "applied" : "unchanged") \(Render.escaped(a.agentID))  sha256 \(a.sha256.prefix(16))...  from \(Render.escaped(a.source))"
@@ -64,14 +68,17 @@ extension Policy {
     enum Delete {
         static let command = CommandSpec(
             "delete", "Remove one agent's policy (the agent is then denied everything)",
-            doc: "Removes the policy and audits policy.deleted in the agent's own chain. Exits 11 when the agent has none.",
+            doc: "Removes the policy and audits policy.deleted, signed with --operator-key, in the agent's own chain. Exits 11 when the agent has none.",
+            flags: [SharedFlags.operatorKey],
             positionals: [PositionalSpec("AGENT", "The agent's id")],
             examples: ["governance policy delete billing-agent"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.noPolicy]
         ) { args, run in
             let agent = args.positionals[0]
-            guard try PolicyStore(db: try run.store.connection).delete(agent, keys: try run.keys()) else {
+            let signer = try SharedFlags.operatorCredential(args, run)
+            guard try PolicyStore(db: try run.store.connection).delete(agent, keys: try run.keys(), by: signer.credential,
+                                                                       identity: signer.identity) else {
                 throw GovernanceError(.noPolicy, "agent \(Render.quoted(agent)) has no policy; nothing was deleted",
                                       hint: "list the agents with `governance policy list`")
             }

@@ -11,16 +11,19 @@ extension Presence {
             Writes the agent's kill marker (operator, OS user, host, time, reason), replacing an earlier one. From \
             the next enforcement call on (scope check, cost check, loop record, gates request, gates wait, exec), \
             in any process on any host sharing the store, the agent gets exit 15 with who, when and why: nothing \
-            caches the marker. The agent need not have sent a heartbeat. Audited (presence.kill) in the agent's chain.
+            caches the marker. The agent need not have sent a heartbeat. The marker is signed with --operator-key; \
+            the enforcement path ignores (and audits) a marker no registered operator signed. Audited (presence.kill) \
+            in the agent's chain.
             """,
-            flags: [reason, SharedFlags.by],
+            flags: [reason, SharedFlags.operatorKey],
             positionals: [Presence.agentArgument],
             examples: ["governance presence kill billing-agent --reason 'runaway spend'"],
             needs: CommandNeeds(store: .write, keys: true),
-            failures: [.invalidInput]
+            failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
+            let signer = try SharedFlags.operatorCredential(args, run)
             let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: Presence.agentArgument(args),
-                                               reason: try args.require(reason), by: try Presence.operatorIdentity(args))
+                                               reason: try args.require(reason), by: signer.credential, identity: signer.identity)
             run.emit(json: marker.json,
                      text: "killed \(Render.escaped(marker.agentID)) (by \(Render.escaped(marker.killedBy)), user \(Render.escaped(marker.osUser)) on \(Render.escaped(marker.host)) at \(marker.killedAt.iso8601))")
             return 0

@@ -4,16 +4,17 @@ extension Presence {
     enum Revive {
         static let command = CommandSpec(
             "revive", "Clear an agent's kill marker",
-            doc: "Removes the kill marker, so enforcement commands judge the agent on their own checks again. Audited (presence.revive) in the agent's chain. Reviving an agent that is not killed changes nothing, writes nothing and exits 0.",
-            flags: [SharedFlags.by],
+            doc: "Removes the kill marker, so enforcement commands judge the agent on their own checks again. Signed with --operator-key. Audited (presence.revive) in the agent's chain. Reviving an agent that is not killed changes nothing, writes nothing and exits 0.",
+            flags: [SharedFlags.operatorKey],
             positionals: [Presence.agentArgument],
-            examples: ["governance presence revive billing-agent --by alice"],
+            examples: ["governance presence revive billing-agent --operator-key ~/.config/governance/operator.pem"],
             needs: CommandNeeds(store: .write, keys: true),
-            failures: [.invalidInput]
+            failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
             let agent = Presence.agentArgument(args)
+            let signer = try SharedFlags.operatorCredential(args, run)
             let removed = try OperatorKill.revive(try run.store.connection, keys: try run.keys(), agentID: agent,
-                                                  by: try Presence.operatorIdentity(args))
+                                                  by: signer.credential, identity: signer.identity)
             run.emit(json: .object([("agent_id", .string(agent)), ("revived", .bool(removed != nil)), ("kill", removed?.json ?? .null)]),
                      text: removed == nil ? "\(Render.escaped(agent)) was not killed; nothing changed" : "revived \(Render.escaped(agent))")
             return 0

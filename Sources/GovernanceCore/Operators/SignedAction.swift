@@ -1,0 +1,62 @@
+/// An operator action's proof: a document (RFC 8785 JSON naming the action, the operator, the
+/// agent, the time and what was decided) and the operator's Ed25519 signature over
+/// `"governance/operator-action/v1\n" + document`. The row the action changes stores both; the
+/// enforcement path and the reports accept the row only when the signature verifies against a
+/// registered operator's key and the document names what the row says.
+public struct SignedAction: Sendable, Equatable {
+    public var document: String
+    /// Lowercase hex of the 64-byte signature.
+    public var signature: String
+
+    public init(document: String, signature: String) {
+        self.document = document
+        self.signature = signature
+    }
+
+    static let domain = "governance/operator-action/v1\n"
+
+    static func message(_ document: String) -> [UInt8] { Array((domain + document).utf8) }
+
+    static func document(action: String, operator name: String, agentID: String, fields: [(String, JSONValue)], at time: Timestamp) -> String {
+        JSONWriter.canonical(.object([("v", .int(1)), ("action", .string(action)), ("operator", .string(name)),
+                                      ("agent_id", .string(agentID)), ("at", .string(time.iso8601))] + fields))
+    }
+
+    /// The fields an audit event of the action carries, so a report can check it from the chain alone.
+    public var auditFields: [(String, JSONValue)] {
+        let name = (try? JSONParser.parse(document))?["operator"] ?? .null
+        return [("by", name), ("operator_document", .string(document)), ("operator_signature", .string(signature))]
+    }
+
+    /// Why a stored action was not accepted.
+    public enum Rejection: String, Sendable, Error {
+        case unsigned, malformed, unknownOperator = "unknown_operator", removedOperator = "removed_operator", forged, mismatched
+    }
+
+    /// The verified document's fields, or why it is refused. `expect` lists what the document must
+    /// say (action, agent_id, and the row's own values).
+    public static func verify(_ db: SQLConnection, document: String?, signature: String?,
+                              expect: [(String, JSONValue)]) throws -> Result<[(String, JSONValue)], Rejection> {
+        guard let document, let signature else { return .failure(.unsigned) }
+        guard document.utf8.count <= 70_000, let parsed = try? JSONParser.parse(document), let fields = parsed.objectMembers,
+              let name = parsed["operator"]?.stringValue, let at = parsed["at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+              let signatureBytes = Hex.decode(signature) else {
+            return .failure(.malformed)
+        }
+        guard let registered = try Operators.find(db, name: name) else { return .failure(.unknownOperator) }
+        if let removed = registered.removedAt, removed <= at { return .failure(.removedOperator) }
+        guard OperatorKey.verify(signature: signatureBytes, message: message(document), publicKey: registered.publicKey) else {
+            return .failure(.forged)
+        }
+        for (key, value) in expect where parsed[key] != value { return .failure(.mismatched) }
+        return .success(fields)
+    }
+
+    /// Checks the signature carried by an audit event's metadata (`auditFields`): for reports.
+    public static func verifyEvent(_ db: SQLConnection, kind: String, agentID: String, metadata: JSONValue) throws -> Bool {
+        guard case .success = try verify(db, document: metadata["operator_document"]?.stringValue,
+                                         signature: metadata["operator_signature"]?.stringValue,
+                                         expect: [("agent_id", .string(agentID))]) else { return false }
+        return true
+    }
+}

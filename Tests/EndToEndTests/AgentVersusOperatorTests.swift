@@ -1,0 +1,152 @@
+import Foundation
+import GovernanceCore
+import GovernanceTestSupport
+import Testing
+
+/// The agent holds the audit secret and shares the machine. These are the attacks it made with
+/// the tools it is given, each of which turned a deny into an allow before operators signed
+/// their actions; on both stores.
+@Suite struct AgentVersusOperatorTests {
+    static let policy = """
+    agents:
+      bot:
+        scope: {allowed_tools: [step, charge]}
+        contracts:
+          charge:
+            pre:
+              - {check: hitl_approved, params: {kind: charge.customer}}
+    """
+
+    /// The agent's own invocation: the binary with no operator key in reach.
+    static func asAgent(_ gov: Governance, _ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+        var environment = gov.environment
+        environment["GOVERNANCE_OPERATOR_KEY_FILE"] = nil
+        return try runProcess(governanceBinary(), arguments, environment: environment, stdin: stdin)
+    }
+
+    static func applied(_ backend: Backend) throws -> Governance {
+        let gov = try Governance(backend: backend)
+        let r = try gov.run(["policy", "apply", "-f", "-"], stdin: policy)
+        #expect(r.status == 0, "\(r.stderr)")
+        return gov
+    }
+
+    static func count(_ gov: Governance, kind: String) throws -> Int {
+        try gov.run(["--json", "audit", "events", "--kind", kind]).stdout.split(separator: "\n").count
+    }
+
+    /// With its secret and its OS user, the agent ran `gates grant` on its own request, `presence
+    /// revive` and `policy apply`, and each exited 0. Now each needs a registered operator's key:
+    /// without one it is a usage error, and with a key of its own making it is refused (22).
+    @Test(arguments: Backend.allCases)
+    func theAgentCannotActAsAnOperator(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let request = try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])
+        let id = try #require(request["request_id"]?.stringValue)
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "halt"]).status == 0)
+
+        #expect(try Self.asAgent(gov, ["gates", "grant", id]).status == 2)
+        #expect(try Self.asAgent(gov, ["presence", "revive", "bot"]).status == 2)
+        #expect(try Self.asAgent(gov, ["policy", "apply", "-f", "-"], stdin: Self.policy).status == 2)
+
+        let ownKey = gov.home + "/agent-made.pem"
+        #expect(try Self.asAgent(gov, ["operator", "keygen", "--out", ownKey]).status == 0)
+        let forged = ["--operator-key", ownKey]
+        let grant = try Self.asAgent(gov, ["gates", "grant", id] + forged)
+        #expect(grant.status == 22 && grant.stderr.contains("no registered operator"), "\(grant.stderr)")
+        #expect(try Self.asAgent(gov, ["presence", "revive", "bot"] + forged).status == 22)
+        #expect(try Self.asAgent(gov, ["policy", "apply", "-f", "-"] + forged, stdin: Self.policy).status == 22)
+        // Registering itself needs an operator's signature once one exists.
+        let pub = try Self.asAgent(gov, ["operator", "keygen", "--out", gov.home + "/agent-2.pem"]).stdout
+        #expect(try Self.asAgent(gov, ["operator", "add", "bot-admin", "--public-key", "-"], stdin: pub).status == 22)
+
+        #expect(try gov.run(["gates", "wait", id, "--no-wait"]).status == 15, "still killed: nothing the agent did took effect")
+        #expect(try gov.run(["scope", "check", "--agent", "bot", "--tool", "step"]).status == 15)
+    }
+
+    /// An operator named like the agent, or bound to it by its heartbeat, cannot grant its requests.
+    @Test(arguments: Backend.allCases)
+    func noOneGrantsTheirOwnRequest(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let id = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "grant", id, "--by", "bot"]).status == 22)
+        #expect(try gov.run(["presence", "heartbeat", "bot", "--operator", "alice"]).status == 0)
+        #expect(try gov.run(["gates", "grant", id, "--by", "alice"]).status == 22)
+        #expect(try Self.count(gov, kind: "gate.self_approval_refused") == 2)
+        #expect(try gov.run(["gates", "grant", id, "--by", "carol"]).status == 0)
+        let shown = try gov.json(["gates", "show", id])
+        #expect(shown["status"] == .string("granted") && shown["decided_by"] == .string("carol"))
+        #expect(shown["requested_os_user"]?.stringValue?.isEmpty == false, "the request records who asked")
+        // Operators act on ids alone: deny and cancel too, once each.
+        let other = try #require(try gov.json(["gates", "request", "--kind", "x", "--agent", "bot"])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "cancel", other, "--reason", "asked twice"]).status == 0)
+        #expect(try gov.run(["gates", "wait", other]).status == 16)
+        #expect(try gov.run(["gates", "deny", other]).status == 19)
+    }
+
+    /// Rows written into the store by hand, as an agent with the store file's OS user can: a
+    /// grant, a kill marker and a policy. None carries an operator's signature, so none is acted
+    /// on, and each ignoring is audited.
+    @Test(arguments: Backend.allCases)
+    func handWrittenOperatorRowsAreIgnoredAndAudited(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let db = try #require(gov.database).rawConnection()
+        let id = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])["request_id"]?.stringValue)
+        try db.execute("UPDATE governance_gate_requests SET status = 'granted', decided_by = 'admin', decided_at_us = 1 WHERE request_id = ?", [.text(id)])
+        #expect(try gov.run(["gates", "wait", id, "--no-wait"]).status == 18, "a grant no operator signed is no grant")
+        #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "true"]).status == 14)
+        // A signed grant copied onto another request does not verify either.
+        let real = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "grant", real]).status == 0)
+        try db.execute("""
+            UPDATE governance_gate_requests SET decision_document = (SELECT decision_document FROM governance_gate_requests WHERE request_id = ?),
+                decision_signature = (SELECT decision_signature FROM governance_gate_requests WHERE request_id = ?) WHERE request_id = ?
+            """, [.text(real), .text(real), .text(id)])
+        #expect(try gov.run(["gates", "wait", id, "--no-wait"]).status == 18)
+
+        try db.execute("INSERT INTO governance_kill_markers (agent_id, killed_by, killed_at_us, reason, host, os_user) VALUES ('bot', 'admin', 1, 'fake', 'h', 'u')")
+        #expect(try gov.run(["scope", "check", "--agent", "bot", "--tool", "step"]).status == 0, "an unsigned kill marker is ignored")
+        try db.execute("DELETE FROM governance_kill_markers")
+
+        try db.execute("UPDATE governance_policies SET policy = replace(policy, 'step', 'stepx')")
+        let edited = try gov.run(["scope", "check", "--agent", "bot", "--tool", "stepx"])
+        #expect(edited.status == 20 && edited.stderr.contains("no valid operator signature"), "\(edited.stderr)")
+        #expect(try Self.count(gov, kind: "operator.action_ignored") >= 3)
+    }
+
+    /// An approval for {"amount":"1.00","to":"ACME"} let `exec --tool charge -- echo charging
+    /// 99999.00 to EVIL` run. An approval now names the step it is for, and `exec` uses only that.
+    @Test(arguments: Backend.allCases)
+    func anApprovalIsBoundToTheStepItApproves(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let loose = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot",
+                                               "--payload", #"{"amount":"1.00","to":"ACME"}"#])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "grant", loose]).status == 0)
+        #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "charging", "99999.00", "to", "EVIL"]).status == 14,
+                "an approval that names no step does not let a step run")
+        let bound = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot", "--tool", "charge", "--",
+                                               "echo", "charging", "1.00", "to", "ACME"])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "grant", bound]).status == 0)
+        #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "charging", "99999.00", "to", "EVIL"]).status == 14)
+        let good = try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "charging", "1.00", "to", "ACME"])
+        #expect(good.status == 0 && good.stdout == "charging 1.00 to ACME\n")
+        #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "charging", "1.00", "to", "ACME"]).status == 14, "once")
+    }
+
+    /// Three scope violations made `functioning` non-compliant; `audit log` of presence.revive,
+    /// gate.requested and gate.granted made every section compliant. Reserved kinds are refused.
+    @Test(arguments: Backend.allCases)
+    func governanceKindsCannotBeLogged(backend: Backend) throws {
+        let gov = try Governance(backend: backend)
+        let session = try SessionID.random().value
+        for kind in ["presence.revive", "gate.granted", "gate.requested", "policy.applied", "tool.result", "llm.call"] {
+            let r = try gov.run(["audit", "log", "--session", session, "--agent", "bot", "--kind", kind, "--metadata", #"{"by":"alice"}"#])
+            #expect(r.status == 2 && r.stderr.contains("reserved"), "\(kind): \(r.stderr)")
+        }
+        let batch = try gov.run(["--json", "audit", "log", "--batch", "--session", session, "--agent", "bot"],
+                                stdin: #"{"kind":"presence.revive"}"# + "\n" + #"{"kind":"my.event"}"# + "\n")
+        let report = try JSONParser.parse(batch.stdout)
+        #expect(report["appended"] == .int(1), "\(batch.stdout)")
+        #expect(try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n").count == 1)
+    }
+}
