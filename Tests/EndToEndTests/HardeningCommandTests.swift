@@ -5,14 +5,7 @@ import Testing
 
 /// The reproductions of the enforcement review, run through the built binary as an agent would.
 @Suite struct HardeningCommandTests {
-    static func applied(_ backend: Backend, _ policy: String) throws -> Governance {
-        let gov = try Governance(backend: backend)
-        let file = gov.home + "/policy.yaml"
-        try policy.write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try gov.run(["policy", "apply", "-f", file])
-        #expect(r.status == 0, "\(r.stderr)")
-        return gov
-    }
+    static func applied(_ backend: Backend, _ policy: String) throws -> Governance { try Governance.applying(policy, backend: backend) }
 
     /// `café` allowed in NFC; the NFD form is another tool, so alternating them under
     /// `max_calls: 2` runs two calls, not four.

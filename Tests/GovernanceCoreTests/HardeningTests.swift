@@ -129,7 +129,7 @@ import Testing
         let pieces = ["a", "b", "v1", "admin", ".", "..", "...", "%2e", "%2E", "%252e", "%25", "%2f", "%2F", "%5c", ";", "%3b", "%3B",
                       "%00", "%0", "%", "%zz", "%c0%ae", "%C0%AE", "%e0%80%ae", "\\", "/", "//", "%ef%bc%8e", "\u{FF0E}", "\u{FE52}",
                       "\u{FF0F}", " ", "%20", "%09", "%41", "x", "?", "%3f", "#", "%23", "%2525", "%%", "-", "_", "~", "%7e"]
-        var generator = SplitMix64(seed: 0x5EED_15_09)
+        var generator = BatchAppendTests.Rng(state: 0x5EED_15_09)
         var allowed = 0
         var escapes: [String] = []
         let pattern = try APIPattern.parse(Self.v1)
@@ -279,18 +279,5 @@ import Testing
         let outcome = code { _ = try enforcer.contractCheck(agentID: "a", sessionID: try SessionID.random(), tool: "t", phase: .pre).get() }
         #expect(outcome == 20)
         #expect(!FileManager.default.fileExists(atPath: marker), "a relative command ran through PATH")
-    }
-}
-
-/// A small seeded generator (SplitMix64), so a failing case is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
