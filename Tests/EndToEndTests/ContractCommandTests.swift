@@ -139,7 +139,7 @@ import Testing
             ("{check: telepathy, message: x}", "agents.a.contracts.t.pre[0].check"),
             ("{check: hitl_approved}", "agents.a.contracts.t.pre[0].params.kind"),
             ("{check: custom, params: {command: []}}", "agents.a.contracts.t.pre[0].params.command"),
-            ("{check: custom, params: {command: [x], timeout_seconds: 100000}}", "agents.a.contracts.t.pre[0].params.timeout_seconds"),
+            ("{check: custom, params: {command: [/bin/x], timeout_seconds: 100000}}", "agents.a.contracts.t.pre[0].params.timeout_seconds"),
             ("{check: scope_allowed, params: {kind: x}}", "agents.a.contracts.t.pre[0].params.kind"),
         ]
         for (condition, path) in cases {

@@ -65,6 +65,16 @@ struct Governance {
         return path
     }
 
+    /// A store of `backend` with the YAML `policy` applied.
+    static func applying(_ policy: String, backend: Backend) throws -> Governance {
+        let gov = try Governance(backend: backend)
+        let file = gov.home + "/policy.yaml"
+        try policy.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try gov.run(["policy", "apply", "-f", file])
+        #expect(r.status == 0, "\(r.stderr)")
+        return gov
+    }
+
     func json(_ arguments: [String]) throws -> JSONValue {
         let r = try run(["--json"] + arguments)
         return try JSONParser.parse(r.stdout)

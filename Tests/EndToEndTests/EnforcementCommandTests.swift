@@ -17,14 +17,7 @@ import Testing
         loop:   {window_seconds: 60, max_calls: 1, action: log}
     """
 
-    static func applied(_ backend: Backend) throws -> Governance {
-        let gov = try Governance(backend: backend)
-        let file = gov.home + "/policy.yaml"
-        try policy.write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try gov.run(["policy", "apply", "-f", file])
-        #expect(r.status == 0, "\(r.stderr)")
-        return gov
-    }
+    static func applied(_ backend: Backend) throws -> Governance { try Governance.applying(policy, backend: backend) }
 
     @Test(arguments: Backend.allCases)
     func scopeExitCodesAndAuditedDenials(backend: Backend) throws {

@@ -13,7 +13,7 @@ import Testing
           charge_customer:
             pre:
               - {check: hitl_approved, message: "Charges require \\"human\\" approval", params: {kind: charge.customer}}
-              - {check: custom, message: "Ticket must be open", params: {command: ["./check-ticket.sh", "a b"], timeout_seconds: 5}}
+              - {check: custom, message: "Ticket must be open", params: {command: ["/opt/checks/check-ticket.sh", "a b"], timeout_seconds: 5}}
               - {check: budget_available}
             post:
               - {check: audit_logged, message: "Charge must be audit-logged"}
@@ -24,7 +24,7 @@ import Testing
         let contract = try #require(document.agents[0].contract(for: "charge_customer"))
         #expect(contract.pre.map(\.check) == [.hitlApproved, .custom, .budgetAvailable])
         #expect(contract.pre[0].kind == "charge.customer" && contract.pre[0].message == "Charges require \"human\" approval")
-        #expect(contract.pre[1].command == ["./check-ticket.sh", "a b"] && contract.pre[1].timeoutSeconds == 5)
+        #expect(contract.pre[1].command == ["/opt/checks/check-ticket.sh", "a b"] && contract.pre[1].timeoutSeconds == 5)
         #expect(contract.pre[2].timeoutSeconds == ContractCondition.defaultTimeoutSeconds)
         #expect(contract.post.map(\.check) == [.auditLogged])
         let exported = PolicyYAML.emit(document.agents)

@@ -80,7 +80,10 @@ import Testing
         #expect { try PolicyParser.load([]) } throws: { ($0 as? GovernanceError)?.exitCode == 2 }
         #expect { try PolicyParser.load(["-", "-"]) } throws: { ($0 as? GovernanceError)?.exitCode == 2 }
         #expect { try PolicyParser.load([dir + "/nope.yaml"]) } throws: { ($0 as? GovernanceError)?.exitCode == 2 }
-        // /dev/zero never ends: the bound stops it.
-        #expect { _ = try DocumentFile.read("/dev/zero", what: "policy file") } throws: { ($0 as? GovernanceError)?.message.contains("1 MiB") == true }
+        // A device is not a document; on stdin, /dev/zero never ends, and the bound stops it.
+        #expect { _ = try DocumentFile.read("/dev/zero", what: "policy file") } throws: { ($0 as? GovernanceError)?.message.contains("not a regular file") == true }
+        let zero = open("/dev/zero", O_RDONLY)
+        defer { close(zero) }
+        #expect { _ = try DocumentFile.read(fd: zero, what: "policy file") } throws: { ($0 as? GovernanceError)?.message.contains("1 MiB") == true }
     }
 }

@@ -159,3 +159,13 @@ public func cleanEnvironment(home: String, extra: [String: String] = [:]) -> [St
     for (k, v) in extra { env[k] = v }
     return env
 }
+
+/// Opens a FIFO for writing after `seconds`, then closes it: a process blocked opening or reading
+/// it goes on, so a test of "a FIFO is refused" fails slowly instead of hanging the suite.
+public func unblockFIFO(_ fifo: String, after seconds: Double) {
+    Thread.detachNewThread {
+        Thread.sleep(forTimeInterval: seconds)
+        let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+        if fd >= 0 { close(fd) }
+    }
+}

@@ -94,15 +94,19 @@ final class FileDescriptorWriter: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    static func writeAll(fd: Int32, _ bytes: [UInt8]) {
+    /// False (errno set) when a write failed; for the console, a closed pipe means nothing more
+    /// can be said, so its callers ignore it.
+    @discardableResult
+    static func writeAll(fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                return  // a closed pipe: nothing more can be said
+                return false
             }
             offset += n
         }
+        return true
     }
 }

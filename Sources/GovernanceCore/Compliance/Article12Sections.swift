@@ -24,6 +24,8 @@ struct Article12Sections {
             judge.lower(.nonCompliant, "Chain verification FAILED for \(plural(failures.count, "session")): the log was changed after it was written.")
         case .unverified:
             judge.lower(.partial, "The chain was not verified (run with --verify-chain): integrity is not evidenced.")
+        case .empty:
+            judge.note("No chain was read, so there was nothing to verify.")
         case .verified:
             judge.note("Every chain read verified: HMACs recomputed, links and session heads matched.")
         }

@@ -58,7 +58,7 @@ public struct EvidenceReader {
         let filtered = filters.agentID != nil || !sessions.isEmpty || filters.from != nil || filters.to != nil
         let evidence = aggregator.finish(oldestRetained: try oldestEvent(agentID: filters.agentID, sessions: sessions),
                                          history: filtered ? try history(agentID: filters.agentID) : nil)
-        let integrity: ChainIntegrityStatus = !options.verifyChain ? .unverified : failures.isEmpty ? .verified : .failed
+        let integrity: ChainIntegrityStatus = !failures.isEmpty ? .failed : rows == 0 ? .empty : options.verifyChain ? .verified : .unverified
         return Result(evidence: evidence, integrity: integrity, failures: failures)
     }
 

@@ -38,6 +38,9 @@ public enum ChainIntegrityStatus: String, Sendable {
     case failed
     /// `--verify-chain` was not given.
     case unverified
+    /// No event was read, so there was nothing to verify: an empty store, or filters that match
+    /// nothing. Never reported as `verified`.
+    case empty
 }
 
 /// What the report covers: each filter as given (nil: not filtered).

@@ -133,6 +133,9 @@ extension PolicyParser {
                 for (i, arg) in argv.enumerated() where arg.utf8.contains(0) || arg.utf8.count > 4096 || (i == 0 && arg.isEmpty) {
                     throw r.fail("\(kp)[\(i)]", "must be 1 to 4096 bytes without NUL")
                 }
+                guard CustomCheck.isAbsolute(argv[0]) else {
+                    throw r.fail("\(kp)[0]", "is \(quoted(argv[0])); the program must be an absolute path (such as /usr/local/bin/check-ticket), never looked up through PATH or the working directory of whoever runs the check")
+                }
                 condition.command = argv
             default:
                 condition.timeoutSeconds = try r.integer(param, kp, 1...ContractCondition.maxTimeoutSeconds)

@@ -172,7 +172,7 @@ enum ToolResults {
     static func loggedSincePreCheck(_ db: SQLConnection, session: SessionID, tool: String) throws -> Bool {
         func names(_ row: SQLRow) throws -> Bool {
             guard let metadata = try? JSONParser.parse(try row.text(1)) else { return false }
-            return metadata["tool"]?.stringValue == tool
+            return metadata["tool"]?.stringValue.map { Identifier.same($0, tool) } ?? false
         }
         var since: Int64?
         for row in try db.query("""

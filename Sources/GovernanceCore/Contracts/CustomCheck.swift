@@ -1,6 +1,7 @@
 import Glibc
 
-/// A `custom` contract condition: the argv run without a shell, in its own process group, with
+/// A `custom` contract condition: the argv run without a shell, the program by its absolute path
+/// (never through PATH or the caller's working directory, which the agent may control), in its own process group, with
 /// stdin from /dev/null, its stdout sent to our stderr (the command's own output stays ours), the
 /// environment plus the agent, session and tool. Exit 0 within the timeout passes; anything else
 /// fails, and on timeout the whole group is killed.
@@ -12,6 +13,7 @@ enum CustomCheck {
 
     static func run(_ argv: [String], timeoutSeconds: Int64, environment extra: [(String, String)]) -> Result {
         guard let program = argv.first else { return Result(failure: "the command is empty") }
+        guard isAbsolute(program) else { return Result(failure: "\(quoted(program)) is not an absolute path, so it is not run") }
         var env: [String] = []
         var index = 0
         while let entry = environ[index] {
@@ -33,7 +35,7 @@ enum CustomCheck {
 
         var pid: pid_t = 0
         let status = withCStrings(argv) { cargv in
-            withCStrings(env) { cenv in posix_spawnp(&pid, program, &actions, &attributes, cargv, cenv) }
+            withCStrings(env) { cenv in posix_spawn(&pid, program, &actions, &attributes, cargv, cenv) }
         }
         guard status == 0 else { return Result(failure: "\(quoted(program)) could not be started (errno \(status))") }
 
@@ -58,6 +60,8 @@ enum CustomCheck {
         }
         return Result(failure: "\(quoted(program)) was ended by signal \(wstatus & 0x7f)")
     }
+
+    static func isAbsolute(_ program: String) -> Bool { program.utf8.first == UInt8(ascii: "/") }
 
     /// A NULL-terminated array of C strings alive for `body`.
     static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

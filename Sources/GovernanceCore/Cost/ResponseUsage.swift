@@ -18,7 +18,8 @@
 ///
 /// Every input is hostile: a token count must be a whole number from 0 to 2^53−1, keys are unique
 /// (the strict JSON parser), reads are bounded, and anything ambiguous (two usage-bearing events,
-/// two shapes in one stream) is refused rather than guessed.
+/// two shapes in one stream, a body or event with both `object` and `type`, a cumulative count
+/// that goes down) is refused rather than guessed.
 public struct ResponseUsage: Sendable, Equatable {
     public enum Shape: String, Sendable, CaseIterable {
         case openAIChat = "openai-chat-completions"
@@ -71,11 +72,20 @@ public struct ResponseUsage: Sendable, Equatable {
     // MARK: JSON
 
     static func fromJSON(_ value: JSONValue) throws(GovernanceError) -> ResponseUsage {
+        try oneShape(value, "the response")
         switch (value["object"]?.stringValue, value["type"]?.stringValue) {
         case ("chat.completion", _): return try openAIChat(value, shape: .openAIChat)
         case ("response", _): return try openAIResponses(value, shape: .openAIResponses)
         case (nil, "message"): return try anthropic(message: value, shape: .anthropicMessages)
         default: throw .invalid("the response is not of a known shape; \(acceptedShapes)")
+        }
+    }
+
+    /// OpenAI names its shapes with `object`, Anthropic with `type`; a body with both could be
+    /// read as either, so it is read as neither.
+    static func oneShape(_ value: JSONValue, _ what: String) throws(GovernanceError) {
+        if value["object"] != nil, value["type"] != nil {
+            throw .invalid("\(what) has both an \"object\" and a \"type\" member, so it could be read as two shapes; refusing to guess")
         }
     }
 
@@ -126,6 +136,7 @@ public struct ResponseUsage: Sendable, Equatable {
         for payload in payloads {
             if payload == Array("[DONE]".utf8) { continue }
             let event = try JSONParser.parse(bytes: payload)
+            try oneShape(event, "a stream event")
             if event["object"]?.stringValue == "chat.completion.chunk" {
                 shapes.insert(.openAIChatStream)
                 if let usage = event["usage"], usage != .null { try once(try openAIChat(event, shape: .openAIChatStream), "chunk with usage") }
@@ -147,20 +158,29 @@ public struct ResponseUsage: Sendable, Equatable {
             case "message_delta":
                 shapes.insert(.anthropicMessagesStream)
                 let usage = try object(event["usage"], "message_delta usage")
-                // Cumulative: the last delta holds the call's output tokens.
-                anthropicOutput = try count(usage["output_tokens"], "message_delta usage.output_tokens")
+                // Cumulative: the last delta holds the call's output tokens, and no count goes down.
+                let output = try count(usage["output_tokens"], "message_delta usage.output_tokens")
+                if let previous = anthropicOutput, output < previous {
+                    throw .invalid("message_delta usage.output_tokens went down from \(previous) to \(output); the counts are cumulative, so the stream is refused")
+                }
+                anthropicOutput = output
                 // Later API versions also repeat cumulative input counts here; they win when present.
                 if var start = anthropicStart {
-                    if let input = usage["input_tokens"], input != .null {
-                        let writes = try count(usage["cache_creation_input_tokens"], "message_delta usage.cache_creation_input_tokens", optional: true)
-                        let (sum, overflow) = try count(input, "message_delta usage.input_tokens").addingReportingOverflow(writes)
-                        guard !overflow else { throw .invalid("the input token count overflows") }
-                        start.inputTokens = sum
-                        start.cacheWriteTokens = writes
+                    // A count the delta leaves out keeps its earlier value; one it repeats may only grow.
+                    func cumulative(_ key: String, _ earlier: Int64) throws(GovernanceError) -> Int64 {
+                        guard let value = usage[key], value != .null else { return earlier }
+                        let now = try count(value, "message_delta usage.\(key)")
+                        guard now >= earlier else {
+                            throw .invalid("message_delta usage.\(key) went down from \(earlier) to \(now); the counts are cumulative, so the stream is refused")
+                        }
+                        return now
                     }
-                    if let read = usage["cache_read_input_tokens"], read != .null {
-                        start.cachedInputTokens = try count(read, "message_delta usage.cache_read_input_tokens")
-                    }
+                    let writes = try cumulative("cache_creation_input_tokens", start.cacheWriteTokens)
+                    let (sum, overflow) = try cumulative("input_tokens", start.inputTokens - start.cacheWriteTokens).addingReportingOverflow(writes)
+                    guard !overflow else { throw .invalid("the input token count overflows") }
+                    start.inputTokens = sum
+                    start.cacheWriteTokens = writes
+                    start.cachedInputTokens = try cumulative("cache_read_input_tokens", start.cachedInputTokens)
                     anthropicStart = start
                 }
             default:

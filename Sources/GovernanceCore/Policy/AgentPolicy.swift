@@ -53,7 +53,7 @@ public struct AgentPolicy: Sendable, Equatable {
     public var canonicalJSON: String { JSONWriter.canonical(json) }
 
     /// The contract for a tool; nil when there is none.
-    public func contract(for tool: String) -> ToolContract? { contracts.first { $0.tool == tool } }
+    public func contract(for tool: String) -> ToolContract? { contracts.first { Identifier.same($0.tool, tool) } }
 
     /// Lowercase hex SHA-256 of `canonicalJSON` (audited with `policy.applied`).
     public var sha256: String { Digest.sha256Hex(canonicalJSON) }

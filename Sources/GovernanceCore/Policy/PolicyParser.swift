@@ -102,14 +102,14 @@ public enum PolicyParser {
     }
 
     static func tools(_ names: [String], _ path: String, _ r: Reader) throws(GovernanceError) -> [String] {
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()
         for (i, name) in names.enumerated() {
             do {
                 try Identifier.check(name, field: "a tool name")
             } catch {
                 throw r.fail("\(path)[\(i)]", error.message)
             }
-            guard seen.insert(name).inserted else { throw r.fail("\(path)[\(i)]", "repeats \(quoted(name))") }
+            guard seen.insert(Array(name.utf8)).inserted else { throw r.fail("\(path)[\(i)]", "repeats \(quoted(name))") }
         }
         return names
     }

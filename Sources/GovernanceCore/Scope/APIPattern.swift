@@ -21,8 +21,8 @@ public struct APIPattern: Sendable, Equatable {
         guard text.utf8.count <= maxLength else { throw .invalid("an API pattern is at most \(maxLength) bytes") }
         let (method, url) = try APIRequest.splitMethod(text, what: "an API pattern")
         let (origin, rawPath) = try Origin.parse(url, what: "an API pattern")
-        if rawPath.contains(where: { $0 == "?" || $0 == "#" || $0 == "%" || $0 == "\\" }) {
-            throw .invalid("the API pattern \(quoted(text)) may not hold ?, #, % or \\ (queries are ignored; write paths unencoded)")
+        if rawPath.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || "?#%\\;".utf8.contains($0) }) {
+            throw .invalid("the API pattern \(quoted(text)) may not hold ?, #, %, \\, ; or anything outside printable ASCII in its path (queries are ignored; write paths unencoded)")
         }
         var segments = try APIRequest.pathSegments(rawPath, what: "the API pattern \(quoted(text))")
         var anyRest = false
@@ -125,13 +125,17 @@ public struct APIPattern: Sendable, Equatable {
     }
 }
 
-/// A call to check against the patterns: `METHOD URL`, parsed strictly. Paths that could escape
-/// a pattern on the server are refused rather than guessed at: dot segments (`/v1/../admin`,
-/// also percent-encoded), encoded slashes or backslashes (`%2F`, `%5C`), backslashes and empty
-/// segments (`//`).
+/// A call to check against the patterns: `METHOD URL`, parsed strictly. Its path segments are
+/// matched as the server reads them, escapes decoded. A path that a server could read differently
+/// from the matcher is refused rather than guessed at: dot segments (also encoded, and with
+/// trailing dots or spaces), malformed escapes (`%`, `%zz`, `%2`), double encoding (any `%25`),
+/// encoded slashes, backslashes, `?` or `#`, path parameters (`;`, `%3B`), NUL and other control
+/// characters, anything outside ASCII (raw, or decoded: overlong UTF-8 such as `%c0%ae`, and
+/// characters that servers fold to `.` or `/`), and empty segments (`//`).
 public struct APIRequest: Sendable, Equatable {
     public let method: String
     public let origin: APIPattern.Origin
+    /// Decoded; each is printable ASCII without `/`, `\\`, `%`, `;`, `?` or `#`.
     public let segments: [String]
 
     public static let maxLength = 8_192
@@ -141,15 +145,55 @@ public struct APIRequest: Sendable, Equatable {
         let (method, url) = try splitMethod(text, what: "an API call")
         let (origin, rest) = try APIPattern.Origin.parse(url, what: "an API call")
         let pathEnd = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        let path = rest[..<pathEnd]
-        let lower = path.lowercased()
-        if path.contains("\\") || lower.contains("%2f") || lower.contains("%5c") {
-            throw .invalid("the API call \(quoted(text)) has an encoded slash or a backslash in its path")
+        let what = "the API call \(quoted(text))"
+        var segments = try pathSegments(rest[..<pathEnd], what: what)
+        for i in segments.indices {
+            segments[i] = try decoded(segments[i], what: what)
+            if isDotSegment(segments[i]) { throw .invalid("\(what) has a dot segment (., .., also encoded, or only dots and spaces) in its path") }
         }
-        // Encoded dots are dots to most servers: decode them before looking for dot segments.
-        let decoded = lower.contains("%2e") ? String(path).replacing("%2e", with: ".").replacing("%2E", with: ".") : String(path)
-        let segments = try pathSegments(Substring(decoded), what: "the API call \(quoted(text))")
         return APIRequest(method: method, origin: origin, segments: segments)
+    }
+
+    /// One path segment with its escapes decoded, or a refusal naming what a server could read
+    /// differently.
+    static func decoded(_ segment: String, what: String) throws(GovernanceError) -> String {
+        let raw = Array(segment.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            let b = raw[i]
+            guard b != UInt8(ascii: "%") else {
+                guard i + 2 < raw.count, let high = hexDigitValue(raw[i + 1]), let low = hexDigitValue(raw[i + 2]) else {
+                    throw .invalid("\(what) has a malformed percent escape in its path (% must be followed by two hex digits)")
+                }
+                let c = high << 4 | low
+                if c < 0x20 || c >= 0x7F {
+                    throw .invalid("\(what) has an escape of a control or non-ASCII byte in its path (%\(Hex.encode([c]))); servers decode and normalise these differently")
+                }
+                if "%/\\;?#".utf8.contains(c) {
+                    throw .invalid("\(what) has an encoded %, /, \\, ;, ? or # in its path (%\(Hex.encode([c]))); a server may decode it again or split on it")
+                }
+                out.append(c)
+                i += 3
+                continue
+            }
+            if b <= 0x20 || b >= 0x7F {
+                throw .invalid("\(what) has a character outside printable ASCII in its path; servers normalise these differently")
+            }
+            if b == UInt8(ascii: ";") || b == UInt8(ascii: "\\") {
+                throw .invalid("\(what) has a path parameter (;) or a backslash in its path")
+            }
+            out.append(b)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `.`, `..`, and what servers that trim trailing dots and spaces read as them or as an empty
+    /// segment (`...`, `.. `, ` `).
+    static func isDotSegment(_ segment: String) -> Bool {
+        !segment.isEmpty && segment.utf8.allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: " ") }
     }
 
     /// `METHOD URL` with one space; the method is letters only, returned upper-cased.
@@ -174,7 +218,7 @@ public struct APIRequest: Sendable, Equatable {
         guard path.first == "/" else { throw .invalid("\(what) has a path that does not start with /") }
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for (i, segment) in segments.enumerated() {
-            if segment == "." || segment == ".." { throw .invalid("\(what) has a dot segment (. or ..) in its path") }
+            if isDotSegment(segment) { throw .invalid("\(what) has a dot segment (. or ..) in its path") }
             if segment.isEmpty, i != segments.count - 1 { throw .invalid("\(what) has an empty path segment (//)") }
         }
         return segments

@@ -25,7 +25,7 @@ public enum ScopeCheck {
     /// The most allowed tools a denial message lists before "and N more".
     public static let listedInMessage = 20
 
-    /// Allows or throws: `.noPolicy` (exit 11) without a policy, `.scopeViolation` (exit 10)
+    /// Tools compare as bytes (`Identifier.same`). Allows or throws: `.noPolicy` (exit 11) without a policy, `.scopeViolation` (exit 10)
     /// naming the allowed tools, `.invalidInput` (exit 2) for a malformed tool name. An API call
     /// that cannot be read safely (user information, dot segments, encoded slashes) is a violation.
     public static func check(_ request: Request, policy: AgentPolicy?, agentID: String) throws(GovernanceError) -> Decision {
@@ -37,10 +37,10 @@ public enum ScopeCheck {
         switch request {
         case .tool(let tool):
             try Identifier.check(tool, field: "tool")
-            if scope.hiddenTools.contains(tool) {
+            if Identifier.contains(scope.hiddenTools, tool) {
                 throw violation("tool \(quoted(tool)) is hidden from agent \(quoted(agentID))", scope: scope)
             }
-            guard scope.allowedTools.contains(tool) else {
+            guard Identifier.contains(scope.allowedTools, tool) else {
                 throw violation("tool \(quoted(tool)) is not allowed for agent \(quoted(agentID))", scope: scope)
             }
             return Decision(matched: tool)
@@ -50,7 +50,7 @@ public enum ScopeCheck {
                 parsed = try APIRequest.parse(call)
             } catch {
                 throw GovernanceError(.scopeViolation, "API call denied for agent \(quoted(agentID)): \(error.message)",
-                                      hint: "call the API with a plain URL (no user information, dot segments or encoded slashes)")
+                                      hint: "call the API with a plain URL: no user information, dot segments, path parameters, double or malformed escapes, or non-ASCII")
             }
             guard let pattern = scope.allowedAPIs.first(where: { $0.matches(parsed) }) else {
                 let allowed = scope.allowedAPIs.map(\.text)
@@ -66,12 +66,12 @@ public enum ScopeCheck {
     /// (an observation: filtering never blocks).
     public static func filterTools(_ tools: [String], policy: AgentPolicy?) -> [String] {
         guard let hidden = policy?.scope?.hiddenTools, !hidden.isEmpty else { return tools }
-        let set = Set(hidden)
-        return tools.filter { !set.contains($0) }
+        let set = Set(hidden.map { Array($0.utf8) })
+        return tools.filter { !set.contains(Array($0.utf8)) }
     }
 
     private static func violation(_ what: String, scope: ScopePolicy) -> GovernanceError {
-        let allowed = scope.allowedTools.filter { !scope.hiddenTools.contains($0) }
+        let allowed = scope.allowedTools.filter { !Identifier.contains(scope.hiddenTools, $0) }
         return GovernanceError(.scopeViolation, "\(what); allowed tools: \(listing(allowed))",
                                hint: "add the tool to the agent's allowed_tools if it should be allowed",
                                details: [("allowed_tools", .array(allowed.prefix(listedInMessage).map(JSONValue.string))),

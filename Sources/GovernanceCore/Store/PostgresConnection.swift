@@ -49,6 +49,11 @@ public final class PostgresConnection: SQLConnection {
     private func failure(_ result: OpaquePointer?, _ context: String) -> GovernanceError {
         let message = Configuration.redact(Self.trimmed(result.map { pq.resultErrorMessage($0) } ?? pq.errorMessage(connection)), url: url)
         let state = result.flatMap { pq.resultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        if Self.isCorruption(state) {
+            return GovernanceError(.integrityFailure, "PostgreSQL at \(redactedURL) reports damaged data (\(context)): \(message)",
+                                   hint: "the server found a damaged page or index; restore from a backup before trusting the store",
+                                   details: [("sqlstate", .string(state)), ("store_damaged", .bool(true))])
+        }
         if pq.status(connection) != LibPQ.connectionOK || Self.isOperational(state) {
             return GovernanceError(.storeUnavailable, "PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)",
                                    details: state.isEmpty ? [] : [("sqlstate", .string(state))])
@@ -56,6 +61,10 @@ public final class PostgresConnection: SQLConnection {
         return GovernanceError(.internalError, "PostgreSQL \(context): \(message)",
                                details: state.isEmpty ? [] : [("sqlstate", .string(state))])
     }
+
+    /// XX001 data_corrupted, XX002 index_corrupted: like SQLite's CORRUPT, an integrity failure
+    /// (exit 20), never an outage that --fail-open would wave through.
+    static func isCorruption(_ state: String) -> Bool { state == "XX001" || state == "XX002" }
 
     /// SQLSTATEs that say the server cannot take the work now, not that the SQL is wrong: the
     /// recorder spools on these (or exits 4 under --require-durable); exit 1 is for bugs.

@@ -33,8 +33,10 @@ public final class SQLiteConnection: SQLConnection {
         db = handle
         guard rc == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            let damaged = rc & 0xFF == SQLITE_NOTADB || rc & 0xFF == SQLITE_CORRUPT ? error(rc, "open") : nil
             sqlite3_close(handle)
             db = nil
+            if let damaged { throw damaged }
             throw GovernanceError.unavailable("cannot open the SQLite store \(path): \(message)",
                                               hint: "check that the directory exists and is writable")
         }
@@ -71,8 +73,13 @@ public final class SQLiteConnection: SQLConnection {
     private func error(_ rc: Int32, _ context: String) -> GovernanceError {
         let message = String(cString: sqlite3_errmsg(db))
         switch rc & 0xFF {
+        case SQLITE_NOTADB, SQLITE_CORRUPT:
+            // A damaged store is evidence, not an outage: --fail-open must not run an agent past it.
+            return GovernanceError(.integrityFailure, "the SQLite store \(path) is damaged (\(context)): \(message)",
+                                   hint: "keep the file for inspection; restore the store from a backup (`governance audit export` from a copy that verifies)",
+                                   details: [("store_damaged", .bool(true))])
         case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL,
-             SQLITE_PERM, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH:
+             SQLITE_PERM, SQLITE_PROTOCOL, SQLITE_NOLFS, SQLITE_AUTH:
             return .unavailable("the SQLite store \(path) cannot be used (\(context)): \(message)")
         default:
             return .internalError("SQLite \(context): \(message)")

@@ -63,6 +63,31 @@ public enum FileSystem {
         return fd
     }
 
+    /// Opens a file for reading only when it is a regular file (checked on the descriptor, so no
+    /// race); the caller closes it. Opened non-blocking, so naming a FIFO cannot hang the process
+    /// in open(); anything else is invalid input (exit 2).
+    public static func openRegularFile(_ path: String, what: String) throws(GovernanceError) -> Int32 {
+        try openRegular(path, what: what, failure: .invalidInput).fd
+    }
+
+    static func openRegular(_ path: String, what: String, failure: GovernanceError.Kind) throws(GovernanceError) -> (fd: Int32, status: Status) {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw GovernanceError(failure, "cannot read \(what) \(path): \(errnoMessage())") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let message = errnoMessage()
+            close(fd)
+            throw GovernanceError(failure, "cannot read \(what) \(path): \(message)")
+        }
+        let status = Status(st)
+        guard status.isRegularFile else {
+            close(fd)
+            throw GovernanceError(failure, "\(what) \(path) is not a regular file (\(typeName(status.mode)))",
+                                  hint: "name a plain file; a FIFO, device or directory is never read" + (failure == .invalidInput ? " (pass a pipe on stdin with -)" : ""))
+        }
+        return (fd, status)
+    }
+
     /// Creates a directory and its parents (mode 0700 for new ones: the home holds the secret).
     public static func makeDirectories(_ path: String) throws(GovernanceError) {
         if isDirectory(path) { return }
@@ -150,16 +175,8 @@ public enum FileSystem {
     /// FIFO or a device named by mistake (or by an attacker) cannot hang the process; anything
     /// but a regular file, and anything longer than `limit` bytes, is refused.
     public static func readRegularFile(_ path: String, limit: Int, what: String) throws(GovernanceError) -> (bytes: [UInt8], status: Status) {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else { throw .config("cannot read \(what) \(path): \(errnoMessage())") }
+        let (fd, status) = try openRegular(path, what: what, failure: .configuration)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .config("cannot read \(what) \(path): \(errnoMessage())") }
-        let status = Status(st)
-        guard status.isRegularFile else {
-            throw .config("\(what) \(path) is not a regular file (\(typeName(status.mode)))",
-                          hint: "name a plain file; a FIFO, device or directory is never read")
-        }
         var bytes: [UInt8] = []
         while bytes.count <= limit, let chunk = try readChunk(fd: fd, what: "\(what) \(path)") { bytes += chunk }
         guard bytes.count <= limit else { throw .config("\(what) \(path) is larger than \(limit) bytes") }

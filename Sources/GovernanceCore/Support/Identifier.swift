@@ -10,6 +10,14 @@ public enum Identifier {
     /// Agent ids, kinds, tool names and operators: 1-256 bytes.
     public static let maxBytes = 256
 
+    /// Identifiers are equal when their UTF-8 bytes are, as in the store. Swift's `==` on String
+    /// is canonical equivalence (NFC `café` equals NFD `cafe\u{301}`, KELVIN SIGN equals `K`),
+    /// which would let a name the policy never listed pass as one it did.
+    @inline(__always) public static func same(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+    /// Whether `names` holds `name`, byte for byte.
+    public static func contains(_ names: [String], _ name: String) -> Bool { names.contains { same($0, name) } }
+
     /// Throws an invalid-input error (exit 2) naming `field`; the offending character is shown
     /// escaped, never raw.
     public static func check(_ value: String, field: String, maxBytes: Int = Identifier.maxBytes) throws(GovernanceError) {

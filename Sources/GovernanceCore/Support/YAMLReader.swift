@@ -36,7 +36,7 @@ public enum YAMLReader {
 
     private enum Frame {
         case sequence([DocumentNode])
-        case mapping([(String, DocumentNode)], key: String?, keys: Set<String>)
+        case mapping([(String, DocumentNode)], key: String?, keys: Set<[UInt8]>)
     }
 
     private static func build(_ parser: inout yaml_parser_t) throws(GovernanceError) -> DocumentNode {
@@ -110,7 +110,7 @@ public enum YAMLReader {
                     if plain, isNullLike(text) || isBoolLike(text) || isNumberLike(text) {
                         throw refuse("the key \(quoted(text)) is not a string in YAML; quote it")
                     }
-                    guard keys.insert(text).inserted else { throw refuse("duplicate key \(quoted(text))") }
+                    guard keys.insert(Array(text.utf8)).inserted else { throw refuse("duplicate key \(quoted(text))") }
                     stack.append(.mapping(members, key: text, keys: keys))
                 }
             }

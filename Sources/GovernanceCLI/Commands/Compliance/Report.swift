@@ -26,7 +26,7 @@ extension Compliance {
             each section from the evidence: compliant, partial or non_compliant read as "evidence sufficient, partial or \
             insufficient for the actions observed"; sections resting on Art. 12(3) are not_applicable unless \
             --annex-iii-1a. Every report carries report_id, generated_at, kind, filters, chain_integrity_status \
-            (verified, failed, unverified), the coverage caveat and coverage_pct (null). Formats: text (default), \
+            (verified, failed, unverified, or empty when no event was read), the coverage caveat and coverage_pct (null). Formats: text (default), \
             json (--json), markdown and html (--format), the HTML page self-contained with inline SVG charts. \
             Generating a report is audited as a report.generated event with the report id and the SHA-256 of the \
             bytes written (observation: an unreachable store spools it). --verify-chain exits 20 when a chain fails, \
@@ -117,31 +117,62 @@ extension Compliance {
     }
 }
 
-/// Writes a report file whole or not at all: a temporary file beside it, then rename.
+/// Writes a report file. A regular file (or a new one) is replaced whole: a temporary file
+/// beside it, created exclusively and never through a symbolic link, then renamed over it (a
+/// rename replaces the directory entry and follows no link). An existing FIFO or character device
+/// (`/dev/null`, a pipe a reader waits on) is written in place, since renaming over it would
+/// destroy it. A symbolic link is refused: following it could write outside the named directory.
 enum ReportFile {
     static func write(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp-governance"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw GovernanceError(.invalidInput, "cannot write \(Render.quoted(path)): \(errnoMessage())", hint: "check the directory exists and is writable")
-        }
-        var bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = errnoMessage()
-                FileSystem.close(fd); unlink(temporary)
-                throw GovernanceError(.invalidInput, "cannot write \(Render.quoted(path)): \(message)")
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFIFO, S_IFCHR: if try writeInPlace(text, to: path) { return }
+            case S_IFLNK:
+                throw GovernanceError(.invalidInput, "\(Render.quoted(path)) is a symbolic link; a report is never written through one",
+                                      hint: "name the file it points to, or leave out --output to write to stdout")
+            default:
+                throw GovernanceError(.invalidInput, "\(Render.quoted(path)) is not a regular file, FIFO or character device",
+                                      hint: "name a file to create or replace")
             }
-            written += n
+        } else if errno != ENOENT {
+            throw failure(path)
         }
-        bytes.removeAll()
-        guard fsync(fd) == 0, Glibc.close(fd) == 0, rename(temporary, path) == 0 else {
-            let message = errnoMessage()
+        try replace(text, at: path)
+    }
+
+    /// False when `path` turned out to be a regular file after all (replaced in the meantime).
+    private static func writeInPlace(_ text: String, to path: String) throws -> Bool {
+        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path) }
+        defer { FileSystem.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw failure(path) }
+        guard st.st_mode & S_IFMT == S_IFIFO || st.st_mode & S_IFMT == S_IFCHR else { return false }
+        guard FileDescriptorWriter.writeAll(fd: fd, Array(text.utf8)) else { throw failure(path) }
+        return true
+    }
+
+    private static func replace(_ text: String, at path: String) throws {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = (slash.map { String(path[...$0]) } ?? "") + "." + name + ".tmp-governance-" + Hex.encode(try SecureRandom.bytes(8))
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(path) }
+        // Each failure is read from errno at once, before unlink() may change it.
+        var error = FileDescriptorWriter.writeAll(fd: fd, Array(text.utf8)) && fsync(fd) == 0 ? nil : failure(path)
+        if Glibc.close(fd) != 0, error == nil { error = failure(path) }
+        if error == nil, rename(temporary, path) != 0 { error = failure(path) }
+        if let error {
             unlink(temporary)
-            throw GovernanceError(.invalidInput, "cannot write \(Render.quoted(path)): \(message)")
+            throw error
         }
+        FileSystem.syncDirectory(directory)
+    }
+
+    private static func failure(_ path: String) -> GovernanceError {
+        GovernanceError(.invalidInput, "cannot write \(Render.quoted(path)): \(errnoMessage())", hint: "check the directory exists and is writable")
     }
 }

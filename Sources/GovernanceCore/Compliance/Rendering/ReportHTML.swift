@@ -22,7 +22,8 @@ public enum ReportHTML {
         out += "<table class=\"meta\">\n"
         for (label, value) in ReportHeader.fields(report) {
             if label == "Chain integrity" {
-                let detail = report.chainIntegrity == .unverified ? " not checked: run with --verify-chain"
+                let detail = report.chainIntegrity == .empty ? " no chain read: nothing to verify"
+                    : report.chainIntegrity == .unverified ? " not checked: run with --verify-chain"
                     : report.chainIntegrity == .failed ? " in \(report.chainFailures.count) session(s): the log was changed after it was written" : " every chain read"
                 out += "<tr><th>\(label)</th><td>\(integrityBadge(report.chainIntegrity))\(detail)</td></tr>\n"
             } else {
@@ -99,6 +100,7 @@ public enum ReportHTML {
         case .verified: "<span class=\"badge st-ok\">✓ verified</span>"
         case .failed: "<span class=\"badge st-bad\">✗ FAILED</span>"
         case .unverified: "<span class=\"badge st-partial\">? unverified</span>"
+        case .empty: "<span class=\"badge st-partial\">∅ empty</span>"
         }
     }
 

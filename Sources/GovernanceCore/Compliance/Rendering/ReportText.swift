@@ -73,7 +73,7 @@ enum ReportHeader {
             ("Filters", filters.isEmpty ? "none (every event in the store)" : filters.joined(separator: "; ")),
             ("Period", r.evidence.firstAt.map { "\($0.iso8601) to \(r.evidence.lastAt!.iso8601)" } ?? "no events"),
             ("Events read", grouped(r.evidence.events)),
-            ("Chain integrity", r.chainIntegrity.rawValue + (r.chainIntegrity == .unverified ? " (run with --verify-chain)" : "")),
+            ("Chain integrity", r.chainIntegrity.rawValue + (r.chainIntegrity == .unverified ? " (run with --verify-chain)" : r.chainIntegrity == .empty ? " (no chain read: nothing to verify)" : "")),
             ("Annex III 1(a)", r.options.annexIII1a ? "yes: Art. 12(3) applies" : "no: Art. 12(3) sections not applicable"),
             ("Coverage", "coverage_pct null: only actions routed through governance are included"),
         ]
