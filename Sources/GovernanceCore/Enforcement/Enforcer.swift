@@ -25,8 +25,8 @@
 /// }
 /// ```
 public struct Enforcer {
-    private let configuration: Configuration
-    private let keys: PurposeKeys
+    let configuration: Configuration
+    let keys: PurposeKeys
     private let openStore: () throws -> Store
 
     /// `openStore` defaults to `Store.open(configuration)`; tests and long-running programs may
