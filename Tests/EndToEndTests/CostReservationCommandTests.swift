@@ -77,4 +77,25 @@ import Testing
         let unpriced = try gov.run(["cost", "check", "-a", "session-usd", "-s", session, "-m", "my-local-llm", "--max-tokens", "10"])
         #expect(unpriced.status == 12 && unpriced.stderr.contains("per_session_usd cannot be kept"))
     }
+
+    /// `cost models` names the snapshot and its date; `--import` reads LiteLLM's map and writes a
+    /// pricing file that `track-usage` then prices with.
+    @Test func modelsShowTheSnapshotAndImportLiteLLM() throws {
+        let gov = try Self.applied(.sqlite)
+        let models = try gov.json(["cost", "models"])
+        #expect(models["as_of"] == .string(PricingTable.builtInAsOf) && models["source"]?.stringValue?.contains("LiteLLM") == true)
+        #expect(try gov.run(["cost", "models"]).stdout.hasPrefix("built-in prices: LiteLLM"))
+        let map = gov.home + "/litellm.json"
+        try #"{"my-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2.5e-09, "mode": "chat", "litellm_provider": "me"}}"#
+            .write(toFile: map, atomically: true, encoding: .utf8)
+        let prices = gov.home + "/prices.json"
+        let imported = try gov.run(["--json", "cost", "models", "--import", map, "--output", prices])
+        #expect(imported.status == 0 && imported.stderr.contains("rounded up"))
+        #expect(try JSONParser.parse(imported.stdout)["imported"] == .int(1))
+        #expect(try gov.run(["cost", "models", "--import", map, "--output", prices]).status == 2)
+        let session = try SessionID.random().value
+        let tracked = try gov.json(["cost", "track-usage", "-a", "session-usd", "-s", session, "-m", "my-model", "--input-tokens", "1000",
+                                    "--output-tokens", "1000", "--pricing-file", prices])
+        #expect(tracked["usd"] == .string("0.001003") && tracked["priced"] == .bool(true))
+    }
 }
