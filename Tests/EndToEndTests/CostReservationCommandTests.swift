@@ -22,14 +22,7 @@ import Testing
         ("daily-usd", false, ["-m", "gpt-4o", "--max-tokens", "4000"]),
     ]
 
-    static func applied(_ backend: Backend) throws -> Governance {
-        let gov = try Governance(backend: backend)
-        let file = gov.home + "/policy.yaml"
-        try policy.write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try gov.run(["policy", "apply", "-f", file])
-        #expect(r.status == 0, "\(r.stderr)")
-        return gov
-    }
+    static func applied(_ backend: Backend) throws -> Governance { try EnforcementCommandTests.applied(backend, policy: policy) }
 
     /// Eight parallel `cost check` processes, each projecting 4,000 tokens (or $0.04) under a cap
     /// of 10,000 (or $0.10): two pass, six exit 12, for every cap, on both stores.

@@ -17,7 +17,7 @@ import Testing
         loop:   {window_seconds: 60, max_calls: 1, action: log}
     """
 
-    static func applied(_ backend: Backend) throws -> Governance {
+    static func applied(_ backend: Backend, policy: String = policy) throws -> Governance {
         let gov = try Governance(backend: backend)
         let file = gov.home + "/policy.yaml"
         try policy.write(toFile: file, atomically: true, encoding: .utf8)
