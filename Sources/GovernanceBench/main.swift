@@ -385,6 +385,14 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
                         baseline: milliseconds(theirs) + " (sqlite3 SELECT)",
                         ratio: ratio, target: "<= 2x sqlite3 running the same lookup", met: ratio <= 2))
     }
+    // A check that reserves its projection (and settles nothing) beside the plain check.
+    let plain = ["-q", "cost", "check", "-a", "bench", "-s", session]
+    let reserving = plain + ["--projected-tokens", "1000"]
+    let (ours, theirs) = try interleavedMedians("cost check --projected-tokens") { _ in (spawn(binary, reserving, env: env), spawn(binary, plain, env: env)) }
+    let ratio = ours / theirs
+    rows.append(Row(name: "one `cost check --projected-tokens` process, reserving (median ms)", figure: milliseconds(ours),
+                    baseline: milliseconds(theirs) + " (plain `cost check`)",
+                    ratio: ratio, target: "<= 1.5x the plain check", met: ratio <= 1.5))
 }
 
 // MARK: 5. compliance report (kept apart: other benches are edited elsewhere)

@@ -17,7 +17,9 @@ import Testing
         loop:   {window_seconds: 60, max_calls: 1, action: log}
     """
 
-    static func applied(_ backend: Backend) throws -> Governance { try Governance.applying(policy, backend: backend) }
+    static func applied(_ backend: Backend, policy: String = policy) throws -> Governance {
+        try Governance.applying(policy, backend: backend)
+    }
 
     @Test(arguments: Backend.allCases)
     func scopeExitCodesAndAuditedDenials(backend: Backend) throws {

@@ -115,7 +115,7 @@ import Testing
         let budget = BudgetPolicy(perSessionUSD: Self.usd("0.5"), perAgentTokensDaily: 500)
         let at = Timestamp(microseconds: Self.start.microseconds + 42_500_000)
         let json = try ledger.snapshot(agentID: "a", sessionID: session, budget: budget, at: at).json
-        #expect(JSONWriter.ordered(json) == #"{"session_usd_used":"0.2","session_usd_remaining":"0.3","session_tokens_used":600,"agent_daily_usd_used":"0.2","agent_daily_tokens_used":600,"agent_daily_tokens_remaining":0,"session_seconds_used":42}"#)
+        #expect(JSONWriter.ordered(json) == #"{"session_usd_used":"0.2","session_usd_reserved":"0","session_usd_remaining":"0.3","session_tokens_used":600,"session_tokens_reserved":0,"agent_daily_usd_used":"0.2","agent_daily_usd_reserved":"0","agent_daily_tokens_used":600,"agent_daily_tokens_reserved":0,"agent_daily_tokens_remaining":0,"session_seconds_used":42,"session_unpriced_calls":0,"agent_daily_unpriced_calls":0}"#)
     }
 
     /// 8 threads, each with its own connection, x 250 tracks on one session: exact sums.

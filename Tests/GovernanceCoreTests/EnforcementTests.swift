@@ -109,8 +109,8 @@ import Testing
     func budgetAndLoopDenialsGoThroughThePath(backend: Backend) throws {
         let f = try Fixture(backend)
         let session = try SessionID.random()
-        #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session, projectedTokens: 1_000)) == 0)
-        #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session, projectedTokens: 1_001)) == 12)
+        #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session, projection: CostProjection(tokens: 1_000))) == 0)
+        #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session, projection: CostProjection(tokens: 1_001))) == 12)
         try CostLedger(db: f.store.connection).track(agentID: "billing-agent", sessionID: session, usage: .init(tokens: 10, usd: try Money.parse("0.5")))
         #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "billing-agent", sessionID: session)) == 12)
         #expect(Self.exitCode(try f.enforcer.costCheck(agentID: "stranger", sessionID: session)) == 11)

@@ -1,4 +1,5 @@
 @testable import GovernanceCore
+import GovernanceTestSupport
 import Testing
 
 /// Exact money and the pricing table.
@@ -21,21 +22,69 @@ import Testing
         #expect(throws: GovernanceError.self) { try Money(nanos: .max).adding(Money(nanos: 1)) }
     }
 
-    @Test func everyBuiltInPriceIsAWholeNumberOfNanoDollarsPerToken() throws {
-        #expect(PricingTable.builtInProblems.isEmpty, "\(PricingTable.builtInProblems)")
+    /// The built-in table is what `scripts/gen-prices.py` made from the committed snapshot, and
+    /// the importer (`cost models --import`) reads that snapshot to the same prices.
+    @Test func theBuiltInTableIsTheCommittedSnapshot() throws {
+        let path = packageRoot() + "/Tests/Fixtures/pricing/litellm-snapshot-\(PricingTable.builtInAsOf).json"
+        let imported = try LiteLLMPrices.read(try FileSystem.readBytes(path), source: "snapshot", asOf: PricingTable.builtInAsOf)
         let table = PricingTable.builtIn
-        #expect(table.all.count == BuiltInPrices.rows.count)
-        #expect(table.all.count >= 24)
-        for row in BuiltInPrices.rows {
-            let price = try #require(table.price(for: row.0))
-            // Back to USD per million: exactly the decimal written in the table.
-            #expect(Money(nanos: price.inputNanosPerToken * 1_000_000) == (try Money.parse(row.1)))
-            #expect(Money(nanos: price.outputNanosPerToken * 1_000_000) == (try Money.parse(row.2)))
-            #expect(Money(nanos: price.cachedInputNanosPerToken * 1_000_000) == (try Money.parse(row.3)))
-            #expect(!price.source.isEmpty && price.asOf.count == 10)
+        #expect(table.all.count == BuiltInPrices.rows.count && table.all.count >= 40)
+        let importedNames = imported.prices.map { $0.model }, builtInNames = table.all.map { $0.model }
+        #expect(importedNames == builtInNames)
+        for (mine, theirs) in zip(table.all, imported.prices) {
+            let same = [mine.inputNanosPerToken, mine.outputNanosPerToken, mine.cachedInputNanosPerToken]
+                == [theirs.inputNanosPerToken, theirs.outputNanosPerToken, theirs.cachedInputNanosPerToken]
+            #expect(same, "\(mine.model)")
+            #expect(mine.asOf == PricingTable.builtInAsOf && mine.source.contains("LiteLLM"))
         }
-        let vendors = Set(BuiltInPrices.rows.map(\.4))
-        #expect(vendors.count == 5)
+        let skipped = imported.skipped.map { $0.model }
+        #expect(skipped == ["text-embedding-3-small"] && imported.roundedUp.isEmpty)
+        // Today's models are priced.
+        for model in ["gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4o", "o3", "o4-mini", "claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5",
+                      "claude-3-5-sonnet", "claude-3-5-haiku", "gemini-2.5-pro", "gemini-2.5-flash", "gemini-3-pro-preview"] {
+            #expect(table.price(for: model) != nil, "\(model)")
+        }
+    }
+
+    @Test func litellmPricesAreReadExactlyAndRoundedUp() throws {
+        let cases: [(String, Int64, Bool)] = [("2.5e-06", 2_500, false), ("0.0000025", 2_500, false), ("2.5E-6", 2_500, false), ("0", 0, false),
+                                              ("0.0", 0, false), ("1e-9", 1, false), ("1.5e-9", 2, true), ("3.75e-08", 38, true),
+                                              ("1e-12", 1, true), ("0.000000000000000000001", 1, true), ("15", 15_000_000_000, false),
+                                              ("1.0000000001e-06", 1_001, true), ("7.5e+1", 75_000_000_000, false)]
+        for (text, nanos, up) in cases {
+            let read = try LiteLLMPrices.nanosPerToken(text)
+            #expect(read.nanos == nanos && read.roundedUp == up, "\(text): \(read)")
+        }
+        for bad in ["-1e-6", "", ".5", "1.", "1e", "nan", "inf", "0x1", "1e99999", "1e10", "99999999999"] {
+            #expect(throws: GovernanceError.self, "\(bad)") { try LiteLLMPrices.nanosPerToken(bad) }
+        }
+        let map = #"{"sample_spec": {"mode": "chat"}, "Vendor/Model-X": {"input_cost_per_token": 3.75e-08, "output_cost_per_token": 1.5e-07, "litellm_provider": "v", "mode": "chat"}, "emb": {"input_cost_per_token": 1e-8, "output_cost_per_token": 0, "mode": "embedding"}, "img": {"mode": "chat"}}"#
+        let imported = try LiteLLMPrices.read(Array(map.utf8), source: "test", asOf: "2026-12-01")
+        let names = imported.prices.map { $0.model }, skippedNames = imported.skipped.map { $0.model }
+        #expect(names == ["vendor/model-x"] && imported.roundedUp == ["Vendor/Model-X"])
+        #expect(skippedNames == ["emb", "img"])
+        // Written as a pricing file, read back to the same prices, with source and date.
+        let file = imported.pricingFile(source: "test", asOf: "2026-12-01")
+        let table = try PricingTable(([] as [ModelPrice])).overriding(file: Array(file.utf8), source: "prices.json")
+        let price = try #require(table.price(for: "vendor/model-x"))
+        #expect(price.inputNanosPerToken == 38 && price.outputNanosPerToken == 150 && price.cachedInputNanosPerToken == 38)
+        #expect(price.asOf == "2026-12-01" && price.source == "test (pricing file prices.json)")
+        let negative = #"{"m": {"input_cost_per_token": -1e-6, "output_cost_per_token": 1e-6, "mode": "chat"}}"#
+        #expect(throws: GovernanceError.self) { try LiteLLMPrices.read(Array(negative.utf8), source: "t", asOf: "2026-12-01") }
+    }
+
+    /// Ids as the clouds and fine-tuning name them price as their base model.
+    @Test func vendorPrefixesSuffixesAndFineTunesResolveToTheirBase() {
+        let table = PricingTable.builtIn
+        let resolved = ["anthropic.claude-3-5-sonnet-20241022-v2:0": "claude-3-5-sonnet", "us.anthropic.claude-sonnet-4-5-20250929-v1:0": "claude-sonnet-4-5",
+                        "claude-3-5-sonnet-v2@20241022": "claude-3-5-sonnet", "claude-sonnet-4-5@20250929": "claude-sonnet-4-5",
+                        "ft:gpt-4o-2024-08-06:org::id": "gpt-4o", "ft:gpt-4o-mini-2024-07-18:acme:custom:abc123": "gpt-4o-mini",
+                        "openai/gpt-5": "gpt-5", "models/gemini-2.5-pro": "gemini-2.5-pro", "gpt-5-2025-08-07": "gpt-5",
+                        "claude-haiku-4-5-20251001": "claude-haiku-4-5", "claude-opus-4-1-20250805": "claude-opus-4-1"]
+        for (name, model) in resolved { #expect(table.price(for: name)?.model == model, "\(name)") }
+        for unknown in ["ft:", "ft:my-own-model:org::id", "anthropic.", "us.my-model", "vendor/", "claude-3-5-sonnet-v@20241022", "gpt-4o-v1"] {
+            #expect(table.price(for: unknown) == nil, "\(unknown)")
+        }
     }
 
     @Test func theIssuesPricingExamples() throws {
@@ -64,7 +113,7 @@ import Testing
                          "mistral-large-latest": "mistral-large", "gpt-4.1-2025-04-14": "gpt-4.1", "claude-sonnet-4-20250514-v1:0": "claude-sonnet-4"]
         for (name, model) in fallbacks { #expect(table.price(for: name)?.model == model, "\(name)") }
         for unknown in ["gpt-4o-audio", "gpt-4o-2024", "gpt-4o-2024-08", "gpt-4o-20250514x", "gpt-4o-v1", "gpt-4o-v1:", "gpt-4o@2025",
-                        "gpt-4", "gpt-4o-", "-latest", "gpt-4o-mini-search", "o1-preview", "claude-sonnet-4-5", "llama", "x-20250514"] {
+                        "gpt-4", "gpt-4o-", "-latest", "gpt-4o-mini-search", "o1-preview", "claude-sonnet-4-6", "llama", "x-20250514"] {
             #expect(table.price(for: unknown) == nil, "\(unknown)")
         }
     }

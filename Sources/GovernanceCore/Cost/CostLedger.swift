@@ -16,6 +16,8 @@ public struct CostLedger {
         public var cachedInputTokens: Int64
         /// False for a model the pricing table does not know (it cost zero).
         public var priced: Bool
+        /// The reservation of the `cost check` this spend settles (`Reservation.id`), if any.
+        public var reservationID: String?
 
         /// `cost track`: a total of tokens and USD.
         public init(tokens: Int64, usd: Money) {
@@ -52,6 +54,7 @@ public struct CostLedger {
                 m += [("input_tokens", .int64(inputTokens)), ("output_tokens", .int64(outputTokens)),
                       ("cached_input_tokens", .int64(cachedInputTokens)), ("priced", .bool(priced))]
             }
+            if let reservationID { m.append(("reservation_id", .string(reservationID))) }
             return m
         }
     }
@@ -66,7 +69,9 @@ public struct CostLedger {
     }
 
     /// The same inside the caller's write transaction (so a caller may append its audit event in
-    /// the same transaction: counted and audited exactly once).
+    /// the same transaction: counted and audited exactly once). Spend that names a reservation
+    /// settles it in the same transaction, so a budget snapshot sees the reservation or the spend,
+    /// never both and never neither.
     public func trackInTransaction(agentID: String, sessionID: SessionID, usage: Usage, at time: Timestamp) throws {
         try Identifier.check(agentID, field: "agent")
         guard usage.tokens >= 0, usage.usd.nanos >= 0, usage.inputTokens >= 0, usage.outputTokens >= 0, usage.cachedInputTokens >= 0 else {
@@ -75,26 +80,34 @@ public struct CostLedger {
         let now = time.microseconds
         let overflow = GovernanceError.invalid("the counters would overflow; nothing was added",
                                                hint: "the amounts are beyond what a counter holds (\(Money(nanos: .max)) USD or \(Int64.max) tokens)")
+        let unpriced: Int64 = usage.model != nil && !usage.priced ? 1 : 0
         let changed = try db.execute("""
-            INSERT INTO governance_cost_sessions (agent_id, session_id, usd_nanos, tokens, started_at_us, updated_at_us)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO governance_cost_sessions (agent_id, session_id, usd_nanos, tokens, started_at_us, updated_at_us, unpriced_calls)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (agent_id, session_id) DO UPDATE SET
                 usd_nanos = governance_cost_sessions.usd_nanos + excluded.usd_nanos,
                 tokens = governance_cost_sessions.tokens + excluded.tokens,
-                updated_at_us = excluded.updated_at_us
+                updated_at_us = excluded.updated_at_us,
+                unpriced_calls = governance_cost_sessions.unpriced_calls + excluded.unpriced_calls
             WHERE governance_cost_sessions.usd_nanos <= \(Self.maxCounter) - excluded.usd_nanos
               AND governance_cost_sessions.tokens <= \(Self.maxCounter) - excluded.tokens
-            """, [.text(agentID), .text(sessionID.value), .int(usage.usd.nanos), .int(usage.tokens), .int(now), .int(now)])
+              AND governance_cost_sessions.unpriced_calls < \(Self.maxCounter)
+            """, [.text(agentID), .text(sessionID.value), .int(usage.usd.nanos), .int(usage.tokens), .int(now), .int(now), .int(unpriced)])
         guard changed == 1 else { throw overflow }
         let dailyChanged = try db.execute("""
-            INSERT INTO governance_cost_daily (agent_id, day, usd_nanos, tokens) VALUES (?, ?, ?, ?)
+            INSERT INTO governance_cost_daily (agent_id, day, usd_nanos, tokens, unpriced_calls) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (agent_id, day) DO UPDATE SET
                 usd_nanos = governance_cost_daily.usd_nanos + excluded.usd_nanos,
-                tokens = governance_cost_daily.tokens + excluded.tokens
+                tokens = governance_cost_daily.tokens + excluded.tokens,
+                unpriced_calls = governance_cost_daily.unpriced_calls + excluded.unpriced_calls
             WHERE governance_cost_daily.usd_nanos <= \(Self.maxCounter) - excluded.usd_nanos
               AND governance_cost_daily.tokens <= \(Self.maxCounter) - excluded.tokens
-            """, [.text(agentID), .text(Self.day(time)), .int(usage.usd.nanos), .int(usage.tokens)])
+              AND governance_cost_daily.unpriced_calls < \(Self.maxCounter)
+            """, [.text(agentID), .text(Self.day(time)), .int(usage.usd.nanos), .int(usage.tokens), .int(unpriced)])
         guard dailyChanged == 1 else { throw overflow }
+        if let reservationID = usage.reservationID {
+            try settleInTransaction(reservationID: reservationID, agentID: agentID)
+        }
         guard let model = usage.model else { return }
         let modelChanged = try db.execute("""
             INSERT INTO governance_cost_models (agent_id, model, calls, usd_nanos, input_tokens, output_tokens, cached_input_tokens, unpriced_calls)
@@ -119,42 +132,87 @@ public struct CostLedger {
     /// The agent's UTC day, `YYYY-MM-DD`.
     static func day(_ time: Timestamp) -> String { String(time.iso8601.prefix(10)) }
 
-    /// The budget check (an enforcement check: call it inside `Enforcer.enforce`). Starts the
-    /// session clock if this is the session's first call, then denies with `.budgetExceeded`
-    /// (exit 12) naming the cap, what is used and the limit when: a USD or token cap is used up
-    /// (used >= cap), `projectedTokens` would take a token cap past its limit (used + projected >
-    /// cap), or the session is older than `per_session_seconds`. Returns the snapshot when allowed.
+    /// The budget check without a reservation (contract `budget_available`): the same decision as
+    /// `reserve`, which is what `cost check` runs; see there.
     public func check(agentID: String, sessionID: SessionID, budget: BudgetPolicy?, projectedTokens: Int64? = nil,
                       at time: Timestamp = .now()) throws -> BudgetSnapshot {
         if let projectedTokens, projectedTokens < 1 {
             throw GovernanceError.invalid("projected tokens must be 1 or more (got \(projectedTokens))")
         }
+        let projection = projectedTokens.map { CostProjection(tokens: $0) } ?? .none
+        return try inWriteTransaction { try decide(agentID: agentID, sessionID: sessionID, budget: budget, projection: projection, at: time) }
+    }
+
+    /// Runs `body` in a write transaction, or in the caller's when one is open.
+    func inWriteTransaction<T>(_ body: () throws -> T) throws -> T {
+        db.inTransaction ? try body() : try db.writeTransaction(body)
+    }
+
+    /// Serialises the budget decisions and reservations of one agent across processes and hosts:
+    /// an advisory transaction lock on PostgreSQL (so two hosts cannot both pass on the same
+    /// spend); SQLite's `BEGIN IMMEDIATE` already holds the store's write lock.
+    func lockAgent(_ agentID: String) throws {
+        try db.lockChain("governance/cost-agent/" + agentID)
+    }
+
+    /// The decision, inside a write transaction. Starts the session clock if this is the session's
+    /// first call, forgets the agent's expired reservations, then denies with `.budgetExceeded`
+    /// (exit 12) naming the cap, what is used (spend plus live reservations) and the limit when:
+    /// a cap is used up (used >= cap), the projection would take a cap past its limit (used +
+    /// projected > cap), the session is older than `per_session_seconds`, or a USD cap cannot be
+    /// kept because a model has no price (`unpriced: deny`, the default with a USD cap).
+    func decide(agentID: String, sessionID: SessionID, budget: BudgetPolicy?, projection: CostProjection,
+                at time: Timestamp) throws -> BudgetSnapshot {
+        try Identifier.check(agentID, field: "agent")
+        try lockAgent(agentID)
         try db.execute("""
             INSERT INTO governance_cost_sessions (agent_id, session_id, usd_nanos, tokens, started_at_us, updated_at_us)
             VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (agent_id, session_id) DO NOTHING
             """, [.text(agentID), .text(sessionID.value), .int(time.microseconds), .int(time.microseconds)])
+        try db.execute("DELETE FROM governance_cost_reservations WHERE agent_id = ? AND expires_at_us <= ?",
+                       [.text(agentID), .int(time.microseconds)])
         let snapshot = try self.snapshot(agentID: agentID, sessionID: sessionID, budget: budget, at: time)
         guard let budget else { return snapshot }
+        let projected: [(String, JSONValue)] = [("projected_tokens", projection.tokens > 0 ? .int64(projection.tokens) : .null),
+                                                ("projected_usd", projection.usd > .zero ? .string(projection.usd.decimal) : .null)]
         func exceeded(_ cap: String, used: String, limit: String, unit: String, extra: String = "") -> GovernanceError {
             GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) used \(used) of \(limit) \(unit)\(extra)",
                             hint: "raise the cap in the agent's policy, or start a new session",
-                            details: [("cap", .string(cap)), ("used", .string(used)), ("limit", .string(limit)),
-                                      ("projected_tokens", projectedTokens.map { .int64($0) } ?? .null)])
+                            details: [("cap", .string(cap)), ("used", .string(used)), ("limit", .string(limit))] + projected)
         }
-        if let cap = budget.perSessionUSD, snapshot.sessionUSDUsed >= cap {
-            throw exceeded("per_session_usd", used: snapshot.sessionUSDUsed.decimal, limit: cap.decimal, unit: "USD")
+        if budget.deniesUnpriced {
+            for (cap, isSet, calls) in [("per_session_usd", budget.perSessionUSD != nil, snapshot.sessionUnpricedCalls),
+                                        ("per_agent_usd_daily", budget.perAgentUSDDaily != nil, snapshot.agentDailyUnpricedCalls)] where isSet {
+                var reason: String?
+                if let model = projection.model, !projection.priced {
+                    reason = "model \(quoted(model)) has no price"
+                } else if calls > 0 {
+                    reason = "\(calls) call\(calls == 1 ? "" : "s") to models without a price \(calls == 1 ? "was" : "were") tracked at $0"
+                }
+                guard let reason else { continue }
+                throw GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) cannot be kept: \(reason)",
+                                      hint: "give the model a price (--pricing-file, or `governance cost models --import`), or set budget.unpriced: track_at_zero in the agent's policy",
+                                      details: [("cap", .string(cap)), ("reason", .string("unpriced")), ("model", .optional(projection.model))] + projected)
+            }
         }
-        if let cap = budget.perAgentUSDDaily, snapshot.agentDailyUSDUsed >= cap {
-            throw exceeded("per_agent_usd_daily", used: snapshot.agentDailyUSDUsed.decimal, limit: cap.decimal, unit: "USD")
+        for (name, cap, used) in [("per_session_usd", budget.perSessionUSD, Money(nanos: snapshot.sessionUSDUsed.nanos.saturatingAdd(snapshot.sessionUSDReserved.nanos))),
+                                  ("per_agent_usd_daily", budget.perAgentUSDDaily, Money(nanos: snapshot.agentDailyUSDUsed.nanos.saturatingAdd(snapshot.agentDailyUSDReserved.nanos)))] {
+            guard let cap else { continue }
+            if used >= cap {
+                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD")
+            }
+            if projection.usd > .zero, projection.usd.nanos > cap.nanos - used.nanos {
+                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD", extra: " (\(projection.usd.decimal) more projected)")
+            }
         }
-        for (name, cap, used) in [("per_session_tokens", budget.perSessionTokens, snapshot.sessionTokensUsed),
-                                  ("per_agent_tokens_daily", budget.perAgentTokensDaily, snapshot.agentDailyTokensUsed)] {
+        for (name, cap, used) in [("per_session_tokens", budget.perSessionTokens, snapshot.sessionTokensUsed.saturatingAdd(snapshot.sessionTokensReserved)),
+                                  ("per_agent_tokens_daily", budget.perAgentTokensDaily, snapshot.agentDailyTokensUsed.saturatingAdd(snapshot.agentDailyTokensReserved))] {
             guard let cap else { continue }
             if used >= cap {
                 throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens")
             }
-            if let projectedTokens, projectedTokens > cap - used {
-                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens", extra: " (\(projectedTokens) more projected)")
+            if projection.tokens > 0, projection.tokens > cap - used {
+                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens", extra: " (\(projection.tokens) more projected)")
             }
         }
         if let cap = budget.perSessionSeconds, snapshot.sessionSecondsUsed >= cap {
@@ -163,20 +221,39 @@ public struct CostLedger {
         return snapshot
     }
 
-    /// What is used, read only (the session clock is not started by looking).
+    /// What is used and reserved, read only and in one statement (one snapshot of the store, so a
+    /// spend that settles a reservation is seen either with it or without either). The session
+    /// clock is not started by looking; expired reservations do not count.
     public func snapshot(agentID: String, sessionID: SessionID, budget: BudgetPolicy?, at time: Timestamp = .now()) throws -> BudgetSnapshot {
         var snapshot = BudgetSnapshot(budget: budget)
-        if let row = try db.queryFirst("SELECT usd_nanos, tokens, started_at_us FROM governance_cost_sessions WHERE agent_id = ? AND session_id = ?",
-                                       [.text(agentID), .text(sessionID.value)]) {
-            snapshot.sessionUSDUsed = Money(nanos: try row.int(0))
+        let agent = SQLValue.text(agentID), session = SQLValue.text(sessionID.value), day = SQLValue.text(Self.day(time)), now = SQLValue.int(time.microseconds)
+        guard let row = try db.queryFirst("""
+            SELECT s.usd_nanos, s.tokens, s.started_at_us, s.unpriced_calls, d.usd_nanos, d.tokens, d.unpriced_calls,
+                (SELECT COALESCE(SUM(usd_nanos), 0) FROM governance_cost_reservations WHERE agent_id = ? AND session_id = ? AND expires_at_us > ?),
+                (SELECT COALESCE(SUM(tokens), 0) FROM governance_cost_reservations WHERE agent_id = ? AND session_id = ? AND expires_at_us > ?),
+                (SELECT COALESCE(SUM(usd_nanos), 0) FROM governance_cost_reservations WHERE agent_id = ? AND day = ? AND expires_at_us > ?),
+                (SELECT COALESCE(SUM(tokens), 0) FROM governance_cost_reservations WHERE agent_id = ? AND day = ? AND expires_at_us > ?)
+            FROM (SELECT 1 AS one) AS base
+            LEFT JOIN governance_cost_sessions s ON s.agent_id = ? AND s.session_id = ?
+            LEFT JOIN governance_cost_daily d ON d.agent_id = ? AND d.day = ?
+            """, [agent, session, now, agent, session, now, agent, day, now, agent, day, now, agent, session, agent, day]) else {
+            throw GovernanceError.internalError("the budget snapshot returned no row")
+        }
+        if let used = try row.optionalInt(0) {
+            snapshot.sessionUSDUsed = Money(nanos: used)
             snapshot.sessionTokensUsed = try row.int(1)
             snapshot.sessionSecondsUsed = max(0, (time.microseconds - (try row.int(2))) / 1_000_000)
+            snapshot.sessionUnpricedCalls = try row.int(3)
         }
-        if let row = try db.queryFirst("SELECT usd_nanos, tokens FROM governance_cost_daily WHERE agent_id = ? AND day = ?",
-                                       [.text(agentID), .text(Self.day(time))]) {
-            snapshot.agentDailyUSDUsed = Money(nanos: try row.int(0))
-            snapshot.agentDailyTokensUsed = try row.int(1)
+        if let used = try row.optionalInt(4) {
+            snapshot.agentDailyUSDUsed = Money(nanos: used)
+            snapshot.agentDailyTokensUsed = try row.int(5)
+            snapshot.agentDailyUnpricedCalls = try row.int(6)
         }
+        snapshot.sessionUSDReserved = Money(nanos: try row.int(7))
+        snapshot.sessionTokensReserved = try row.int(8)
+        snapshot.agentDailyUSDReserved = Money(nanos: try row.int(9))
+        snapshot.agentDailyTokensReserved = try row.int(10)
         return snapshot
     }
 
@@ -225,23 +302,38 @@ public struct BudgetSnapshot: Sendable, Equatable {
     public var agentDailyUSDUsed = Money.zero
     public var agentDailyTokensUsed: Int64 = 0
     public var sessionSecondsUsed: Int64 = 0
+    /// Held by live reservations (passing checks whose spend has not been tracked yet).
+    public var sessionUSDReserved = Money.zero
+    public var sessionTokensReserved: Int64 = 0
+    public var agentDailyUSDReserved = Money.zero
+    public var agentDailyTokensReserved: Int64 = 0
+    /// Calls to models without a price, tracked at $0.
+    public var sessionUnpricedCalls: Int64 = 0
+    public var agentDailyUnpricedCalls: Int64 = 0
 
     public init(budget: BudgetPolicy?) { self.budget = budget }
 
-    /// USD as decimal strings (exact), tokens and seconds as integers.
+    /// USD as decimal strings (exact), tokens and seconds as integers. `_remaining` is what is
+    /// left after spend and live reservations.
     public var json: JSONValue {
-        func remaining(_ cap: Money, _ used: Money) -> JSONValue { .string(Money(nanos: max(0, cap.nanos - used.nanos)).decimal) }
-        func remaining(_ cap: Int64, _ used: Int64) -> JSONValue { .int64(max(0, cap - used)) }
-        var m: [(String, JSONValue)] = [("session_usd_used", .string(sessionUSDUsed.decimal))]
-        if let cap = budget?.perSessionUSD { m.append(("session_usd_remaining", remaining(cap, sessionUSDUsed))) }
-        m.append(("session_tokens_used", .int64(sessionTokensUsed)))
-        if let cap = budget?.perSessionTokens { m.append(("session_tokens_remaining", remaining(cap, sessionTokensUsed))) }
-        m.append(("agent_daily_usd_used", .string(agentDailyUSDUsed.decimal)))
-        if let cap = budget?.perAgentUSDDaily { m.append(("agent_daily_usd_remaining", remaining(cap, agentDailyUSDUsed))) }
-        m.append(("agent_daily_tokens_used", .int64(agentDailyTokensUsed)))
-        if let cap = budget?.perAgentTokensDaily { m.append(("agent_daily_tokens_remaining", remaining(cap, agentDailyTokensUsed))) }
+        func remaining(_ cap: Money, _ used: Money, _ reserved: Money) -> JSONValue {
+            .string(Money(nanos: max(0, cap.nanos - used.nanos.saturatingAdd(reserved.nanos))).decimal)
+        }
+        func remaining(_ cap: Int64, _ used: Int64, _ reserved: Int64) -> JSONValue { .int64(max(0, cap - used.saturatingAdd(reserved))) }
+        var m: [(String, JSONValue)] = [("session_usd_used", .string(sessionUSDUsed.decimal)),
+                                        ("session_usd_reserved", .string(sessionUSDReserved.decimal))]
+        if let cap = budget?.perSessionUSD { m.append(("session_usd_remaining", remaining(cap, sessionUSDUsed, sessionUSDReserved))) }
+        m += [("session_tokens_used", .int64(sessionTokensUsed)), ("session_tokens_reserved", .int64(sessionTokensReserved))]
+        if let cap = budget?.perSessionTokens { m.append(("session_tokens_remaining", remaining(cap, sessionTokensUsed, sessionTokensReserved))) }
+        m += [("agent_daily_usd_used", .string(agentDailyUSDUsed.decimal)), ("agent_daily_usd_reserved", .string(agentDailyUSDReserved.decimal))]
+        if let cap = budget?.perAgentUSDDaily { m.append(("agent_daily_usd_remaining", remaining(cap, agentDailyUSDUsed, agentDailyUSDReserved))) }
+        m += [("agent_daily_tokens_used", .int64(agentDailyTokensUsed)), ("agent_daily_tokens_reserved", .int64(agentDailyTokensReserved))]
+        if let cap = budget?.perAgentTokensDaily {
+            m.append(("agent_daily_tokens_remaining", remaining(cap, agentDailyTokensUsed, agentDailyTokensReserved)))
+        }
         m.append(("session_seconds_used", .int64(sessionSecondsUsed)))
-        if let cap = budget?.perSessionSeconds { m.append(("session_seconds_remaining", remaining(cap, sessionSecondsUsed))) }
+        if let cap = budget?.perSessionSeconds { m.append(("session_seconds_remaining", remaining(cap, sessionSecondsUsed, 0))) }
+        m += [("session_unpriced_calls", .int64(sessionUnpricedCalls)), ("agent_daily_unpriced_calls", .int64(agentDailyUnpricedCalls))]
         return .object(m)
     }
 }

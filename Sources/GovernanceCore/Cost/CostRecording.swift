@@ -50,6 +50,12 @@ extension CostLedger {
             usage.cachedInputTokens = try count("cached_input_tokens")
             if case .bool(let priced)? = cost["priced"] { usage.priced = priced }
         }
+        if let reservation = cost["reservation_id"] {
+            guard let text = reservation.stringValue, let id = SessionID(text) else {
+                throw GovernanceError.invalid("the spend in a \(pending.event.kind) event has an invalid reservation_id")
+            }
+            usage.reservationID = id.value
+        }
         return usage
     }
 }

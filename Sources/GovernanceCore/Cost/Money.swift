@@ -82,3 +82,11 @@ public struct Money: Sendable, Hashable, Comparable, CustomStringConvertible {
         return Money(nanos: sum)
     }
 }
+
+extension Int64 {
+    /// Sum that stops at the limits instead of trapping: a used amount past any cap denies either way.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+}

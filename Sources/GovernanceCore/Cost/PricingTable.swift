@@ -32,27 +32,60 @@ public struct PricingTable: Sendable {
         for price in prices { entries[price.model.lowercased()] = price }
     }
 
-    /// Built-in rows that could not become whole nano-dollar prices (a test expects none).
-    static let builtInProblems: [String] = BuiltInPrices.rows.compactMap { row -> String? in
-        do { _ = try price(row.0, input: row.1, output: row.2, cached: row.3, source: row.4, asOf: row.5); return nil } catch { return "\(error)" }
-    }
-
-    public static let builtIn = PricingTable(BuiltInPrices.rows.compactMap {
-        try? price($0.0, input: $0.1, output: $0.2, cached: $0.3, source: $0.4, asOf: $0.5)
+    public static let builtIn = PricingTable(BuiltInPrices.rows.map {
+        ModelPrice(model: $0.0, inputNanosPerToken: $0.2, outputNanosPerToken: $0.3, cachedInputNanosPerToken: $0.4,
+                   source: BuiltInPrices.source, asOf: BuiltInPrices.asOf)
     })
+
+    /// Where the built-in table comes from, and its date.
+    public static let builtInSource = BuiltInPrices.source
+    public static let builtInAsOf = BuiltInPrices.asOf
 
     /// Every price, by model name.
     public var all: [ModelPrice] { entries.values.sorted { $0.model < $1.model } }
 
     /// The price for `model`: its own entry, else the entry left after cutting date or version
-    /// suffixes; nil when there is none (the call then costs zero and the model is unpriced).
+    /// suffixes; else the same for its base model (a fine-tune, a vendor prefix or a path); nil
+    /// when there is none (the call then costs zero and the model is unpriced).
     public func price(for model: String) -> ModelPrice? {
-        var name = Substring(model.lowercased())
-        while true {
-            if let price = entries[String(name)] { return price }
-            guard let shorter = Self.withoutVersionSuffix(name) else { return nil }
-            name = shorter
+        let lowered = model.lowercased()
+        for candidate in [lowered, Self.baseModel(lowered)].compactMap({ $0 }) {
+            var name = Substring(candidate)
+            while true {
+                if let price = entries[String(name)] { return price }
+                guard let shorter = Self.withoutVersionSuffix(name) else { break }
+                name = shorter
+            }
         }
+        return nil
+    }
+
+    /// Cloud regions and vendors that Amazon Bedrock puts before a model id
+    /// (`us.anthropic.claude-3-5-sonnet-20241022-v2:0`).
+    static let bedrockRegions = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."]
+    static let bedrockVendors = ["anthropic.", "meta.", "mistral.", "amazon.", "cohere.", "ai21.", "deepseek.", "openai.", "qwen."]
+
+    /// The model a name is a variant of, or nil when it is not one: an OpenAI fine-tune
+    /// (`ft:gpt-4o-2024-08-06:org::id` is `gpt-4o-2024-08-06`), a path (`openai/gpt-4o`,
+    /// `models/gemini-2.5-pro`: the last segment), a Bedrock region and vendor prefix. A fine-tune
+    /// is priced as its base, which vendors bill at or above the base price: give it its own entry
+    /// in a pricing file to price it exactly.
+    static func baseModel(_ name: String) -> String? {
+        var n = Substring(name)
+        if n.hasPrefix("ft:") {
+            n = n.dropFirst(3)
+            if let colon = n.firstIndex(of: ":") { n = n[..<colon] }
+        }
+        if let slash = n.lastIndex(of: "/") { n = n[n.index(after: slash)...] }
+        for region in bedrockRegions where n.hasPrefix(region) && bedrockVendors.contains(where: { n.dropFirst(region.count).hasPrefix($0) }) {
+            n = n.dropFirst(region.count)
+            break
+        }
+        for vendor in bedrockVendors where n.hasPrefix(vendor) {
+            n = n.dropFirst(vendor.count)
+            break
+        }
+        return n.isEmpty || n == name ? nil : String(n)
     }
 
     /// The name without one trailing date or version suffix; nil when it has none.
@@ -64,7 +97,11 @@ public struct PricingTable: Sendable {
         if name.hasSuffix("-latest") {
             cut = n - 7
         } else if n > 9, b[n - 9] == UInt8(ascii: "@"), digits(n - 8..<n) {
-            cut = n - 9                                                   // @20250514
+            // Vertex: claude-3-5-sonnet-v2@20241022 names claude-3-5-sonnet's second version.
+            var v = n - 10
+            while v > 0, isDigit(b[v]) { v -= 1 }
+            let versioned = v < n - 10 && v > 1 && b[v] == UInt8(ascii: "v") && b[v - 1] == UInt8(ascii: "-")
+            cut = versioned ? v - 1 : n - 9                               // -v2@20241022, @20250514
         } else if n > 11, b[n - 11] == UInt8(ascii: "-"), digits(n - 10..<n - 6), b[n - 6] == UInt8(ascii: "-"),
                   digits(n - 5..<n - 3), b[n - 3] == UInt8(ascii: "-"), digits(n - 2..<n) {
             cut = n - 11                                                  // -2024-08-06
@@ -116,12 +153,23 @@ public struct PricingTable: Sendable {
 
     /// This table with a pricing file's models added or replaced. The file is YAML or JSON:
     /// `models: {NAME: {input: 1.00, output: 2.00, cached_input: 0.50}}` (USD per million tokens;
-    /// `cached_input` defaults to `input`).
+    /// `cached_input` defaults to `input`), with optional `source` and `as_of` (YYYY-MM-DD) saying
+    /// where the prices come from (`cost models --import` writes both).
     public func overriding(file bytes: [UInt8], source: String) throws(GovernanceError) -> PricingTable {
         let r = PolicyParser.Reader(source: source)
         let node: DocumentNode
         do { node = try YAMLReader.read(bytes) } catch { throw r.fail("", error.message) }
-        let top = try r.mapping(node, "", keys: ["models"])
+        let top = try r.mapping(node, "", keys: ["models", "source", "as_of"])
+        var origin = "pricing file " + source, asOf = ""
+        if let value = top.first(where: { $0.0 == "source" })?.1 {
+            let text = try r.string(value, "source")
+            do { try Identifier.check(text, field: "source") } catch { throw r.fail("source", error.message) }
+            origin = text + " (" + origin + ")"
+        }
+        if let value = top.first(where: { $0.0 == "as_of" })?.1 {
+            asOf = try r.string(value, "as_of")
+            guard Timestamp(parsing: asOf + "T00:00:00Z") != nil, asOf.utf8.count == 10 else { throw r.fail("as_of", "must be a date, YYYY-MM-DD") }
+        }
         guard case .mapping(let models)? = top.first(where: { $0.0 == "models" })?.1 else {
             throw r.fail("models", "must be a mapping of model names to prices")
         }
@@ -142,7 +190,7 @@ public struct PricingTable: Sendable {
             guard let output = try field("output") else { throw r.fail(path + ".output", "is missing") }
             do {
                 table.entries[name.lowercased()] = try Self.price(name, input: input, output: output, cached: try field("cached_input"),
-                                                                  source: "pricing file " + source, asOf: "")
+                                                                  source: origin, asOf: asOf)
             } catch {
                 throw r.fail(path, error.message)
             }

@@ -5,7 +5,7 @@ enum OperatorSchema {
         name: "operators",
         tables: ["governance_operators"],
         migrations: [
-            Migration(version: 20, name: "operators and signed operator actions", sql: """
+            Migration(version: 12, name: "operators and signed operator actions", sql: """
                 CREATE TABLE governance_operators (
                     name TEXT PRIMARY KEY,
                     public_key TEXT NOT NULL UNIQUE,

@@ -37,6 +37,8 @@ public struct AgentPolicy: Sendable, Equatable {
             if let v = budget.perAgentUSDDaily { caps.append(("per_agent_usd_daily", .string(v.decimal))) }
             if let v = budget.perAgentTokensDaily { caps.append(("per_agent_tokens_daily", .int64(v))) }
             if let v = budget.perSessionSeconds { caps.append(("per_session_seconds", .int64(v))) }
+            if let v = budget.unpriced { caps.append(("unpriced", .string(v.rawValue))) }
+            if let v = budget.reservationSeconds { caps.append(("reservation_seconds", .int64(v))) }
             members.append(("budget", .object(caps)))
         }
         if let loop {
@@ -80,15 +82,37 @@ public struct BudgetPolicy: Sendable, Equatable {
     public var perAgentUSDDaily: Money?
     public var perAgentTokensDaily: Int64?
     public var perSessionSeconds: Int64?
+    /// What a call to a model without a price does to the USD caps; nil: `.deny`.
+    public var unpriced: UnpricedRule?
+    /// How long a passing check's reservation holds when nothing settles it; nil: the default.
+    public var reservationSeconds: Int64?
+
+    public enum UnpricedRule: String, Sendable, CaseIterable {
+        /// With a USD cap, a check for an unpriced model, or after unpriced spend, is denied.
+        case deny
+        /// Unpriced calls count as $0 (the USD caps do not see them).
+        case trackAtZero = "track_at_zero"
+    }
+
+    /// 15 minutes.
+    public static let defaultReservationSeconds: Int64 = 900
 
     public init(perSessionUSD: Money? = nil, perSessionTokens: Int64? = nil, perAgentUSDDaily: Money? = nil,
-                perAgentTokensDaily: Int64? = nil, perSessionSeconds: Int64? = nil) {
+                perAgentTokensDaily: Int64? = nil, perSessionSeconds: Int64? = nil, unpriced: UnpricedRule? = nil,
+                reservationSeconds: Int64? = nil) {
         self.perSessionUSD = perSessionUSD
         self.perSessionTokens = perSessionTokens
         self.perAgentUSDDaily = perAgentUSDDaily
         self.perAgentTokensDaily = perAgentTokensDaily
         self.perSessionSeconds = perSessionSeconds
+        self.unpriced = unpriced
+        self.reservationSeconds = reservationSeconds
     }
+
+    public var hasUSDCap: Bool { perSessionUSD != nil || perAgentUSDDaily != nil }
+
+    /// True when unpriced calls must be denied: a USD cap and no `unpriced: track_at_zero`.
+    public var deniesUnpriced: Bool { hasUSDCap && (unpriced ?? .deny) == .deny }
 
     public var hasCap: Bool {
         perSessionUSD != nil || perSessionTokens != nil || perAgentUSDDaily != nil || perAgentTokensDaily != nil || perSessionSeconds != nil

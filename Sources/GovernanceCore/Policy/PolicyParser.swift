@@ -4,6 +4,8 @@ public enum PolicyParser {
     public static let maxListEntries = 10_000
     public static let maxAgents = 10_000
     public static let maxSessionSeconds: Int64 = 86_400
+    /// A reservation holds at most a day.
+    public static let maxReservationSeconds: Int64 = 86_400
     public static let maxWindowSeconds: Int64 = 86_400
     public static let maxLoopCalls: Int64 = 1_000_000
     /// Token caps must survive RFC 8785 (IEEE 754 doubles) exactly.
@@ -116,7 +118,8 @@ public enum PolicyParser {
 
     static func budget(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> BudgetPolicy {
         let members = try r.mapping(node, path, keys: ["per_session_usd", "per_session_tokens", "per_agent_usd_daily",
-                                                       "per_agent_tokens_daily", "per_session_seconds"])
+                                                       "per_agent_tokens_daily", "per_session_seconds", "unpriced",
+                                                       "reservation_seconds"])
         var budget = BudgetPolicy()
         for (key, value) in members {
             let p = r.join(path, key)
@@ -125,6 +128,11 @@ public enum PolicyParser {
             case "per_agent_usd_daily": budget.perAgentUSDDaily = try r.money(value, p)
             case "per_session_tokens": budget.perSessionTokens = try r.integer(value, p, 0...maxTokens)
             case "per_agent_tokens_daily": budget.perAgentTokensDaily = try r.integer(value, p, 0...maxTokens)
+            case "unpriced":
+                let text = try r.string(value, p)
+                guard let rule = BudgetPolicy.UnpricedRule(rawValue: text) else { throw r.fail(p, "is \(quoted(text)); it must be deny or track_at_zero") }
+                budget.unpriced = rule
+            case "reservation_seconds": budget.reservationSeconds = try r.integer(value, p, 1...maxReservationSeconds)
             default: budget.perSessionSeconds = try r.integer(value, p, 0...maxSessionSeconds)
             }
         }

@@ -25,6 +25,8 @@ public enum PolicyYAML {
                 if let v = budget.perAgentUSDDaily { out += "      per_agent_usd_daily: \(v.decimal)\n" }
                 if let v = budget.perAgentTokensDaily { out += "      per_agent_tokens_daily: \(v)\n" }
                 if let v = budget.perSessionSeconds { out += "      per_session_seconds: \(v)\n" }
+                if let v = budget.unpriced { out += "      unpriced: \(v.rawValue)\n" }
+                if let v = budget.reservationSeconds { out += "      reservation_seconds: \(v)\n" }
             }
             if let loop = policy.loop {
                 out += "    loop:\n      window_seconds: \(loop.windowSeconds)\n      max_calls: \(loop.maxCalls)\n      action: \(loop.action.rawValue)\n"

@@ -10,9 +10,10 @@ public enum YAMLReader {
     public static let maxDepth = 64
 
     /// Parses `bytes`; errors are `.invalidInput` and say where (line and column, 1-based).
-    public static func read(_ bytes: [UInt8]) throws(GovernanceError) -> DocumentNode {
-        guard bytes.count <= maxBytes else {
-            throw .invalid("the document is \(bytes.count) bytes; the limit is \(maxBytes) (1 MiB)")
+    /// `limit` is larger only for a document known to be large (LiteLLM's price map).
+    public static func read(_ bytes: [UInt8], limit: Int = maxBytes) throws(GovernanceError) -> DocumentNode {
+        guard bytes.count <= limit else {
+            throw .invalid("the document is \(bytes.count) bytes; the limit is \(limit) (\(limit >> 20) MiB)")
         }
         // JSON is checked by the project's strict JSON parser first, so a JSON document is held to
         // JSON's rules (and its errors read as JSON errors); libyaml then keeps each number's text.

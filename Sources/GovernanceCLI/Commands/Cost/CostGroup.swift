@@ -8,10 +8,21 @@ enum Cost {
     static let pricingFile: Flag<String> = .path("pricing-file", value: "FILE", "Prices that override or extend the built-in table (YAML or JSON)",
                                                  environment: "GOVERNANCE_PRICING_FILE")
     static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")
+    static let reservation: Flag<String> = .text("reservation", value: "ID", "Settle this reservation of `cost check` with the spend",
+                                                 doc: "The spend replaces what the check reserved, in the same transaction. An id that is unknown, expired, already settled or another agent's settles nothing.")
+
+    /// `--reservation ID`, checked as the UUID `cost check` printed.
+    static func reservationID(_ args: Arguments) throws -> String? {
+        guard let text = args[reservation] else { return nil }
+        guard let id = SessionID(text) else { throw GovernanceError.invalid("--reservation \(Render.quoted(text)) is not a reservation id (a UUID printed by `cost check`)") }
+        return id.value
+    }
 
     /// Records a tracked spend through the recorder: counted and audited in one transaction, or
     /// spooled (counted on replay), or, failing both, a placeholder with a warning.
     static func record(_ usage: CostLedger.Usage, args: Arguments, run: Run) throws -> Int32 {
+        var usage = usage
+        usage.reservationID = try reservationID(args)
         let agent = try args.require(SharedFlags.agent)
         let session = AgentChain.resolve(args[SharedFlags.optionalSession], agentID: agent)
         let pending = try PendingEvent(validating: CostLedger.event(agentID: agent, sessionID: session, usage: usage))
@@ -35,29 +46,47 @@ enum Cost {
     }
 
     enum Check {
-        static let projected: Flag<Int64> = .integer("projected-tokens", "Deny if this call's tokens would pass a token cap",
-                                                     doc: "Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.", range: 1...Int64.max)
+        static let projected: Flag<Int64> = .integer("projected-tokens", "Deny if this call's tokens would pass a token cap; reserve them when allowed",
+                                                     doc: "Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.", range: 1...Int64.max,
+                                                     conflicts: ["max-tokens"])
+        static let maxTokens: Flag<Int64> = .integer("max-tokens", "The call's max_tokens: the same projection under the reference SDK's name",
+                                                     doc: "With --model, priced at the model's dearest per-token rate (the worst case) against the USD caps. Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.",
+                                                     range: 1...Int64.max)
+        static let model: Flag<String> = .text("model", short: "m", value: "MODEL", "The model the call will use: its projected tokens are priced against the USD caps",
+                                               doc: "A model without a price is denied when the agent has a USD cap, unless its policy says budget.unpriced: track_at_zero.")
 
         static let command = CommandSpec.enforcing(
-            "check", "Exit 0 while the agent is within its budget, 12 naming the cap when it is not",
+            "check", "Exit 0 and reserve the projection while the agent is within its budget, 12 naming the cap when it is not",
             doc: """
-            Goes through the enforcement path (store, kill switch, then the budget). Exits 12 naming the cap, \
-            what is used and the limit when a cap is reached, or when the used tokens plus --projected-tokens \
-            would pass a token cap; the denial is audited as budget.exceeded. The session clock \
-            (per_session_seconds) starts at the session's first tracked or checked call. An agent with no \
-            policy exits 11; a policy without a budget has no caps. Prints the budget snapshot when allowed.
+            Goes through the enforcement path (store, kill switch, then the budget), after replaying spend that \
+            this host spooled while the store was away. Exits 12 naming the cap, what is used (spend plus live \
+            reservations) and the limit when a cap is reached, or when the projection (--projected-tokens or \
+            --max-tokens, and with --model its worst-case USD) would pass a cap; the denial is audited as \
+            budget.exceeded. A check that passes reserves its projection in the same transaction that read the \
+            spend, so concurrent checks never jointly pass a cap; it prints the reservation id, which `cost track \
+            --reservation ID` or `cost track-usage --reservation ID` settles. Unsettled reservations expire after \
+            the policy's budget.reservation_seconds (default 900). The session clock (per_session_seconds) starts \
+            at the session's first tracked or checked call. An agent with no policy exits 11; a policy without a \
+            budget has no caps. Prints the budget snapshot when allowed.
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, projected],
-            examples: ["governance cost check --agent billing-agent --projected-tokens 4000"],
+            flags: [SharedFlags.agent, SharedFlags.optionalSession, projected, maxTokens, model, Cost.pricingFile],
+            examples: ["governance cost check --agent billing-agent --projected-tokens 4000",
+                       "id=$(governance cost check -a billing-agent -m gpt-4o --max-tokens 4000 --json | jq -r .reservation_id)"],
             failures: [.budgetExceeded, .noPolicy, .invalidInput],
             decide: { args, run, enforcer, failOpen in
-                let tokens = try ProjectedTokens.resolve(flag: args[projected], environment: { run.environment($0) })
+                let pricing = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
+                let projection = try CostProjection.resolve(projectedTokens: args[projected], maxTokens: args[maxTokens], model: args[model],
+                                                            pricing: pricing, environment: { run.environment($0) })
                 return try enforcer.costCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                              projectedTokens: tokens, failOpen: failOpen)
+                                              projection: projection, failOpen: failOpen)
             },
-            render: { snapshot, _, run in
-                run.emit(json: .object([("allowed", .bool(true))] + (snapshot.json.objectMembers ?? [])),
-                         text: "within budget: " + Snapshot.text(snapshot))
+            render: { decision, _, run in
+                var text = "within budget: " + Snapshot.text(decision.snapshot)
+                if let r = decision.reservation {
+                    text = "reservation \(r.id)\n" + text + "\nreserved \(Render.count(Int(clamping: r.tokens), "token")) and $\(r.usd.decimal) until \(r.expiresAt.iso8601)"
+                }
+                run.emit(json: .object([("allowed", .bool(true))] + Reservation.json(decision.reservation) + (decision.snapshot.json.objectMembers ?? [])),
+                         text: text)
                 return 0
             })
     }
@@ -75,7 +104,7 @@ enum Cost {
             of concurrent processes (INSERT ... ON CONFLICT DO UPDATE). Negative, non-decimal or overflowing \
             amounts exit 2 and nothing is counted.
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, tokens, usd, requireDurable],
+            flags: [SharedFlags.agent, SharedFlags.optionalSession, tokens, usd, Cost.reservation, requireDurable],
             examples: ["governance cost track --agent billing-agent --tokens 1200 --usd 0.0042"],
             role: .observe,
             needs: .record,
@@ -106,7 +135,7 @@ enum Cost {
             With --from-response the model and tokens are read from the vendor's response as the agent \
             received it (JSON or the streamed events); an unknown shape exits 2 naming the accepted ones.
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, model, input, output, cached, fromResponse, Cost.pricingFile, requireDurable],
+            flags: [SharedFlags.agent, SharedFlags.optionalSession, model, input, output, cached, fromResponse, Cost.pricingFile, Cost.reservation, requireDurable],
             examples: ["governance cost track-usage -a billing-agent -m gpt-4o --input-tokens 1000 --output-tokens 500",
                        "curl -sN https://api.openai.com/v1/responses ... | tee reply.sse; governance cost track-usage -a billing-agent --from-response reply.sse"],
             role: .observe,
@@ -175,13 +204,20 @@ enum Cost {
     }
 
     enum Models {
-        static let unpriced: Flag<Bool> = .toggle("unpriced", "List the models tracked without a known price instead")
+        static let unpriced: Flag<Bool> = .toggle("unpriced", "List the models tracked without a known price instead", conflicts: ["import"])
+        static let importFile: Flag<String> = .path(
+            "import", value: "FILE", "Read prices from LiteLLM's model_prices_and_context_window.json",
+            doc: "Takes chat, completion and responses entries with input_cost_per_token and output_cost_per_token (cache_read_input_token_cost as the cached-input price), read exactly; a price finer than a nano-dollar per token is rounded up. Prints the imported table; with --output, writes it as a pricing file for --pricing-file or GOVERNANCE_PRICING_FILE.",
+            conflicts: ["pricing-file"])
+        static let output: Flag<String> = .path("output", short: "o", value: "FILE", "With --import: write the prices to this new pricing file (an existing file is refused)",
+                                                requires: ["import"])
 
         static let command = CommandSpec(
-            "models", "Print the pricing table in effect (USD per million tokens, with sources)",
-            doc: "The built-in table, overridden or extended by --pricing-file or GOVERNANCE_PRICING_FILE. With --unpriced, the models that `cost track-usage` has seen without a price (they were tracked at $0).",
-            flags: [Cost.pricingFile, unpriced],
-            examples: ["governance cost models", "governance cost models --unpriced"],
+            "models", "Print the pricing table in effect (USD per million tokens, with its source and date)",
+            doc: "The built-in table (a dated snapshot of LiteLLM's price map; the first line says which), overridden or extended by --pricing-file or GOVERNANCE_PRICING_FILE. With --unpriced, the models that `cost track-usage` has seen without a price (they were tracked at $0). With --import, a LiteLLM price map converted, and with --output saved as a pricing file.",
+            flags: [Cost.pricingFile, unpriced, importFile, output],
+            examples: ["governance cost models", "governance cost models --unpriced",
+                       "governance cost models --import model_prices_and_context_window.json --output /etc/governance/prices.json"],
             needs: CommandNeeds(store: .readIfAvailable)
         ) { args, run in
             if args.has(unpriced) {
@@ -191,12 +227,46 @@ enum Cost {
                          text: models.isEmpty ? "every tracked model has a price" : models.map(Render.escaped).joined(separator: "\n"))
                 return 0
             }
+            if let file = args[importFile] {
+                return try importPrices(file, output: args[output], run: run)
+            }
             let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
-            run.emit(json: .object([("models", .array(table.all.map(\.json)))]),
-                     text: table.all.map { p in
-                         let m = { (n: Int64) in Money(nanos: n * 1_000_000).decimal }
-                         return "\(Render.escaped(p.model))  in $\(m(p.inputNanosPerToken))  out $\(m(p.outputNanosPerToken))  cached $\(m(p.cachedInputNanosPerToken))  (\(Render.escaped(p.source))\(p.asOf.isEmpty ? "" : ", " + p.asOf))"
-                     }.joined(separator: "\n"))
+            let header = "built-in prices: \(PricingTable.builtInSource), as of \(PricingTable.builtInAsOf)"
+                + (args[Cost.pricingFile].map { "; overridden by \($0)" } ?? "")
+            run.emit(json: .object([("source", .string(PricingTable.builtInSource)), ("as_of", .string(PricingTable.builtInAsOf)),
+                                    ("pricing_file", .optional(args[Cost.pricingFile])), ("models", .array(table.all.map(\.json)))]),
+                     text: Render.escaped(header) + "\n" + lines(table.all))
+            return 0
+        }
+
+        static func lines(_ prices: [ModelPrice]) -> String {
+            prices.map { p in
+                let m = { (n: Int64) in Money(nanos: n * 1_000_000).decimal }
+                return "\(Render.escaped(p.model))  in $\(m(p.inputNanosPerToken))  out $\(m(p.outputNanosPerToken))  cached $\(m(p.cachedInputNanosPerToken))  (\(Render.escaped(p.source))\(p.asOf.isEmpty ? "" : ", " + p.asOf))"
+            }.joined(separator: "\n")
+        }
+
+        static func importPrices(_ file: String, output: String?, run: Run) throws -> Int32 {
+            let bytes = try DocumentFile.read(file, what: "LiteLLM price map", limit: LiteLLMPrices.maxBytes, purpose: "a LiteLLM price map")
+            let asOf = String(Timestamp.now().iso8601.prefix(10))
+            let source = "LiteLLM model_prices_and_context_window.json imported from \(file.split(separator: "/").last.map(String.init) ?? file)"
+            let imported = try LiteLLMPrices.read(bytes, source: source, asOf: asOf)
+            if let output {
+                guard try FileSystem.createExclusive(output, contents: imported.pricingFile(source: source, asOf: asOf), mode: 0o644) else {
+                    throw GovernanceError.invalid("\(Render.quoted(output)) already exists; the pricing file is written as a new file",
+                                                  hint: "remove it first, or give another --output")
+                }
+            }
+            for model in imported.roundedUp {
+                run.warn("\(Render.quoted(model)): a price finer than a nano-dollar per token was rounded up")
+            }
+            let summary = "imported \(Render.count(imported.prices.count, "model")), skipped \(imported.skipped.count) (not priced per token), rounded up \(imported.roundedUp.count)"
+                + (output.map { "; wrote \($0) (use it as --pricing-file or GOVERNANCE_PRICING_FILE)" } ?? "")
+            run.emit(json: .object([("source", .string(source)), ("as_of", .string(asOf)), ("output", .optional(output)),
+                                    ("imported", .int(imported.prices.count)), ("skipped", .int(imported.skipped.count)),
+                                    ("rounded_up", .array(imported.roundedUp.map(JSONValue.string))),
+                                    ("models", .array(imported.prices.map(\.json)))]),
+                     text: lines(imported.prices) + "\n" + Render.escaped(summary))
             return 0
         }
     }
