@@ -32,8 +32,10 @@ import Testing
                 try db.rawConnection().execute("UPDATE governance_audit_events SET agent_id = ? WHERE agent_id = ?", [.text(agent), .text(stored)])
             }
         }
+        // Unverified: the hand-edited rows break their chains, and a verified report counts nothing
+        // of a session past its first integrity failure.
         return try ComplianceReporter(db: f.store.connection, keys: testKeys)
-            .generate(ReportOptions(kind: kind, verifyChain: true, annexIII1a: true), now: ComplianceFixture.at(day: 30))
+            .generate(ReportOptions(kind: kind, verifyChain: false, annexIII1a: true), now: ComplianceFixture.at(day: 30))
     }
 
     @Test(arguments: Backend.allCases)

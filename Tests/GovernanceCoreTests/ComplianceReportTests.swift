@@ -414,3 +414,65 @@ import Testing
         }
     }
 }
+
+/// The agent holds the audit secret: it can append any event it likes. Operator events count only
+/// with an operator's signature, and nothing of a session counts past its first integrity failure.
+@Suite struct ComplianceEvidenceAuthenticityTests {
+    static let now = ComplianceFixture.at(day: 200)
+
+    func report(_ f: ComplianceFixture, verify: Bool = true) throws -> ComplianceReport {
+        try ComplianceReporter(db: f.store.connection, keys: testKeys)
+            .generate(ReportOptions(kind: .article12, verifyChain: verify), now: Self.now)
+    }
+
+    /// The reproduction: three scope violations make functioning non-compliant; a
+    /// presence.revive, gate.requested and gate.granted {"by": "alice"} written with the secret
+    /// alone made every section compliant. Unsigned, they count for nothing and are named.
+    @Test(arguments: Backend.allCases)
+    func operatorEventsWithoutASignatureAreNotEvidence(backend: Backend) throws {
+        let f = try ComplianceFixture(try TestDatabase.make(backend))
+        let s = try SessionID.random()
+        try f.add(EventKind.policyApplied, session: s, metadata: [("by", .string("alice"))], at: ComplianceFixture.at(day: 0, hour: 8))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 9))
+        for minute in 1...3 { try f.add(EventKind.scopeViolation, session: s, at: ComplianceFixture.at(day: 0, hour: 9, minute: minute)) }
+        let before = try report(f)
+        let functioning = try #require(before.sections.first { $0.id == "functioning" })
+        #expect(functioning.data["anomalies_followed_by_response"] == .int(0))
+
+        try f.add(EventKind.operatorRevive, session: s, metadata: [("by", .string("alice"))], signed: false, at: ComplianceFixture.at(day: 0, hour: 10))
+        try f.add(EventKind.gateRequested, session: s, at: ComplianceFixture.at(day: 0, hour: 10, minute: 1))
+        try f.add(EventKind.gateGranted, session: s, metadata: [("by", .string("alice"))], signed: false, at: ComplianceFixture.at(day: 0, hour: 10, minute: 2))
+        let after = try report(f)
+        let oversight = try #require(after.sections.first { $0.id == "human_oversight" })
+        #expect(oversight.data["unsigned_operator_events"] == .int(2))
+        #expect(oversight.data["approvals_granted"] == .int(0) && oversight.data["revivals"] == .int(0))
+        #expect(oversight.status == .nonCompliant)
+        // (gate.requested is the agent's own event: a request for approval is a response the
+        // agent may log through its enforcement path.)
+        #expect(after.isAtOrBelow(.partial), "--fail-on partial still fails")
+
+        // The same events signed by a registered operator are evidence.
+        try f.add(EventKind.gateGranted, session: s, metadata: [("by", .string("alice"))], at: ComplianceFixture.at(day: 0, hour: 10, minute: 3))
+        let signed = try #require(try report(f).sections.first { $0.id == "human_oversight" })
+        #expect(signed.data["approvals_granted"] == .int(1))
+    }
+
+    /// A row tampered into something else breaks its chain there: nothing of that session from
+    /// that seq on is evidence, so a tampered row made into presence.revive cannot count.
+    @Test(arguments: Backend.allCases)
+    func evidenceStopsAtASessionsFirstIntegrityFailure(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let f = try ComplianceFixture(db)
+        let s = try SessionID.random()
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 9))
+        try f.add(EventKind.scopeViolation, session: s, at: ComplianceFixture.at(day: 0, hour: 9, minute: 1))
+        try f.add(EventKind.toolCall, session: s, at: ComplianceFixture.at(day: 0, hour: 9, minute: 2))
+        #expect(try report(f).evidence.events == 3)
+        try db.rawConnection().execute("UPDATE governance_audit_events SET kind = ? WHERE session_id = ? AND seq = 2",
+                                       [.text(EventKind.operatorRevive), .text(s.value)])
+        let tampered = try report(f)
+        #expect(tampered.chainIntegrity == .failed)
+        #expect(tampered.evidence.events == 1, "only seq 1 precedes the failure")
+        #expect(tampered.evidence.revivals == 0 && tampered.evidence.unsignedOperatorEvents == 0)
+    }
+}

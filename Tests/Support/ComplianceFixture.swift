@@ -20,11 +20,22 @@ public final class ComplianceFixture {
         Timestamp(microseconds: epoch.microseconds + Int64(day) * 24 * Self.hour + Int64(hour) * Self.hour + Int64(minute) * 60_000_000)
     }
 
+    /// Appends one event. An operator's kind (a kill, a grant, a policy) is signed as the operator
+    /// commands sign it, by the operator its `by` (or `operator`) names; without either, by an
+    /// operator the event does not name.
     @discardableResult
     public func add(_ kind: String, agent: String = "agent-a", session: SessionID, model: String? = nil, inputHash: String? = nil,
-                    metadata: [(String, JSONValue)] = [], at time: Timestamp) throws -> AuditRecord {
-        try log.append(AuditEventInput(sessionID: session, agentID: agent, kind: kind, model: model, inputHash: inputHash,
-                                       metadata: .object(metadata)), at: time)
+                    metadata: [(String, JSONValue)] = [], signed: Bool = true, at time: Timestamp) throws -> AuditRecord {
+        var fields = metadata
+        if signed && EventKind.needsOperatorSignature(kind) {
+            let named = metadata.first { $0.0 == "by" || $0.0 == "operator" }?.1.stringValue
+            let credential = try TestOperators.credential(named ?? "fixture-operator", db: store.connection, keys: testKeys, audited: false)
+            let signature = try credential.sign(kind, agentID: agent, fields: [], at: time)
+            fields.removeAll { $0.0 == "by" }
+            fields += signature.auditFields.filter { $0.0 != "by" || named != nil }
+        }
+        return try log.append(AuditEventInput(sessionID: session, agentID: agent, kind: kind, model: model, inputHash: inputHash,
+                                              metadata: .object(fields)), at: time)
     }
 
     public static let inputHash = String(repeating: "ab", count: 32)

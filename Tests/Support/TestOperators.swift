@@ -17,9 +17,14 @@ public enum TestOperators {
         }
     }
 
-    /// `name`'s credential, registered in `db` if it is not yet.
-    public static func credential(_ name: String, db: SQLConnection, keys auditKeys: PurposeKeys) throws -> OperatorCredential {
+    /// `name`'s credential, registered in `db` if it is not yet. `audited: false` registers it
+    /// with a bare INSERT, for fixtures whose event counts must not include the registration.
+    public static func credential(_ name: String, db: SQLConnection, keys auditKeys: PurposeKeys, audited: Bool = true) throws -> OperatorCredential {
         let key = try key(name)
+        if !audited, try Operators.find(db, name: name) == nil {
+            try db.execute("INSERT INTO governance_operators (name, public_key, added_at_us) VALUES (?, ?, 0)",
+                           [.text(name), .text(Hex.encode(key.publicKey))])
+        }
         if try Operators.find(db, name: name) == nil {
             let signer = try Operators.list(db).first { $0.removedAt == nil }.map { OperatorCredential(name: $0.name, key: try self.key($0.name)) }
             try Operators.add(db, keys: auditKeys, name: name, publicKey: key.publicKey, by: signer)

@@ -252,7 +252,8 @@ public struct ChainVerifier {
             case .success(let record):
                 enter(record.sessionID)
                 current!.check(record)
-                try observe?(record)
+                // What follows a session's first failure is not evidence of anything.
+                if current!.failure == nil { try observe?(record) }
             case .failure(let bad):
                 enter(bad.sessionID ?? "")
                 current!.malformed(bad)

@@ -271,6 +271,9 @@ struct Article12Sections {
                 judge.note("The kill switch was exercised \(plural(e.kills, "time")), each by a named operator (Art. 14(4)(e)).")
             }
         }
+        if e.unsignedOperatorEvents > 0 {
+            judge.lower(.nonCompliant, "\(plural(e.unsignedOperatorEvents, "operator event")) (kill, revive, approval decision or policy change) carry no valid signature of a registered operator and were not counted: someone without an operator's key wrote them.")
+        }
         if e.killsEnforced > 0 {
             judge.note("\(plural(e.killsEnforced, "action")) refused because the agent had been killed (agent.killed): the stop held.")
         }
@@ -295,6 +298,7 @@ struct Article12Sections {
                 ("grants_followed_by_action", .int(e.grantsFollowedByAction)),
                 ("kills", .int(e.kills)), ("kills_by_identified_operator", .int(e.killsIdentified)), ("revivals", .int(e.revivals)),
                 ("actions_refused_after_kill", .int(e.killsEnforced)),
+                ("unsigned_operator_events", .int(e.unsignedOperatorEvents)),
                 ("kill_switch", .string(e.kills > 0 ? "exercised" : "available")),
                 ("operators", .array(e.operators.sorted { $0.key < $1.key }.map {
                     .object([("operator", .string($0.key)), ("granted", .int($0.value.granted)), ("denied", .int($0.value.denied)),

@@ -111,6 +111,9 @@ public struct Evidence: Sendable {
     public internal(set) var revivals = 0
     /// Actions refused because the agent was killed (`agent.killed`): the stop procedure working.
     public internal(set) var killsEnforced = 0
+    /// Operator events (kill, revive, grant, deny, policy) without a valid signature of a
+    /// registered operator: not counted as anything else (an agent can write its own).
+    public internal(set) var unsignedOperatorEvents = 0
     /// Denials that are not anomalies (`agent.killed`, `enforcement.denied`): checks recorded.
     public internal(set) var otherDenials = 0
     public internal(set) var operators: [String: OperatorStats] = [:]
@@ -189,9 +192,14 @@ public final class EvidenceAggregator {
     private var agentsInSession: [Int] = []
     private var grantsAwaitingAction = 0
 
-    public init(filters: ReportFilters, annexIII1a: Bool) {
+    /// Whether an operator event carries a valid operator signature (`SignedAction.verifyEvent`);
+    /// nil accepts every event (a caller without a store, the tests of the arithmetic).
+    private let authenticate: ((AuditRecord) -> Bool)?
+
+    public init(filters: ReportFilters, annexIII1a: Bool, authenticate: ((AuditRecord) -> Bool)? = nil) {
         self.filters = filters
         self.annexIII1a = annexIII1a
+        self.authenticate = authenticate
     }
 
     /// Reads one event. Events outside the agent and time filters still count for the session's
@@ -261,6 +269,10 @@ public final class EvidenceAggregator {
     }
 
     private func count(_ r: AuditRecord) {
+        if EvidenceKinds.signedResponses.contains(r.kind), let authenticate, !authenticate(r) {
+            evidence.unsignedOperatorEvents += 1
+            return
+        }
         evidence.events += 1
         if evidence.firstAt.map({ r.createdAt < $0 }) ?? true { evidence.firstAt = r.createdAt }
         if evidence.lastAt.map({ $0 < r.createdAt }) ?? true { evidence.lastAt = r.createdAt }

@@ -13,6 +13,9 @@ public enum EvidenceKinds {
         EventKind.operatorKill, EventKind.operatorRevive, EventKind.gateRequested, EventKind.gateGranted, EventKind.gateDenied, EventKind.policyApplied, EventKind.policyDeleted,
     ]
 
+    /// The responses only an operator may write: each counts only with a valid operator signature.
+    public static let signedResponses: Set<String> = responses.union([EventKind.gateCancelled]).filter(EventKind.needsOperatorSignature)
+
     /// Actions that passed through governance's checks (the "checks recorded" of functioning,
     /// with the denials: the anomalies, `agent.killed` and `enforcement.denied`).
     public static let actions: Set<String> = [EventKind.toolCall, EventKind.llmCall]

@@ -24,7 +24,8 @@ public struct EvidenceReader {
     public func read(_ options: ReportOptions, progress: ((Int) -> Void)? = nil) throws -> Result {
         let filters = options.filters
         let sessions = Array(Set(filters.sessionIDs.map(\.value))).sorted().compactMap(SessionID.init)
-        let aggregator = EvidenceAggregator(filters: filters, annexIII1a: options.annexIII1a)
+        let signatures = OperatorSignatures(db: db)
+        let aggregator = EvidenceAggregator(filters: filters, annexIII1a: options.annexIII1a, authenticate: signatures.authentic)
         var failures: [ChainFailure] = []
         var rows = 0
         let observe: (AuditRecord) -> Void = { record in
@@ -67,17 +68,26 @@ public struct EvidenceReader {
     /// --to, still answers an anomaly.
     func history(agentID: String?) throws -> EvidenceAggregator.AgentHistory {
         let kinds = EvidenceKinds.responses.sorted()
-        var sql = "SELECT agent_id, kind, MAX(created_at_us) FROM governance_audit_events WHERE kind IN ("
+        var sql = "SELECT agent_id, kind, created_at_us, metadata FROM governance_audit_events WHERE kind IN ("
             + kinds.map { _ in "?" }.joined(separator: ", ") + ")"
         var parameters: [SQLValue] = kinds.map(SQLValue.text)
         if let agentID { sql += " AND agent_id = ?"; parameters.append(.text(agentID)) }
-        sql += " GROUP BY agent_id, kind LIMIT ?"
+        sql += " ORDER BY created_at_us DESC LIMIT ?"
         parameters.append(.int(Int64(Self.maxHistoryRows)))
-        var history = EvidenceAggregator.AgentHistory()
+        var rows: [(agent: String, kind: String, at: Timestamp, metadata: String)] = []
         try db.forEachRow(sql, parameters) { row in
-            let agent = try row.text(0), kind = try row.text(1), at = Timestamp(microseconds: try row.int(2))
-            if history.lastResponse[agent].map({ $0 < at }) ?? true { history.lastResponse[agent] = at }
-            if kind == EventKind.policyApplied { history.policyAgents.insert(agent) }
+            rows.append((try row.text(0), try row.text(1), Timestamp(microseconds: try row.int(2)), try row.text(3)))
+        }
+        // Operator responses count only when an operator signed them (read after the stream: the
+        // connection is busy while rows stream).
+        let signatures = OperatorSignatures(db: db)
+        var history = EvidenceAggregator.AgentHistory()
+        for row in rows {
+            if EvidenceKinds.signedResponses.contains(row.kind), !signatures.authentic(kind: row.kind, agentID: row.agent, metadataJSON: row.metadata) {
+                continue
+            }
+            if history.lastResponse[row.agent].map({ $0 < row.at }) ?? true { history.lastResponse[row.agent] = row.at }
+            if row.kind == EventKind.policyApplied { history.policyAgents.insert(row.agent) }
         }
         return history
     }
@@ -93,5 +103,26 @@ public struct EvidenceReader {
         }
         let sql = "SELECT MIN(created_at_us) FROM governance_audit_events" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
         return try db.queryFirst(sql, parameters)?.optionalInt(0).map(Timestamp.init(microseconds:))
+    }
+}
+
+/// Checks the operator signature an audit event carries, against the operators registered in the
+/// store. The registry is read once, before any row streams.
+final class OperatorSignatures: @unchecked Sendable {
+    private let registered: [String: RegisteredOperator]
+
+    init(db: SQLConnection) {
+        registered = Dictionary(((try? Operators.list(db, limit: 100_000)) ?? []).map { ($0.name, $0) }) { first, _ in first }
+    }
+
+    func authentic(_ r: AuditRecord) -> Bool {
+        authentic(kind: r.kind, agentID: r.agentID, metadataJSON: r.metadataJSON)
+    }
+
+    func authentic(kind: String, agentID: String, metadataJSON: String) -> Bool {
+        guard let metadata = try? JSONParser.parse(metadataJSON) else { return false }
+        return SignedAction.verify(document: metadata["operator_document"]?.stringValue, signature: metadata["operator_signature"]?.stringValue,
+                                   registered: { self.registered[$0] },
+                                   expect: [("action", .string(kind)), ("agent_id", .string(agentID))]).isSuccess
     }
 }

@@ -37,26 +37,37 @@ public struct SignedAction: Sendable, Equatable {
     /// say (action, agent_id, and the row's own values).
     public static func verify(_ db: SQLConnection, document: String?, signature: String?,
                               expect: [(String, JSONValue)]) throws -> Result<[(String, JSONValue)], Rejection> {
+        var lookupError: Error?
+        let result = verify(document: document, signature: signature, registered: { name in
+            do { return try Operators.find(db, name: name) } catch { lookupError = error; return nil }
+        }, expect: expect)
+        if let lookupError { throw lookupError }
+        return result
+    }
+
+    /// The same, with the registry looked up through `registered`.
+    static func verify(document: String?, signature: String?, registered: (String) -> RegisteredOperator?,
+                       expect: [(String, JSONValue)]) -> Result<[(String, JSONValue)], Rejection> {
         guard let document, let signature else { return .failure(.unsigned) }
         guard document.utf8.count <= 70_000, let parsed = try? JSONParser.parse(document), let fields = parsed.objectMembers,
               let name = parsed["operator"]?.stringValue, let at = parsed["at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
               let signatureBytes = Hex.decode(signature) else {
             return .failure(.malformed)
         }
-        guard let registered = try Operators.find(db, name: name) else { return .failure(.unknownOperator) }
-        if let removed = registered.removedAt, removed <= at { return .failure(.removedOperator) }
-        guard OperatorKey.verify(signature: signatureBytes, message: message(document), publicKey: registered.publicKey) else {
+        guard let operatorRow = registered(name) else { return .failure(.unknownOperator) }
+        if let removed = operatorRow.removedAt, removed <= at { return .failure(.removedOperator) }
+        guard OperatorKey.verify(signature: signatureBytes, message: message(document), publicKey: operatorRow.publicKey) else {
             return .failure(.forged)
         }
         for (key, value) in expect where parsed[key] != value { return .failure(.mismatched) }
         return .success(fields)
     }
 
-    /// Checks the signature carried by an audit event's metadata (`auditFields`): for reports.
-    public static func verifyEvent(_ db: SQLConnection, kind: String, agentID: String, metadata: JSONValue) throws -> Bool {
-        guard case .success = try verify(db, document: metadata["operator_document"]?.stringValue,
-                                         signature: metadata["operator_signature"]?.stringValue,
-                                         expect: [("agent_id", .string(agentID))]) else { return false }
-        return true
+}
+
+extension Result {
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
     }
 }
