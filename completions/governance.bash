@@ -22,9 +22,12 @@ _governance() {
         --kill-grace) return ;;
         --refusal-status) return ;;
         --result-fd) return ;;
+        --projected-tokens) return ;;
+        --max-tokens) return ;;
+        --model|-m) return ;;
+        --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --kind|-k) return ;;
-        --model|-m) return ;;
         --metadata) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --input) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --input-hash) return ;;
@@ -38,9 +41,6 @@ _governance() {
         --file|-f) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --api) return ;;
-        --projected-tokens) return ;;
-        --max-tokens) return ;;
-        --pricing-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --tokens) return ;;
         --usd) return ;;
         --reservation) return ;;
@@ -69,7 +69,7 @@ _governance() {
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
-        " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --refusal-status --result-fd --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --refusal-status --result-fd --projected-tokens --max-tokens --model -m --pricing-file --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status" -- "$cur")) ;;
         " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;

@@ -27,7 +27,7 @@
 public struct Enforcer {
     let configuration: Configuration
     let keys: PurposeKeys
-    private let openStore: () throws -> Store
+    let openStore: () throws -> Store
 
     /// `openStore` defaults to `Store.open(configuration)`; tests and long-running programs may
     /// pass their own (a Swift agent may keep one store open).

@@ -78,6 +78,8 @@ public struct ChildProcess {
     public var killGraceSeconds: Double = 10
     /// Polled every ~250 ms while the step runs; true ends it (the kill switch).
     public var shouldStop: () -> Bool = { false }
+    /// Variables set for the command on top of this process's environment.
+    public var environment: [(String, String)] = []
 
     public init(argv: [String]) { self.argv = argv }
 
@@ -220,10 +222,20 @@ public struct ChildProcess {
     private func spawn(_ pid: inout pid_t, containment: StepContainment, outputWriteFD: Int32, outputReadFD: Int32) -> Int32 {
         let arguments = argv.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
+        // The environment as it is, less the names set here, plus them.
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if !environment.contains(where: { text.hasPrefix($0.0 + "=") }) { inherited.append(strdup(pointer)) }
+            entry += 1
+        }
+        let variables = inherited + environment.map { strdup($0.0 + "=" + $0.1) } + [nil]
+        defer { variables.forEach { free($0) } }
         containment.willStart()
         var intoCgroup: Int32 = 0
         let status = arguments.withUnsafeBufferPointer { args in
-            var options = governance_spawn_options(file: args[0], argv: args.baseAddress, envp: environ,
+            var options = governance_spawn_options(file: args[0], argv: args.baseAddress, envp: variables,
                                                    stdin_fd: stdinFD == 0 ? -1 : stdinFD, stdout_fd: outputWriteFD,
                                                    close_fd: outputReadFD, cgroup_fd: containment.cgroupDescriptor,
                                                    pdeathsig: SIGKILL)

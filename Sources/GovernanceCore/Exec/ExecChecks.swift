@@ -5,25 +5,38 @@ public struct ExecClearance: Sendable {
     public var tool: String
     public var loop: LoopDetector.Observation
     public var contract: ContractOutcome
+    /// What the step's projection holds against the budget until the step ends.
+    public var reservation: Reservation?
 }
 
 extension Enforcer {
     /// `argv` binds approvals: `hitl_approved` uses only an approval requested for this tool and
     /// exactly this argv (`Gates.stepDigest`).
-    public func execCheck(agentID: String, sessionID: SessionID?, tool: String, argv: [String], failOpen: Bool = false,
-                          at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
+    /// `projection` (the step's projected tokens, priced with its model) is checked against every
+    /// cap and reserved, as `cost check` does, in the same pass.
+    public func execCheck(agentID: String, sessionID: SessionID?, tool: String, argv: [String], projection: CostProjection = .none,
+                          failOpen: Bool = false, at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
         let digest = Gates.stepDigest(tool: tool, argv: argv)
         try Identifier.check(tool, field: "tool")
+        var metadata: [(String, JSONValue)] = [("tool", .string(tool))]
+        if projection.tokens > 0 { metadata.append(("projected_tokens", .int64(projection.tokens))) }
+        if let model = projection.model { metadata.append(("model", .string(model))) }
         return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "exec", failOpen: failOpen,
-                                              metadata: [("tool", .string(tool))], time: time,
+                                              metadata: metadata, time: time,
                                               violationKind: ContractPhase.pre.violationKind)) { context in
             let policy = try context.policy()
             _ = try ScopeCheck.check(.tool(tool), policy: policy, agentID: context.agentID)
+            try replaySpool(context)
+            // The budget first, without reserving: a step over budget must not use up its approval.
             _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
-                                                     budget: policy?.budget, at: context.now)
+                                                     budget: policy?.budget, projectedTokens: projection.tokens > 0 ? projection.tokens : nil,
+                                                     at: context.now)
             let loop = try LoopDetector.recordCheck(context, tool: tool)
             let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, stepDigest: digest)
-            return ExecClearance(tool: tool, loop: loop, contract: contract)
+            // Reserved last, so that a later denial does not leave a reservation behind.
+            let budget = try CostLedger(db: context.db).reserve(agentID: context.agentID, sessionID: context.sessionID, budget: policy?.budget,
+                                                                projection: projection, at: context.now)
+            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: budget.reservation)
         }
     }
 }

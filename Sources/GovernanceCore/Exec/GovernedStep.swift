@@ -21,10 +21,15 @@ public struct StepRequest: Sendable {
     public var killGraceSeconds: Double
     /// Allow, with a warning, when the store cannot be reached (the global `--fail-open`).
     public var failOpen: Bool
+    /// The step's projected tokens (priced with its model): checked against every cap and reserved
+    /// while it runs; the command gets the reservation's id as GOVERNANCE_RESERVATION_ID, to settle
+    /// with `cost track-usage --reservation`; what it leaves unsettled is released when it ends.
+    public var projection: CostProjection
 
     public init(agentID: String, sessionID: SessionID? = nil, tool: String, argv: [String],
                 stdin: (fd: Int32, sha256: String)? = nil, captureOutput: Bool = false, outputFD: Int32 = 1,
-                timeoutSeconds: Double? = nil, killGraceSeconds: Double = 10, failOpen: Bool = false) {
+                timeoutSeconds: Double? = nil, killGraceSeconds: Double = 10, failOpen: Bool = false, projection: CostProjection = .none) {
+        self.projection = projection
         self.agentID = agentID
         self.sessionID = sessionID
         self.tool = tool
@@ -134,11 +139,15 @@ extension Enforcer {
     /// command never starts), then `perform`.
     public func runStep(_ request: StepRequest, recorder: AuditRecorder? = nil) throws -> StepOutcome {
         let checked = try execCheck(agentID: request.agentID, sessionID: request.sessionID, tool: request.tool, argv: request.argv,
-                                    failOpen: request.failOpen)
+                                    projection: request.projection, failOpen: request.failOpen)
         switch checked.outcome {
         case .denied(let error):
             return StepOutcome(run: .refused(error), stopped: [], failedOpen: false, warnings: checked.warnings)
-        case .allowed, .allowedFailOpen:
+        case .allowed(let clearance):
+            var outcome = try perform(request, reservation: clearance.reservation, recorder: recorder)
+            outcome.warnings = checked.warnings + outcome.warnings
+            return outcome
+        case .allowedFailOpen:
             var outcome = try perform(request, recorder: recorder)
             outcome.warnings = checked.warnings + outcome.warnings
             if case .allowedFailOpen = checked.outcome { outcome.failedOpen = true }
@@ -149,8 +158,10 @@ extension Enforcer {
     /// The step after its checks: `tool.call`, the contained command under the kill switch and
     /// the timeout, `tool.result`, the post-conditions. When `tool.call` cannot be written to the
     /// store or the spool, the command does not run (exit 4).
-    public func perform(_ request: StepRequest, recorder given: AuditRecorder? = nil) throws -> StepOutcome {
+    public func perform(_ request: StepRequest, reservation: Reservation? = nil, recorder given: AuditRecorder? = nil) throws -> StepOutcome {
         let recorder = given ?? self.recorder()
+        // Whatever happens to the step, its reservation stops counting when the step is over.
+        defer { if let reservation { release(reservation) } }
         let session = AgentChain.resolve(request.sessionID, agentID: request.agentID)
         let callID = try SessionID.random().value
         var warnings: [String] = []
@@ -175,6 +186,7 @@ extension Enforcer {
         child.timeoutSeconds = request.timeoutSeconds
         child.killGraceSeconds = request.killGraceSeconds
         child.shouldStop = { watch.killed() }
+        if let reservation { child.environment = [("GOVERNANCE_RESERVATION_ID", reservation.id)] }
 
         let finished: ChildProcess.Finished
         do {
@@ -214,6 +226,15 @@ extension Enforcer {
             outcome.postViolation = error
         }
         return outcome
+    }
+}
+
+extension Enforcer {
+    /// Releases what the step reserved and its command did not settle (best effort: an unreleased
+    /// reservation expires by itself).
+    func release(_ reservation: Reservation) {
+        guard let store = try? openStore() else { return }
+        _ = try? CostLedger(db: store.connection).settle(reservationID: reservation.id, agentID: reservation.agentID)
     }
 }
 

@@ -37,23 +37,28 @@ enum Exec {
         in microseconds, stdout SHA-256, every process it had to stop), checks the post-conditions (a \
         failure is audited and, when the command succeeded, exits 14) and exits with the command's status \
         (128+N for signal N; 125 the command could not be started, 126 not executable, 127 not found). \
+        With --max-tokens (or --projected-tokens, or GOVERNANCE_DEFAULT_MAX_TOKENS) and --model, the step's \
+        worst case is checked against every cap and reserved while it runs, as `cost check` does; the command \
+        gets the reservation's id as GOVERNANCE_RESERVATION_ID (`cost track-usage --reservation \
+        "$GOVERNANCE_RESERVATION_ID"` settles it with the real spend), and what it leaves is released when it ends. \
         A command may itself exit 10-22; to tell governance's decision from the command's own status, give \
         --refusal-status N (governance's decisions exit N) or --result-fd FD (a JSON document saying who \
         decided, written to that descriptor).
         """,
         flags: [SharedFlags.agent, SharedFlags.optionalSession, tool, timeout, killGrace, hashStdin, captureOutput,
-                refusalStatus, resultFD],
+                refusalStatus, resultFD, Cost.Check.projected, Cost.Check.maxTokens, Cost.Check.model, Cost.pricingFile],
         positionals: [PositionalSpec("COMMAND", "The command and its arguments, after --", variadic: true)],
         examples: ["governance exec --agent billing-agent --tool read_invoice -- ./read-invoice.sh 118",
                    "governance exec -a billing-agent -t charge_customer --timeout 30 --capture-output -- ./charge.sh 118",
                    "governance exec -a billing-agent -t charge_customer --refusal-status 99 -- ./charge.sh 118"],
         needs: .record,
         failures: [.scopeViolation, .noPolicy, .budgetExceeded, .loopDetected, .contractViolation, .invalidInput],
-        decide: { args, _, enforcer, failOpen in
+        decide: { args, run, enforcer, failOpen in
             guard !args.positionals.isEmpty else { throw GovernanceError.usage("give the command after --: governance exec --agent A --tool T -- COMMAND [ARGS...]") }
             try checkResultFD(args)
             let result = try enforcer.execCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                                tool: try args.require(tool), argv: args.positionals, failOpen: failOpen)
+                                                tool: try args.require(tool), argv: args.positionals, projection: try projection(args, run),
+                                                failOpen: failOpen)
             guard case .denied(var error) = result.outcome else { return result }
             // A refusal: the result document, and the status the caller chose for refusals.
             writeResult(args, StepOutcome(run: .refused(error)))
@@ -62,10 +67,17 @@ enum Exec {
             refused.outcome = .denied(error)
             return refused
         },
-        render: { _, args, run in try runCommand(args, run, failedOpen: false) },
-        failOpen: { args, run in try runCommand(args, run, failedOpen: true) })
+        render: { clearance, args, run in try runCommand(args, run, reservation: clearance.reservation, failedOpen: false) },
+        failOpen: { args, run in try runCommand(args, run, reservation: nil, failedOpen: true) })
 
-    static func runCommand(_ args: Arguments, _ run: Run, failedOpen: Bool) throws -> Int32 {
+    /// The step's projection, read as `cost check` reads it.
+    static func projection(_ args: Arguments, _ run: Run) throws -> CostProjection {
+        let pricing = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
+        return try CostProjection.resolve(projectedTokens: args[Cost.Check.projected], maxTokens: args[Cost.Check.maxTokens],
+                                          model: args[Cost.Check.model], pricing: pricing, environment: { run.environment($0) })
+    }
+
+    static func runCommand(_ args: Arguments, _ run: Run, reservation: Reservation?, failedOpen: Bool) throws -> Int32 {
         var stdin: (fd: Int32, sha256: String)?
         if args.has(hashStdin) { stdin = try HashedStdin.capture() }
         defer { if let stdin { close(stdin.fd) } }
@@ -73,7 +85,7 @@ enum Exec {
                                   tool: try args.require(tool), argv: args.positionals, stdin: stdin,
                                   captureOutput: args.has(captureOutput), timeoutSeconds: args[timeout].map(Double.init),
                                   killGraceSeconds: Double(args[killGrace] ?? 10), failOpen: args.has(GlobalFlags.failOpen))
-        var outcome = try run.enforcer().perform(request, recorder: try run.recorder)
+        var outcome = try run.enforcer().perform(request, reservation: reservation, recorder: try run.recorder)
         outcome.failedOpen = failedOpen
         for warning in outcome.warnings { run.warn(warning) }
         writeResult(args, outcome)
