@@ -88,7 +88,18 @@ extension PolicyParser {
                     throw r.fail(lp, "has \(elements.count) conditions; the limit is \(ToolContract.maxConditions)")
                 }
                 var conditions: [ContractCondition] = []
-                for (i, element) in elements.enumerated() { conditions.append(try condition(element, "\(lp)[\(i)]", r)) }
+                for (i, element) in elements.enumerated() {
+                    let c = try condition(element, "\(lp)[\(i)]", r)
+                    // As in the reference: an approval is asked for before the call, and whether
+                    // the call was logged is known only after it.
+                    if key == "pre" && c.check == .auditLogged {
+                        throw r.fail(r.join("\(lp)[\(i)]", "check"), "is audit_logged, a post-condition (whether the call was logged is known only after it); move it to post")
+                    }
+                    if key == "post" && c.check == .hitlApproved {
+                        throw r.fail(r.join("\(lp)[\(i)]", "check"), "is hitl_approved, a pre-condition (an approval is needed before the call); move it to pre")
+                    }
+                    conditions.append(c)
+                }
                 if key == "pre" { contract.pre = conditions } else { contract.post = conditions }
             }
             out.append(contract)

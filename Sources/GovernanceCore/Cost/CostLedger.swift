@@ -148,6 +148,13 @@ public struct CostLedger {
         db.inTransaction ? try body() : try db.writeTransaction(body)
     }
 
+    /// Names the cap and the policy key an operator raises; a daily cap also resets at 00:00 UTC.
+    /// (A new session is not offered: it would read as a way around a session cap.)
+    static func raiseHint(cap: String, agentID: String) -> String {
+        let raise = "an operator may raise agents.\(agentID).budget.\(cap) in its policy (`governance policy apply`)"
+        return cap.hasSuffix("_daily") ? raise + "; the daily cap starts again at 00:00 UTC" : raise
+    }
+
     /// Serialises the budget decisions and reservations of one agent across processes and hosts:
     /// an advisory transaction lock on PostgreSQL (so two hosts cannot both pass on the same
     /// spend); SQLite's `BEGIN IMMEDIATE` already holds the store's write lock.
@@ -177,7 +184,7 @@ public struct CostLedger {
                                                 ("projected_usd", projection.usd > .zero ? .string(projection.usd.decimal) : .null)]
         func exceeded(_ cap: String, used: String, limit: String, unit: String, extra: String = "") -> GovernanceError {
             GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) used \(used) of \(limit) \(unit)\(extra)",
-                            hint: "raise the cap in the agent's policy, or start a new session",
+                            hint: Self.raiseHint(cap: cap, agentID: agentID),
                             details: [("cap", .string(cap)), ("used", .string(used)), ("limit", .string(limit))] + projected)
         }
         if budget.deniesUnpriced {
