@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -105,7 +105,7 @@ _governance() {
         " loop") COMPREPLY=($(compgen -W "record check" -- "$cur")) ;;
         " loop record") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " loop check") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status" -- "$cur")) ;;
+        " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status is-killed" -- "$cur")) ;;
         " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -114,6 +114,7 @@ _governance() {
         " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence is-killed") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates") COMPREPLY=($(compgen -W "request grant deny cancel wait list show" -- "$cur")) ;;
         " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --tool -t --action-digest --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates grant") COMPREPLY=($(compgen -W "--operator-key --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -145,7 +146,7 @@ _governance_topics() {
         "all scope") echo "check filter-tools" ;;
         "all cost") echo "check track track-usage snapshot breakdown models" ;;
         "all loop") echo "record check" ;;
-        "all presence") echo "heartbeat idle close list sweep kill revive status" ;;
+        "all presence") echo "heartbeat idle close list sweep kill revive status is-killed" ;;
         "all gates") echo "request grant deny cancel wait list show" ;;
         "all compliance") echo "report" ;;
         "all contract") echo "check-pre check-post" ;;

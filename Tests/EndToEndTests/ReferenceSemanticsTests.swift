@@ -38,4 +38,51 @@ import Testing
         let daily = try gov.run(["cost", "check", "-a", "bot", "-s", try SessionID.random().value])
         #expect(daily.status == 12 && daily.stderr.contains("budget.per_agent_usd_daily") && daily.stderr.contains("00:00 UTC"), "\(daily.stderr)")
     }
+
+    /// `if await sdk.loop.check(...)` ports to an exit status: 0 no loop, 13 in a loop, as grep -q
+    /// answers; nothing is recorded by asking.
+    @Test(arguments: Backend.allCases)
+    func loopCheckAnswersInItsExitStatus(backend: Backend) throws {
+        let gov = try Governance.applying("agents:\n  bot:\n    loop: {window_seconds: 60, max_calls: 2, action: log}\n", backend: backend)
+        let session = try SessionID.random().value
+        let check = ["-q", "loop", "check", "-a", "bot", "-s", session]
+        let quiet = try gov.run(check)
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+        for _ in 0..<3 { #expect(try gov.run(["loop", "record", "-a", "bot", "-s", session, "-t", "search"]).status == 0) }
+        let looping = try gov.run(check)
+        #expect(looping.status == 13 && looping.stdout.isEmpty && looping.stderr.isEmpty, "\(looping.stderr)")
+        let json = try gov.run(["--json", "loop", "check", "-a", "bot", "-s", session])
+        let answer = try JSONParser.parse(json.stdout)
+        #expect(json.status == 13 && answer["in_loop"] == .bool(true))
+        let records = try gov.run(["--json", "audit", "events", "--session", session, "--kind", "loop.detected"]).stdout
+        #expect(records.split(separator: "\n").count == 1, "asking recorded nothing: \(records)")
+    }
+
+    /// "Is this agent killed?" as an observation: exit 0 either way, the answer in the output.
+    @Test(arguments: Backend.allCases)
+    func isKilledIsAnObservation(backend: Backend) throws {
+        let gov = try Governance(backend: backend)
+        #expect(try gov.run(["init"]).status == 0)
+        let before = try gov.run(["--json", "presence", "is-killed", "bot"])
+        let first = try JSONParser.parse(before.stdout)
+        #expect(before.status == 0 && first["killed"] == .bool(false))
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "runaway"]).status == 0)
+        let after = try gov.run(["--json", "presence", "is-killed", "bot"])
+        #expect(after.status == 0, "\(after.stderr)")
+        let answer = try JSONParser.parse(after.stdout)
+        #expect(answer["killed"] == .bool(true) && answer["kill"]?["reason"] == .string("runaway"))
+        #expect(try gov.run(["presence", "status", "bot"]).status == 15, "the enforcing form still refuses")
+    }
+
+    /// Reads that the reference answers with zeros or empties exit 4 when the store is down: each
+    /// would otherwise read as "nothing spent", "no loop", "no agent".
+    @Test func readsFailClosedWhenTheStoreIsDown() throws {
+        var gov = try Governance()
+        gov.environment["GOVERNANCE_DATABASE_URL"] = "postgresql://nobody@/governance?host=/nonexistent-socket-dir&connect_timeout=2"
+        for read in [["cost", "snapshot", "-a", "bot"], ["cost", "breakdown", "-a", "bot"], ["loop", "check", "-a", "bot"],
+                     ["presence", "list"], ["presence", "sweep"], ["presence", "is-killed", "bot"]] {
+            let r = try gov.run(read)
+            #expect(r.status == 4, "\(read.joined(separator: " ")): \(r.status) \(r.stderr)")
+        }
+    }
 }

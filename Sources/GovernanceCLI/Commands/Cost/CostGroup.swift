@@ -162,7 +162,7 @@ enum Cost {
     enum Snapshot {
         static let command = CommandSpec(
             "snapshot", "Show what the agent and session have spent, and what is left under each cap",
-            doc: "The fields of the reference SDK's BudgetSnapshot: session_usd_used, session_tokens_used, agent_daily_usd_used, agent_daily_tokens_used, session_seconds_used, and a _remaining twin for each capped one. USD are decimal strings.",
+            doc: "The fields of the reference SDK's BudgetSnapshot: session_usd_used, session_tokens_used, agent_daily_usd_used, agent_daily_tokens_used, session_seconds_used, and a _remaining twin for each capped one. USD are decimal strings. Exits 4 when the store is unreachable: the reference SDK returns zeros there, which a script would read as nothing spent.",
             flags: [SharedFlags.agent, SharedFlags.optionalSession],
             examples: ["governance cost snapshot --agent billing-agent --json"],
             needs: .read
@@ -189,7 +189,7 @@ enum Cost {
     enum Breakdown {
         static let command = CommandSpec(
             "breakdown", "Show the agent's spend per model",
-            doc: "For each model the agent called through `cost track-usage`: calls, tokens and USD, since the counters began.",
+            doc: "For each model the agent called through `cost track-usage`: calls, tokens and USD, since the counters began. Exits 4 when the store is unreachable (an empty breakdown would read as nothing spent).",
             flags: [SharedFlags.agent],
             examples: ["governance cost breakdown --agent billing-agent"],
             needs: .read

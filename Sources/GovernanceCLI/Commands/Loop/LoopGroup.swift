@@ -32,11 +32,18 @@ enum Loop {
 
     enum Check {
         static let command = CommandSpec(
-            "check", "Report whether the session is in a detected loop now",
-            doc: "Lists the tools whose calls in the current window exceed max_calls. An observation: exits 0 either way; `loop record` is what stops an agent.",
+            "check", "Exit 13 when the session is in a loop now, 0 when it is not (as grep -q answers)",
+            doc: """
+            Lists the tools whose calls in the current window exceed max_calls, and answers in its exit status: 0 \
+            no loop, 13 in a loop (the reference SDK's loop.check returns true), so `governance -q loop check -a A \
+            || back_off` needs no JSON. It records nothing and audits nothing: `loop record` is what counts a call \
+            and stops an agent. The store unreachable is exit 4, never "no loop": a script that proceeds only on 0 \
+            fails closed.
+            """,
             flags: [SharedFlags.agent, SharedFlags.optionalSession],
-            examples: ["governance loop check --agent billing-agent --json"],
-            needs: .read
+            examples: ["governance -q loop check --agent billing-agent || echo 'in a loop: back off'", "governance loop check --agent billing-agent --json"],
+            needs: .read,
+            failures: [.loopDetected]
         ) { args, run in
             let agent = try args.require(SharedFlags.agent)
             let db = try run.store.connection
@@ -45,6 +52,10 @@ enum Loop {
                                                        policy: policy)
             run.emit(json: .object([("in_loop", .bool(!loops.isEmpty)), ("loops", .array(loops.map(\.json)))]),
                      text: loops.isEmpty ? "no loop" : loops.map { "loop: \(Render.escaped($0.tool)) \(Render.count(Int(clamping: $0.count), "call")) in the window" }.joined(separator: "\n"))
+            guard loops.isEmpty else {
+                // The answer, not a failure: stdout already has it; stderr stays quiet.
+                return GovernanceError.Kind.loopDetected.exitCode
+            }
             return 0
         }
     }

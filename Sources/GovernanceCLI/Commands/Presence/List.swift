@@ -11,7 +11,8 @@ extension Presence {
             One line per agent: its status (Live, Idle, Unresponsive or Killed), when it was last seen (UTC) and the \
             operator bound to it. Agents killed before they ever sent a heartbeat are listed as Killed. Status is \
             what was reported or swept: run `presence sweep` (cron) to mark stale agents Unresponsive. --names \
-            prints only the ids (the shell completions call it and ignore its errors).
+            prints only the ids (the shell completions call it and ignore its errors). The store unreachable is \
+            exit 4: an empty list would read as "no agent is running".
             """,
             flags: [limit, names],
             examples: ["governance presence list", "governance presence list --json"],

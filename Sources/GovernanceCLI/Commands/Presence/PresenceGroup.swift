@@ -11,7 +11,7 @@ enum Presence {
                                  own chain with the operator, the OS user and the host.
                                  """,
                                  commands: [Heartbeat.command, Idle.command, Close.command, List.command, Sweep.command,
-                                            Kill.command, Revive.command, Status.command])
+                                            Kill.command, Revive.command, Status.command, IsKilled.command])
 
     static let agentArgument = PositionalSpec("AGENT", "The agent's id (1-256 bytes)", completion: .agent)
     static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")

@@ -12,7 +12,8 @@ extension Presence {
             prints only the agents this sweep marked (one per line; --json: {"marked": [...]}). Built for cron: \
             an agent is marked once, however many sweeps run, and concurrent sweeps never both report it; a \
             heartbeat brings it back to Live. Each marking is audited (presence.unresponsive) in the agent's \
-            chain with the OS user and host that swept.
+            chain with the OS user and host that swept. The store unreachable is exit 4, so that cron mails the \
+            failure rather than a sweep that silently did nothing.
             """,
             flags: [timeout, SharedFlags.by],
             examples: ["*/5 * * * * governance -q presence sweep --timeout 600", "governance presence sweep --json"],
