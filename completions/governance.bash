@@ -124,7 +124,7 @@ _governance() {
         " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
-        " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --no-record --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " contract") COMPREPLY=($(compgen -W "check-pre check-post" -- "$cur")) ;;
         " contract check-pre") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --action-digest --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " contract check-post") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;

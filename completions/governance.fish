@@ -223,6 +223,7 @@ complete -c governance -n '__fish_seen_subcommand_from compliance; and __fish_se
 complete -c governance -n '__fish_seen_subcommand_from compliance; and __fish_seen_subcommand_from report' -l retention-days -r -d 'Retention period to show the log against (default 183)'
 complete -c governance -n '__fish_seen_subcommand_from compliance; and __fish_seen_subcommand_from report' -l fail-on -r -a 'non_compliant partial' -d 'Exit 21 when an applicable section is at or below this'
 complete -c governance -n '__fish_seen_subcommand_from compliance; and __fish_seen_subcommand_from report' -l output -s o -r -F -d 'Write the report to FILE instead of stdout'
+complete -c governance -n '__fish_seen_subcommand_from compliance; and __fish_seen_subcommand_from report' -l no-record -d 'Do not audit the report\'s generation: a read-only credential can run it (the report says so)'
 complete -c governance -n '__fish_seen_subcommand_from contract; and __fish_seen_subcommand_from check-pre' -d 'Exit 0 when the tool\'s pre-conditions hold, 14 naming the first that does not'
 complete -c governance -n '__fish_seen_subcommand_from contract; and __fish_seen_subcommand_from check-pre' -l agent -s a -r -d 'The agent\'s id (1-256 bytes)'
 complete -c governance -n '__fish_seen_subcommand_from contract; and __fish_seen_subcommand_from check-pre' -l session -s s -r -d 'The session (one agent run)'

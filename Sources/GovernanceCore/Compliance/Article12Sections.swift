@@ -190,6 +190,7 @@ struct Article12Sections {
                 ("acting_agents_without_policy", .int(e.actingAgentsWithoutPolicy)),
                 ("policies_applied", .int(e.policiesApplied)), ("checked_actions", .int(e.actions)), ("checks", .int(e.checks)),
                 ("anomalies", .int(e.anomalies)), ("anomalies_followed_by_response", .int(e.anomaliesResponded)),
+                ("anomalies_refused", .int(e.anomaliesRefused)),
                 ("responses", .int(e.responses)),
                 ("anomalies_untimed", .int(e.anomaliesUntimed)),
                 ("anomalies_by_kind", .object(EvidenceKinds.anomalies.sorted().map { ($0, .int(e.kinds[$0] ?? 0)) })),
@@ -212,8 +213,11 @@ struct Article12Sections {
             return (.compliant, findings)
         }
         let unanswered = e.anomalies - e.anomaliesResponded
+        if e.anomaliesRefused > 0 {
+            findings.append("\(plural(e.anomaliesRefused, "anomaly", "anomalies")) were refused by the enforcement path itself (the action was blocked): the refusal is the response.")
+        }
         if unanswered == 0 {
-            findings.append("Every anomaly (\(grouped(e.anomalies))) was followed by a logged response (kill, gate, policy change).")
+            findings.append("Every anomaly (\(grouped(e.anomalies))) was blocked by the enforcement path or followed by a logged response (kill, gate, policy change).")
             return (.compliant, findings)
         }
         findings.append("\(grouped(unanswered)) of \(plural(e.anomalies, "anomaly", "anomalies")) were not followed by any logged response.")

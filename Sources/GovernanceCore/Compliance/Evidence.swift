@@ -114,6 +114,9 @@ public struct Evidence: Sendable {
     /// Operator events (kill, revive, grant, deny, policy) without a valid signature of a
     /// registered operator: not counted as anything else (an agent can write its own).
     public internal(set) var unsignedOperatorEvents = 0
+    /// Anomalies that were themselves a refusal by the enforcement path (their audit carries the
+    /// exit code): the action was blocked, which is the response.
+    public internal(set) var anomaliesRefused = 0
     /// Denials that are not anomalies (`agent.killed`, `enforcement.denied`): checks recorded.
     public internal(set) var otherDenials = 0
     public internal(set) var operators: [String: OperatorStats] = [:]
@@ -273,6 +276,13 @@ public final class EvidenceAggregator {
             evidence.unsignedOperatorEvents += 1
             return
         }
+        // A report's own event, and governance's bookkeeping in the chain of the pseudo-agent
+        // `governance` (operator registrations), are not the activity of any agent or day.
+        if r.kind == EventKind.reportGenerated {
+            evidence.previousReports += 1
+            return
+        }
+        if r.agentID == EvidenceKinds.pseudoAgent { return }
         evidence.events += 1
         if evidence.firstAt.map({ r.createdAt < $0 }) ?? true { evidence.firstAt = r.createdAt }
         if evidence.lastAt.map({ $0 < r.createdAt }) ?? true { evidence.lastAt = r.createdAt }
@@ -372,7 +382,16 @@ public final class EvidenceAggregator {
         }
         if info.isAnomaly {
             agentSlots[a].anomalies += 1
-            if anomalyTimes.count < Evidence.maxAnomaliesTimed { anomalyTimes.append((a, r.createdAt)) } else { evidence.anomaliesUntimed += 1 }
+            if case .number(let code)? = parsedMetadata(r)?["exit_code"], code != 0 {
+                // Refused by the enforcement path: the block is the response.
+                evidence.anomaliesRefused += 1
+                agentSlots[a].anomaliesResponded += 1
+                evidence.anomaliesResponded += 1
+            } else if anomalyTimes.count < Evidence.maxAnomaliesTimed {
+                anomalyTimes.append((a, r.createdAt))
+            } else {
+                evidence.anomaliesUntimed += 1
+            }
         }
         if info.isResponse, agentSlots[a].lastResponseAt.map({ $0 < r.createdAt }) ?? true { agentSlots[a].lastResponseAt = r.createdAt }
         if r.kind == EventKind.policyApplied { agentSlots[a].hasPolicy = true }
@@ -421,8 +440,6 @@ public final class EvidenceAggregator {
             }
         case EventKind.policyApplied:
             evidence.policiesApplied += 1
-        case EventKind.reportGenerated:
-            evidence.previousReports += 1
         default:
             break
         }

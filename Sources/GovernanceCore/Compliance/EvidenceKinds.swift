@@ -13,6 +13,10 @@ public enum EvidenceKinds {
         EventKind.operatorKill, EventKind.operatorRevive, EventKind.gateRequested, EventKind.gateGranted, EventKind.gateDenied, EventKind.policyApplied, EventKind.policyDeleted,
     ]
 
+    /// The pseudo-agent whose chain holds governance's own bookkeeping (operator registrations,
+    /// reports not about one agent): never counted as an agent.
+    public static let pseudoAgent = "governance"
+
     /// The responses only an operator may write: each counts only with a valid operator signature.
     public static let signedResponses: Set<String> = responses.union([EventKind.gateCancelled]).filter(EventKind.needsOperatorSignature)
 

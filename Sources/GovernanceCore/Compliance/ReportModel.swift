@@ -85,11 +85,15 @@ public struct ReportOptions: Sendable {
     public var annexIII1a: Bool
     /// Articles 19(1) and 26(6): at least six months.
     public var retentionDays: Int64
+    /// Whether the report's generation is audited (`report.generated`); false for a read-only
+    /// credential (`--no-record`), and the report says so.
+    public var recordGeneration: Bool
 
     public static let defaultRetentionDays: Int64 = 183
 
     public init(kind: ReportKind, filters: ReportFilters = ReportFilters(), verifyChain: Bool = false, annexIII1a: Bool = false,
-                retentionDays: Int64 = defaultRetentionDays) {
+                retentionDays: Int64 = defaultRetentionDays, recordGeneration: Bool = true) {
+        self.recordGeneration = recordGeneration
         self.kind = kind
         self.filters = filters
         self.verifyChain = verifyChain
@@ -186,6 +190,7 @@ public struct ComplianceReport: Sendable {
                 ("verify_chain", .bool(options.verifyChain)),
                 ("annex_iii_1a", .bool(options.annexIII1a)),
                 ("retention_days", .int64(options.retentionDays)),
+                ("record_generation", .bool(options.recordGeneration)),
             ])),
             ("chain_integrity_status", .string(chainIntegrity.rawValue)),
             ("chain_failures", .array(chainFailures.map(\.json))),

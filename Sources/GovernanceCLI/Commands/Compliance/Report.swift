@@ -18,6 +18,7 @@ extension Compliance {
                                                          range: 1...36_500)
         static let failOn: Flag<String> = .choice("fail-on", value: "STATUS", ["non_compliant", "partial"], "Exit 21 when an applicable section is at or below this")
         static let output: Flag<String> = .path("output", short: "o", value: "FILE", "Write the report to FILE instead of stdout")
+        static let noRecord: Flag<Bool> = .toggle("no-record", "Do not audit the report's generation: a read-only credential can run it (the report says so)")
 
         static let command = CommandSpec(
             "report", "Write an Article 12 or summary evidence report",
@@ -29,10 +30,12 @@ extension Compliance {
             (verified, failed, unverified, or empty when no event was read), the coverage caveat and coverage_pct (null). Formats: text (default), \
             json (--json), markdown and html (--format), the HTML page self-contained with inline SVG charts. \
             Generating a report is audited as a report.generated event with the report id and the SHA-256 of the \
-            bytes written (observation: an unreachable store spools it). --verify-chain exits 20 when a chain fails, \
+            bytes written (observation: an unreachable store spools it); --no-record leaves that out, so a CI job with \
+            read-only access can report, and the report says its generation was not audited. A report's own event \
+            and the pseudo-agent `governance` are never counted as activity. --verify-chain exits 20 when a chain fails, \
             after writing the report; otherwise --fail-on exits 21 when any applicable section is at or below it.
             """,
-            flags: [kind, agent, session, from, to, verifyChain, annexIII1a, retentionDays, failOn, output],
+            flags: [kind, agent, session, from, to, verifyChain, annexIII1a, retentionDays, failOn, output, noRecord],
             examples: [
                 "governance compliance report --kind article12 --verify-chain --format html --output article12.html",
                 "governance compliance report --kind summary --agent billing-agent --from 2026-11-01 --json",
@@ -46,7 +49,7 @@ extension Compliance {
                 kind: ReportKind(rawValue: try args.require(kind)) ?? .article12,
                 filters: ReportFilters(agentID: args[agent], sessionIDs: args.all(session), from: args[from], to: args[to]),
                 verifyChain: args.has(verifyChain), annexIII1a: args.has(annexIII1a),
-                retentionDays: args[retentionDays] ?? ReportOptions.defaultRetentionDays)
+                retentionDays: args[retentionDays] ?? ReportOptions.defaultRetentionDays, recordGeneration: !args.has(noRecord))
             let console = run.console
             let report = try ComplianceReporter(db: try run.store.connection, keys: try run.keys())
                 .generate(options) { console.progress("report: \(Render.count($0, "event")) read") }
@@ -60,7 +63,7 @@ extension Compliance {
             } else if !run.quiet {
                 console.write(document)
             }
-            try audit(report, sha256: sha256, format: format, run: run)
+            if options.recordGeneration { try audit(report, sha256: sha256, format: format, run: run) }
             if let path = args[output] {
                 let statuses = report.sections.map { "\($0.id)=\($0.status.rawValue)" }.joined(separator: " ")
                 // With --json the file holds the report; stdout says where it went.

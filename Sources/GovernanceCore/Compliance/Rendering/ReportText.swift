@@ -76,6 +76,7 @@ enum ReportHeader {
             ("Chain integrity", r.chainIntegrity.rawValue + (r.chainIntegrity == .unverified ? " (run with --verify-chain)" : r.chainIntegrity == .empty ? " (no chain read: nothing to verify)" : "")),
             ("Annex III 1(a)", r.options.annexIII1a ? "yes: Art. 12(3) applies" : "no: Art. 12(3) sections not applicable"),
             ("Coverage", "coverage_pct null: only actions routed through governance are included"),
+            ("Generation audited", r.options.recordGeneration ? "yes (report.generated)" : "no (--no-record: generated with read access only)"),
         ]
     }
 }
