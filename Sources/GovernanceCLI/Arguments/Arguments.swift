@@ -148,8 +148,8 @@ public struct FlagResolver {
             }
             return raw
         case .time:
-            guard let t = Timestamp(parsing: raw) else {
-                throw GovernanceError.usage("\(source) must be an RFC 3339 time such as 2026-11-26T04:15:45Z or a date such as 2026-11-26 (got \(shown))")
+            guard let t = Timestamp(parsingUserTime: raw) else {
+                throw GovernanceError.usage("\(source) must be an RFC 3339 time such as 2026-11-26T04:15:45Z, a date such as 2026-11-26, or relative (1h, 7d, 2w, today, yesterday; UTC) (got \(shown))")
             }
             return t
         case .uuid:

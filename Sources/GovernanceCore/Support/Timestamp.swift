@@ -58,6 +58,33 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         cursor.writeDigits(micros, width: 6); cursor.write(UInt8(ascii: "Z"))
     }
 
+    /// A time as a person types it on a command line: what `init(parsing:)` reads, or a time
+    /// relative to `now`, resolved in UTC: `now`, `today` and `yesterday` (00:00 UTC of that day),
+    /// or an age such as `90s`, `15m`, `1h`, `7d`, `2w` (that long before now).
+    public init?(parsingUserTime text: String, now: Timestamp = .now()) {
+        if let exact = Timestamp(parsing: text) { self = exact; return }
+        let day: Int64 = 86_400_000_000
+        let midnight = now.microseconds.floorDivided(by: day).0 * day
+        switch text.lowercased() {
+        case "now": self = now; return
+        case "today": self = Timestamp(microseconds: midnight); return
+        case "yesterday": self = Timestamp(microseconds: midnight - day); return
+        default: break
+        }
+        guard let unit = text.last, let count = Int64(text.dropLast()), count >= 0, count <= 100_000,
+              text.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let seconds: Int64
+        switch unit {
+        case "s": seconds = 1
+        case "m": seconds = 60
+        case "h": seconds = 3_600
+        case "d": seconds = 86_400
+        case "w": seconds = 604_800
+        default: return nil
+        }
+        self = Timestamp(microseconds: now.microseconds - count * seconds * 1_000_000)
+    }
+
     /// Parses RFC 3339 UTC or offset times (`2026-11-26T04:15:45Z`, `...45.5+01:00`) and plain
     /// dates (`2026-11-26`, meaning midnight UTC). Fractions beyond microseconds are rejected.
     public init?(parsing text: String) {
