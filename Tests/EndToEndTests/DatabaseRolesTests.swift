@@ -6,35 +6,6 @@ import Testing
 /// `governance db roles`: on PostgreSQL the server itself keeps the agent from doing what only an
 /// operator may, even when the agent connects with SQL of its own and holds an operator's key.
 @Suite struct DatabaseRolesTests {
-    /// Roles are cluster-wide, unlike the tests' schemas: each test names its own and drops them.
-    final class ClusterRoles {
-        let tag = "r" + UUID().uuidString.prefix(8).lowercased()
-        var agent: String { tag + "_agent" }
-        var `operator`: String { tag + "_operator" }
-        var auditor: String { tag + "_auditor" }
-        private var logins: [String] = []
-        private let admin: PostgresConnection
-
-        init() throws { admin = try PostgresConnection(url: try TestDatabase.postgresURL()) }
-
-        var flags: [String] { ["--agent-role", agent, "--operator-role", `operator`, "--auditor-role", auditor] }
-
-        /// A LOGIN role granted `group` (the cluster trusts its unix socket, so no password).
-        func login(_ name: String, granted group: String) throws -> String {
-            let login = tag + "_" + name
-            try admin.executeScript("CREATE ROLE \(login) LOGIN; GRANT \(group) TO \(login)")
-            logins.append(login)
-            return login
-        }
-
-        func drop() {
-            for role in logins + [agent, `operator`, auditor] {
-                _ = try? admin.executeScript("DROP OWNED BY \(role)")
-                _ = try? admin.executeScript("DROP ROLE IF EXISTS \(role)")
-            }
-        }
-    }
-
     static let policy = """
     agents:
       bot:

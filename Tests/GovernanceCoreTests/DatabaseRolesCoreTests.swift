@@ -14,15 +14,9 @@ import Testing
     /// `db migrate` grants what a migration adds to the roles configured before: what it runs
     /// after applying migrations gives back a privilege the agent role lacks.
     @Test func migrateGrantsTheConfiguredRoles() throws {
-        let tag = "r" + UUID().uuidString.prefix(8).lowercased()
-        let names = DatabaseRoles.Names(agent: tag + "_agent", operator: tag + "_operator", auditor: tag + "_auditor")
-        let admin = try PostgresConnection(url: try TestDatabase.postgresURL())
-        defer {
-            for role in [names.agent, names.operator, names.auditor] {
-                _ = try? admin.executeScript("DROP OWNED BY \(role)")
-                _ = try? admin.executeScript("DROP ROLE IF EXISTS \(role)")
-            }
-        }
+        let roles = try ClusterRoles()
+        defer { roles.drop() }
+        let names = roles.names
         let store = try TestDatabase.make(.postgres).open()
         let db = store.connection
         _ = try DatabaseRoles.configure(db, names: names)
