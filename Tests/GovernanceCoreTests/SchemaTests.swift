@@ -65,9 +65,12 @@ import Testing
         let names = AuditRecord.storedFields.map(\.json)
         #expect(record.json.objectMembers?.map(\.0) == names)
         #expect(try JSONParser.parse(record.jsonLine).objectMembers?.map(\.0) == names)
-        // The table has exactly these columns.
+        // The table has exactly these columns, and db_user: the login that appended the row, which
+        // the server stamps (PostgreSQL) and the chain does not cover.
         let row = try #require(try store.connection.queryFirst("SELECT * FROM governance_audit_events"))
-        #expect(row.values.count == AuditRecord.storedFields.count)
+        #expect(row.values.count == AuditRecord.storedFields.count + 1)
+        let stamped = try store.connection.queryFirst("SELECT db_user FROM governance_audit_events")?.optionalText(0)
+        #expect(stamped == (backend == .postgres ? "postgres" : nil))
         for column in AuditRecord.storedFields.map(\.column) {
             #expect(try store.connection.queryFirst("SELECT \(column) FROM governance_audit_events") != nil, "\(column)")
         }

@@ -159,7 +159,10 @@ public struct AuditLog {
             try db.execute("INSERT INTO governance_audit_appends (append_id, committed_at_us) VALUES (?, ?)",
                            [.text(appendID), .int(Timestamp.now().microseconds)])
         }
-        try ChainEffects.apply(events, db: db)
+        // On PostgreSQL the server applies the effects and the heads from the inserted rows (a
+        // trigger: RolesSchema), so a role that may only append never writes derived state.
+        let derivedHere = db.dialect == .sqlite
+        if derivedHere { try ChainEffects.apply(events, db: db) }
         // Each event's chain by number, so that the loop below indexes an array instead of
         // hashing a session id per event.
         var sessions: [String] = []  // in order of first appearance
@@ -195,7 +198,7 @@ public struct AuditLog {
         try insert(&records, returningIDs: returningIDs)
         // The head table remembers where each chain ends, so verification can tell a chain cut
         // short from one that was never longer.
-        try recordHeads(sessions, heads)
+        if derivedHere { try recordHeads(sessions, heads) }
         try db.notify(Self.changeChannel)
         return records
     }

@@ -2,6 +2,8 @@
 /// transaction as its append, whichever path appends it (`audit log`, a batch, the recorder, a
 /// denial, `audit flush` replaying the spool). So an observation that was spooled while the store
 /// was down has its effect exactly once, when it is replayed: the counters follow the chain.
+/// On PostgreSQL the server applies the same effects itself (`RolesSchema`'s trigger on the audit
+/// table); a change here is made there too, and the store-level tests run on both.
 public enum ChainEffects {
     /// Each domain that derives state from events adds one line here.
     static let all: [@Sendable (SQLConnection, [PendingEvent]) throws -> Void] = [

@@ -133,7 +133,7 @@ enum Approvals {
     /// for this agent, for this session when the request named one, and for this step's digest.
     static func available(_ context: EnforcementContext, kind: String, stepDigest: String?) throws -> String? {
         let rows = try context.db.query("""
-            SELECT \(Gates.columns) FROM governance_gate_requests
+            SELECT \(Gates.selected) FROM governance_gate_requests
             WHERE kind = ? AND agent_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?
               AND (session_id IS NULL OR session_id = ?) AND \(stepDigest == nil ? "step_digest IS NULL" : "step_digest = ?")
             ORDER BY created_at_us, request_id LIMIT \(scanLimit)

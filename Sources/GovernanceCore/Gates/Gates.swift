@@ -31,6 +31,10 @@ public struct GateRequest: Sendable, Equatable {
     public var requestedHost: String? = nil
     /// The digest of the one step this approval is for (`Gates.stepDigest`), when it names one.
     public var stepDigest: String? = nil
+    /// The database logins that asked and decided (PostgreSQL's `session_user`, stamped by the
+    /// server, which no client sets); nil on SQLite.
+    public var requestedDBUser: String? = nil
+    public var decidedDBUser: String? = nil
 
     /// The status a reader should see at `time`: a pending request past its expiry is expired.
     public func effectiveStatus(at time: Timestamp = .now()) -> Status {
@@ -48,6 +52,7 @@ public struct GateRequest: Sendable, Equatable {
             ("decided_at", decidedAt.map { .string($0.iso8601) } ?? .null), ("reason", .optional(reason)),
             ("requested_os_user", .optional(requestedOSUser)), ("requested_host", .optional(requestedHost)),
             ("step_digest", .optional(stepDigest)),
+            ("requested_db_user", .optional(requestedDBUser)), ("decided_db_user", .optional(decidedDBUser)),
         ])
     }
 }
@@ -64,6 +69,9 @@ public enum Gates {
 
     static let columns = "request_id, kind, agent_id, session_id, payload, action_hash, token_hash, agent_operator, created_at_us, expires_at_us, status, decided_by, decided_os_user, decided_host, decided_at_us, reason, decision_document, decision_signature, requested_os_user, requested_host, step_digest"
 
+    /// What reads select: the stored columns and the server's stamps.
+    static let selected = columns + ", requested_db_user, decided_db_user"
+
     static func request(from row: SQLRow) throws -> GateRequest {
         GateRequest(requestID: try row.text(0), kind: try row.text(1), agentID: try row.text(2), sessionID: row.optionalText(3),
                     payloadJSON: try row.text(4), actionHash: try row.text(5), tokenHash: try row.text(6),
@@ -73,7 +81,9 @@ public enum Gates {
                     decidedOSUser: row.optionalText(12), decidedHost: row.optionalText(13),
                     decidedAt: try row.optionalInt(14).map(Timestamp.init(microseconds:)), reason: row.optionalText(15),
                     decision: row.optionalText(16).flatMap { d in row.optionalText(17).map { SignedAction(document: d, signature: $0) } },
-                    requestedOSUser: row.optionalText(18), requestedHost: row.optionalText(19), stepDigest: row.optionalText(20))
+                    requestedOSUser: row.optionalText(18), requestedHost: row.optionalText(19), stepDigest: row.optionalText(20),
+                    requestedDBUser: row.values.count > 21 ? row.optionalText(21) : nil,
+                    decidedDBUser: row.values.count > 22 ? row.optionalText(22) : nil)
     }
 
     /// SHA-256 (hex) of the RFC 8785 form of `{"agent", "kind", "payload"}`.
@@ -132,14 +142,14 @@ public enum Gates {
     }
 
     public static func find(_ db: SQLConnection, requestID: String) throws -> GateRequest? {
-        try db.queryFirst("SELECT \(columns) FROM governance_gate_requests WHERE request_id = ?", [.text(requestID)]).map(request(from:))
+        try db.queryFirst("SELECT \(selected) FROM governance_gate_requests WHERE request_id = ?", [.text(requestID)]).map(request(from:))
     }
 
     /// Newest first, at most `limit`.
     public static func list(_ db: SQLConnection, pendingOnly: Bool, limit: Int, at time: Timestamp = .now()) throws -> [GateRequest] {
         let filter = pendingOnly ? "WHERE status = 'pending' AND expires_at_us >= ?" : ""
         let parameters: [SQLValue] = (pendingOnly ? [.int(time.microseconds)] : []) + [.int(Int64(limit))]
-        return try db.query("SELECT \(columns) FROM governance_gate_requests \(filter) ORDER BY created_at_us DESC, request_id LIMIT ?",
+        return try db.query("SELECT \(selected) FROM governance_gate_requests \(filter) ORDER BY created_at_us DESC, request_id LIMIT ?",
                             parameters).map(request(from:))
     }
 

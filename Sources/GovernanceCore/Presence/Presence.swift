@@ -91,6 +91,9 @@ public enum Presence {
         public var `operator`: String?
         public var metadataJSON: String?
         public var kill: KillMarker?
+        /// The database login whose heartbeat or idle last set the row (PostgreSQL's `session_user`, stamped
+        /// by the server); nil on SQLite.
+        public var dbUser: String? = nil
 
         public var json: JSONValue {
             .object([
@@ -100,6 +103,7 @@ public enum Presence {
                 ("operator", .optional(`operator`)),
                 ("metadata", metadataJSON.flatMap { try? JSONParser.parse($0) } ?? .null),
                 ("kill", kill?.json ?? .null),
+                ("db_user", .optional(dbUser)),
             ])
         }
     }
@@ -107,7 +111,7 @@ public enum Presence {
     /// The presence row and kill marker of one agent; nil when neither exists.
     public static func agent(_ db: SQLConnection, agentID: String) throws -> Agent? {
         let kill = try KillMarkers.read(db, agentID: agentID).marker
-        let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata FROM governance_presence WHERE agent_id = ?",
+        let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata, db_user FROM governance_presence WHERE agent_id = ?",
                                     [.text(agentID)])
         if let row { return try agent(from: row, kill: kill) }
         return kill.map { Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }
@@ -116,7 +120,7 @@ public enum Presence {
     private static func agent(from row: SQLRow, kill: KillMarker?) throws -> Agent {
         let stored = Status(rawValue: try row.text(2)) ?? .unresponsive
         return Agent(agentID: try row.text(0), status: kill == nil ? stored : .killed, lastSeen: Timestamp(microseconds: try row.int(3)),
-                     operator: row.optionalText(1), metadataJSON: row.optionalText(4), kill: kill)
+                     operator: row.optionalText(1), metadataJSON: row.optionalText(4), kill: kill, dbUser: row.optionalText(5))
     }
 
     /// Agents with a presence row or a kill marker (killed before any heartbeat), by id, at most
@@ -125,7 +129,7 @@ public enum Presence {
         var kills: [String: KillMarker] = [:]
         for marker in try KillMarkers.all(db, limit: limit) { kills[marker.agentID] = marker }
         var agents: [Agent] = []
-        for row in try db.query("SELECT agent_id, operator, status, last_seen_us, metadata FROM governance_presence ORDER BY agent_id LIMIT ?",
+        for row in try db.query("SELECT agent_id, operator, status, last_seen_us, metadata, db_user FROM governance_presence ORDER BY agent_id LIMIT ?",
                                 [.int(Int64(limit))]) {
             let id = try row.text(0)
             agents.append(try agent(from: row, kill: kills.removeValue(forKey: id)))

@@ -5,11 +5,14 @@ public struct Migration: Sendable {
     public let name: String
     /// Written once for both dialects (`{id}`, `{bigint}`: see `SQLConnection.schemaSQL`).
     let sql: String
+    /// Run after `sql` on PostgreSQL only: what the server itself enforces (triggers, row policies).
+    let postgresOnly: String
 
-    init(version: Int, name: String, sql: String) {
+    init(version: Int, name: String, sql: String, postgresOnly: String = "") {
         self.version = version
         self.name = name
         self.sql = sql
+        self.postgresOnly = postgresOnly
     }
 }
 
@@ -32,6 +35,7 @@ public enum SchemaRegistry {
         PresenceSchema.domain,
         GateSchema.domain,
         OperatorSchema.domain,
+        RolesSchema.domain,
     ]
 }
 
@@ -71,9 +75,12 @@ public enum Migrations {
             let pending = all.filter { $0.version > current && $0.version <= target }
             for migration in pending {
                 try db.executeScript(db.schemaSQL(migration.sql))
+                if db.dialect == .postgres && !migration.postgresOnly.isEmpty { try db.executeScript(migration.postgresOnly) }
                 try db.execute("INSERT INTO governance_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                [.int(Int64(migration.version)), .text(migration.name), .text(Timestamp.now().iso8601)])
             }
+            // New tables get the privileges of the roles `db roles` configured.
+            if !pending.isEmpty { try DatabaseRoles.reapplyInTransaction(db) }
             return pending
         }
     }

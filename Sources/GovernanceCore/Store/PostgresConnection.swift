@@ -54,6 +54,15 @@ public final class PostgresConnection: SQLConnection {
                                    hint: "the server found a damaged page or index; restore from a backup before trusting the store",
                                    details: [("sqlstate", .string(state)), ("store_damaged", .bool(true))])
         }
+        // Raised by the server's own checks on spend (RolesSchema): bad input, nothing written.
+        if state == "22003" || state == "22023", let primary = result.flatMap({ pq.resultErrorField($0, Int32(UInt8(ascii: "M"))) }) {
+            return GovernanceError.invalid(String(cString: primary))
+        }
+        if state == "42501" {
+            return GovernanceError(.storeUnavailable, "PostgreSQL at \(redactedURL) refused this to the connected role (\(context)): \(message)",
+                                   hint: "the login's role lacks the privilege: operator actions need the operator role, see `governance db roles --help`",
+                                   details: [("sqlstate", .string(state))])
+        }
         if pq.status(connection) != LibPQ.connectionOK || Self.isOperational(state) {
             return GovernanceError(.storeUnavailable, "PostgreSQL at \(redactedURL) is unavailable (\(context)): \(message)",
                                    details: state.isEmpty ? [] : [("sqlstate", .string(state))])
