@@ -39,8 +39,9 @@ extension DB {
                                       report.chain.ok ? "derived state drifted from the audit chain: \(Render.count(report.drifts.count, "drift"))"
                                         + (args.has(repair) ? ", \(report.repaired) repaired" : "")
                                         : "audit chain integrity failure: \(Render.count(report.chain.failures.count, "session")) with a broken chain",
-                                      hint: args.has(repair) ? "what was not repaired needs an operator (see each drift)"
-                                        : "`governance db check --repair` sets the drifted rows back to what the chain says",
+                                      hint: !args.has(repair) ? "`governance db check --repair` sets the drifted rows back to what the chain says"
+                                        : report.repaired < report.drifts.count ? "what was not repaired needs an operator (see each drift)"
+                                        : "every drift was repaired and audited (db.repaired); run `governance db check` again to confirm",
                                       details: [("drifts", .int(report.drifts.count)), ("repaired", .int(report.repaired)),
                                                 ("table", .optional(first?.table)), ("field", .optional(first?.field))])
             }
