@@ -43,6 +43,14 @@ import Testing
         drifts(report).first { $0["table"]?.stringValue == table && $0["field"]?.stringValue == field }
     }
 
+    /// Edits the store, expects `db check` to name the drift, then repairs and confirms.
+    static func tamperFindRepair(_ gov: Governance, _ sql: String, _ parameters: [SQLValue] = [], table: String, field: String,
+                                 agent: String, repaired: Int? = nil) throws {
+        try tamper(gov, sql, parameters)
+        #expect(drift(try check(gov).report, table: table, field: field) != nil, "\(table).\(field)")
+        try repairAndConfirm(gov, agent: agent, expectRepaired: repaired)
+    }
+
     /// Repairs, then checks that a second run finds nothing and that each repair is in the chain.
     static func repairAndConfirm(_ gov: Governance, agent: String, expectRepaired: Int? = nil) throws {
         let repaired = try check(gov, ["--repair"])
@@ -141,9 +149,7 @@ import Testing
         }
         #expect(Self.drifts(found.report).count == 6)
         // A deleted row is drift too.
-        try Self.tamper(gov, "DELETE FROM governance_cost_daily")
-        #expect(Self.drift(try Self.check(gov).report, table: "governance_cost_daily", field: "row") != nil)
-        try Self.repairAndConfirm(gov, agent: "billing-agent")
+        try Self.tamperFindRepair(gov, "DELETE FROM governance_cost_daily", table: "governance_cost_daily", field: "row", agent: "billing-agent")
     }
 
     @Test(arguments: Backend.allCases)
@@ -164,9 +170,8 @@ import Testing
         #expect(status["status"] == .string("idle") && status["operator"] == .string("alice"), "\(status)")
 
         // A row no event made.
-        try Self.tamper(gov, "INSERT INTO governance_presence (agent_id, operator, status, last_seen_us, status_changed_us, metadata) VALUES ('ghost', NULL, 'live', 1, 1, '{}')")
-        #expect(Self.drift(try Self.check(gov).report, table: "governance_presence", field: "row") != nil)
-        try Self.repairAndConfirm(gov, agent: "ghost")
+        try Self.tamperFindRepair(gov, "INSERT INTO governance_presence (agent_id, operator, status, last_seen_us, status_changed_us, metadata) VALUES ('ghost', NULL, 'live', 1, 1, '{}')",
+                                  table: "governance_presence", field: "row", agent: "ghost")
     }
 
     @Test(arguments: Backend.allCases)
@@ -189,16 +194,14 @@ import Testing
         #expect(try gov.run(costCheck).status == 15, "the restored marker carries the operator's signature")
 
         // A signature that does not verify.
-        try Self.tamper(gov, "UPDATE governance_kill_markers SET signature = ?", [.text(String(repeating: "0", count: 128))])
-        #expect(Self.drift(try Self.check(gov).report, table: "governance_kill_markers", field: "signature") != nil)
-        try Self.repairAndConfirm(gov, agent: "billing-agent", expectRepaired: 1)
+        try Self.tamperFindRepair(gov, "UPDATE governance_kill_markers SET signature = ?", [.text(String(repeating: "0", count: 128))],
+                                  table: "governance_kill_markers", field: "signature", agent: "billing-agent", repaired: 1)
         #expect(try gov.run(costCheck).status == 15)
 
         // After a signed revive, a marker written by hand (unsigned) is drift, and repair removes it.
         #expect(try gov.run(["presence", "revive", "billing-agent", "--by", "carol"]).status == 0)
-        try Self.tamper(gov, "INSERT INTO governance_kill_markers (agent_id, killed_by, killed_at_us, reason, host, os_user) VALUES ('other-agent', 'x', 1, 'r', 'h', 'u')")
-        #expect(Self.drift(try Self.check(gov).report, table: "governance_kill_markers", field: "row") != nil)
-        try Self.repairAndConfirm(gov, agent: "other-agent", expectRepaired: 1)
+        try Self.tamperFindRepair(gov, "INSERT INTO governance_kill_markers (agent_id, killed_by, killed_at_us, reason, host, os_user) VALUES ('other-agent', 'x', 1, 'r', 'h', 'u')",
+                                  table: "governance_kill_markers", field: "row", agent: "other-agent", repaired: 1)
         #expect(try gov.run(costCheck).status == 0)
     }
 
@@ -234,12 +237,10 @@ import Testing
         #expect(try gov.run(pre).status == 14, "the approval stays used")
 
         // A request the chain never saw.
-        try Self.tamper(gov, """
+        try Self.tamperFindRepair(gov, """
             INSERT INTO governance_gate_requests (request_id, kind, agent_id, payload, action_hash, token_hash, created_at_us, expires_at_us, status)
             VALUES ('00000000-0000-4000-8000-000000000001', 'charge.customer', 'billing-agent', '{}', 'x', 'y', 1, 9000000000000000, 'pending')
-            """)
-        #expect(Self.drift(try Self.check(gov).report, table: "governance_gate_requests", field: "row") != nil)
-        try Self.repairAndConfirm(gov, agent: "billing-agent", expectRepaired: 1)
+            """, table: "governance_gate_requests", field: "row", agent: "billing-agent", repaired: 1)
     }
 
     /// A chain that does not verify is no source for a repair: refused, exit 20, nothing changed.
