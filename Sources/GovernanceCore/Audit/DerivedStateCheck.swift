@@ -165,7 +165,7 @@ public struct DerivedStateCheck {
             report.checked.append((spec.table, try compare(spec, scratch: scratch, into: &report.drifts)))
         }
         report.checked.append(("governance_kill_markers", try compareKills(kills, find: find, into: &report.drifts)))
-        report.checked.append(("governance_gate_requests", try compareGates(gates, find: find, into: &report.drifts)))
+        report.checked.append(("governance_gate_requests", try compareGates(gates, into: &report.drifts)))
         return report
     }
 
@@ -177,10 +177,10 @@ public struct DerivedStateCheck {
         let at = record.createdAt
         func signed(_ extra: [(String, JSONValue)]) throws -> (SignedAction, [(String, JSONValue)])? {
             guard let document = metadata["operator_document"]?.stringValue, let signature = metadata["operator_signature"]?.stringValue,
-                  case .success(let fields) = try SignedAction.verify(
-                      document: document, signature: signature,
-                      expect: [("action", .string(kind)), ("agent_id", .string(record.agentID)), ("at", .string(at.iso8601))] + extra,
-                      find: find) else { return nil }
+                  case .success(let fields) = SignedAction.verify(
+                      document: document, signature: signature, registered: find,
+                      expect: [("action", .string(kind)), ("agent_id", .string(record.agentID)), ("at", .string(at.iso8601))] + extra)
+            else { return nil }
             return (SignedAction(document: document, signature: signature), fields)
         }
         func field(_ fields: [(String, JSONValue)], _ name: String) -> JSONValue? { fields.first { $0.0 == name }?.1 }
@@ -351,11 +351,11 @@ public struct DerivedStateCheck {
             // The chain says the agent is not killed. A marker no operator signed is already ignored
             // by the enforcement path; a signed one is removed only when a signed revive names it.
             let verifies: Bool
-            if case .success = try SignedAction.verify(
-                document: marker.signed?.document, signature: marker.signed?.signature,
+            verifies = SignedAction.verify(
+                document: marker.signed?.document, signature: marker.signed?.signature, registered: find,
                 expect: [("action", .string(EventKind.operatorKill)), ("agent_id", .string(marker.agentID)),
-                         ("operator", .string(marker.killedBy)), ("reason", .string(marker.reason)), ("at", .string(marker.killedAt.iso8601))],
-                find: find) { verifies = true } else { verifies = false }
+                         ("operator", .string(marker.killedBy)), ("reason", .string(marker.reason)), ("at", .string(marker.killedAt.iso8601))])
+                .isSuccess
             let revived = state?.revivedKilledAt == marker.killedAt.iso8601
             drift(marker.agentID, "row", .null, marker.json, verifies && !revived ? nil : .delete,
                   verifies && !revived ? "a marker signed by an operator that the chain does not show revived: an operator must revive the agent" : nil)
@@ -369,7 +369,7 @@ public struct DerivedStateCheck {
 
     // MARK: approval requests
 
-    private func compareGates(_ gates: [String: GateState], find: (String) -> RegisteredOperator?, into drifts: inout [Drift]) throws -> Int {
+    private func compareGates(_ gates: [String: GateState], into drifts: inout [Drift]) throws -> Int {
         let filter = agentID.map { _ in " WHERE agent_id = ?" } ?? ""
         var rows = 0
         var seen = Set<String>()
