@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
+            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -73,10 +73,11 @@ _governance() {
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
         " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --refusal-status --result-fd --projected-tokens --max-tokens --model -m --pricing-file --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " db") COMPREPLY=($(compgen -W "migrate status roles" -- "$cur")) ;;
+        " db") COMPREPLY=($(compgen -W "migrate status roles check" -- "$cur")) ;;
         " db migrate") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db status") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db roles") COMPREPLY=($(compgen -W "--agent-role --operator-role --auditor-role --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " db check") COMPREPLY=($(compgen -W "--repair --agent -a --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " secret") COMPREPLY=($(compgen -W "generate" -- "$cur")) ;;
         " secret generate") COMPREPLY=($(compgen -W "--output -o --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
@@ -142,7 +143,7 @@ _governance() {
 _governance_topics() {
     local last="${COMP_WORDS[COMP_CWORD-1]}"
     case "$1 $last" in
-        "all db") echo "migrate status roles" ;;
+        "all db") echo "migrate status roles check" ;;
         "all secret") echo "generate" ;;
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;

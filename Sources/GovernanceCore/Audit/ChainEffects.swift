@@ -9,6 +9,7 @@ public enum ChainEffects {
     static let all: [@Sendable (SQLConnection, [PendingEvent]) throws -> Void] = [
         { db, events in try CostLedger(db: db).applyReplayed(events) },
         { db, events in try Presence.apply(events, db: db) },
+        { db, events in try Presence.applyUnresponsive(events, db: db) },
     ]
 
     /// Rejects (exit 2) an event whose effect could not be applied, before it is appended or
@@ -21,6 +22,8 @@ public enum ChainEffects {
         for validator in validators { try validator(pending) }
     }
 
+    /// Applies to `db` what `events` do; `db check` replays the chain through this into a scratch
+    /// store, so the recompute and the append cannot disagree.
     static func apply(_ events: [PendingEvent], db: SQLConnection) throws {
         for effect in all { try effect(db, events) }
     }

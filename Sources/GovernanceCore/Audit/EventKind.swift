@@ -64,6 +64,8 @@ public enum EventKind {
 
     /// Written by `compliance report` itself.
     public static let reportGenerated = "report.generated"
+    /// `db check --repair` setting one derived row back to what the chain says, in the agent's own chain.
+    public static let dbRepaired = "db.repaired"
 
     /// Every kind above with its owner.
     public static let owners: [String: Owner] = [
@@ -77,7 +79,7 @@ public enum EventKind {
         gateTokenRejected: .agentPath, gateSelfApprovalRefused: .agentPath,
         operatorAdded: .operatorAction, operatorRemoved: .operatorAction, operatorActionIgnored: .governance,
         toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance,
-        reportGenerated: .governance,
+        reportGenerated: .governance, dbRepaired: .governance,
     ]
 
     /// Kinds that `audit log` and `audit log --batch` refuse (exit 2): only the command that owns
