@@ -184,6 +184,8 @@ enum Cost {
             examples: ["governance cost models", "governance cost models --unpriced"],
             needs: CommandNeeds(store: .readIfAvailable)
         ) { args, run in
+            // Read either way: a broken pricing file is an error whichever list is asked for.
+            let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
             if args.has(unpriced) {
                 guard let store = run.availableStore else { throw run.storeUnavailable ?? GovernanceError.unavailable("the store is unavailable") }
                 let models = try CostLedger(db: store.connection).unpricedModels()
@@ -191,7 +193,6 @@ enum Cost {
                          text: models.isEmpty ? "every tracked model has a price" : models.map(Render.escaped).joined(separator: "\n"))
                 return 0
             }
-            let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
             run.emit(json: .object([("models", .array(table.all.map(\.json)))]),
                      text: table.all.map { p in
                          let m = { (n: Int64) in Money(nanos: n * 1_000_000).decimal }
