@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 BIN_DEBUG = .build/debug/governance
 BIN_RELEASE = .build/release/governance
 
-.PHONY: all deps build release demo test bench install generate clean
+.PHONY: all deps build release demo test test-sanitize fuzz bench install generate clean
 
 all: build
 
@@ -31,6 +31,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory release
 	scripts/with-postgres.sh scripts/run-tests.sh $$(pwd)/$(BIN_DEBUG) $$(pwd)/$(BIN_RELEASE)
+
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer, the package in fuzz/): each target for
+# FUZZ_SECONDS (default 60); FUZZ_TARGETS="json api-url" for some. Prints runs and coverage.
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run.sh
 
 # Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run,
 # ONLY=batch,verify for some sections: batch, verify, one-process, enforcement, compliance, exec).
