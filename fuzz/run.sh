@@ -12,9 +12,12 @@ targets=${FUZZ_TARGETS:-json batch-line policy pricing response-usage gate-token
 work=.build-fuzz
 mkdir -p "$work"
 
-echo "fuzz: building (swift build -c release --sanitize=fuzzer --sanitize=address) ..." >&2
-swift build --package-path fuzz --scratch-path "$work/build" -c release --sanitize=fuzzer --sanitize=address >&2
-bin=$(swift build --package-path fuzz --scratch-path "$work/build" -c release --sanitize=fuzzer --sanitize=address --show-bin-path)
+# One -sanitize=fuzzer,address, not SwiftPM's --sanitize twice: of two -sanitize flags swiftc keeps
+# the last, and fuzzing without coverage (or without ASan) finds little.
+build=(swift build --package-path fuzz --scratch-path "$work/build" -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
+echo "fuzz: building (${build[*]}) ..." >&2
+"${build[@]}" >&2
+bin=$("${build[@]}" --show-bin-path)
 
 # Swift's own crash backtracer reads memory AddressSanitizer guards: let ASan report instead.
 export SWIFT_BACKTRACE=enable=no

@@ -255,6 +255,11 @@ public struct JSONParser {
         if value == 0 && nonZeroDigit {
             throw GovernanceError.invalid("number \(quoted(literal, limit: 40)) is too small for an IEEE 754 double", hint: "send it as a string")
         }
+        // 1e20 or 1.5e16 is an integer too: RFC 8785 writes it out in digits (below 1e21), which
+        // would then be refused here, so the record could not be read back.
+        if !isInteger && abs(value) > Self.maxSafeInteger && abs(value) < 1e21 && value == value.rounded(.towardZero) {
+            throw GovernanceError.invalid("number \(quoted(literal, limit: 40)) is an integer beyond ±(2^53−1), which the audit record would write in digits that cannot be read back", hint: "send it as a string")
+        }
         if isInteger && abs(value) > Self.maxSafeInteger {
             throw GovernanceError.invalid("integer \(quoted(literal, limit: 40)) is beyond ±(2^53−1) and would change in the audit record", hint: "send it as a string")
         }
