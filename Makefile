@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 BIN_DEBUG = .build/debug/governance
 BIN_RELEASE = .build/release/governance
 
-.PHONY: all deps build release demo test bench install generate clean
+.PHONY: all deps build release demo test test-sanitize ci-extra fuzz bench install generate clean
 
 all: build
 
@@ -32,8 +32,25 @@ test: deps
 	$(MAKE) --no-print-directory release
 	scripts/with-postgres.sh scripts/run-tests.sh $$(pwd)/$(BIN_DEBUG) $$(pwd)/$(BIN_RELEASE)
 
+# The suite under ThreadSanitizer and AddressSanitizer, the instrumented binary as the tool under
+# test (.build-tsan, .build-asan). SANITIZERS=thread for one; SANITIZE_FILTER=REGEX for some suites.
+test-sanitize: deps
+	SANITIZE_FILTER='$(SANITIZE_FILTER)' scripts/with-postgres.sh scripts/test-sanitize.sh $(or $(SANITIZERS),thread address)
+
+# What CI runs besides `make test` (.ci/run): ThreadSanitizer over the concurrent suites (batch,
+# spool, tail, gates, kill, exec) and each fuzz target for 20 s.
+CONCURRENT_SUITES = BatchAppendTests|BatchInputTests|SpoolTests|AuditDepthTests|OperationsCoreTests|OperationsAttackTests|GateTests|OperatorTests|PresenceTests|EnforcementTests|ExecCommandTests
+ci-extra:
+	$(MAKE) --no-print-directory test-sanitize SANITIZERS=thread SANITIZE_FILTER='$(CONCURRENT_SUITES)'
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
+
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer, the package in fuzz/): each target for
+# FUZZ_SECONDS (default 60); FUZZ_TARGETS="json api-url" for some. Prints runs and coverage.
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run.sh
+
 # Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run,
-# ONLY=batch,verify for some sections: batch, verify, one-process, enforcement, compliance, exec).
+# ONLY=batch,verify for some sections: batch, batch-memory, verify, one-process, enforcement, compliance, exec).
 bench: release
 	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 

@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "GovernanceCore", targets: ["GovernanceCore"]),
         .executable(name: "governance", targets: ["governance"]),
+        // The fuzz targets' entry points, for the package in fuzz/ (never linked into governance).
+        .library(name: "GovernanceFuzz", targets: ["GovernanceFuzz"]),
     ],
     targets: [
         // System libraries, installed by `make deps` with apt-get. libpq's headers only: the
@@ -29,9 +31,12 @@ let package = Package(
         // `make generate`: completions, man pages and the exit-code table from the command table.
         .executableTarget(name: "governance-docs", dependencies: ["GovernanceCLI"], path: "Sources/GovernanceDocs"),
 
+        // What each fuzz target checks (fuzz/, `make fuzz`); the tests replay seeds and past finds.
+        .target(name: "GovernanceFuzz", dependencies: ["GovernanceCore"]),
+
         // Test helpers shared by the three test targets: real databases, never mocks.
         .target(name: "GovernanceTestSupport", dependencies: ["GovernanceCore"], path: "Tests/Support"),
-        .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore", "GovernanceTestSupport"]),
+        .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore", "GovernanceFuzz", "GovernanceTestSupport"]),
         .testTarget(name: "GovernanceCLITests", dependencies: ["GovernanceCLI", "GovernanceCore", "GovernanceTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "GovernanceTestSupport", "governance"]),
     ],

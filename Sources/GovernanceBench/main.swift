@@ -8,6 +8,7 @@ import GovernanceCore
 //     through the same driver (SQLite, PostgreSQL), medians of alternating rounds
 //   - verify of a 1,000,000-event chain vs reading the same rows without verifying (medians of 3 rounds)
 //   - peak memory of `governance audit verify` at 10,000 and 1,000,000 events
+//   - peak memory of `audit log --batch` (text and --json) over 10,000,000 rejected lines vs 10,000
 //   - one `governance audit log` process vs one `sqlite3 DB "INSERT ..."`
 //   - `compliance report --verify-chain` vs `audit verify` on the same 1,000,000 events: time and peak memory
 // PostgreSQL figures need GOVERNANCE_TEST_POSTGRES_URL (`make bench` starts a throwaway server).
@@ -29,7 +30,7 @@ if arguments.count >= 3, arguments[1] == "--measure" {
     exit(0)
 }
 
-let sections = ["batch", "verify", "one-process", "enforcement", "compliance", "exec"]
+let sections = ["batch", "batch-memory", "verify", "one-process", "enforcement", "compliance", "exec"]
 /// `--only batch,verify`: run just those sections (while working on one figure); the default is all.
 let only: Set<String> = {
     guard let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count else { return Set(sections) }
@@ -327,6 +328,56 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
                     ratio: nil, target: "(whole process; no target)", met: nil))
 }
 
+// MARK: 2b. batch memory
+
+/// `lines` rejected lines: alternately not JSON and an unknown field, so that each has a reason
+/// quoting the input.
+@MainActor func writeRejectedLines(_ path: String, _ lines: Int) throws {
+    unlink(path)
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else { throw GovernanceError.internalError("cannot create \(path)") }
+    defer { close(fd) }
+    let pair = Array("x\n{\"k\":1}\n".utf8)
+    var chunk: [UInt8] = []
+    chunk.reserveCapacity(pair.count * 50_000)
+    var written = 0
+    while written < lines {
+        chunk.removeAll(keepingCapacity: true)
+        while written < lines, chunk.count < pair.count * 50_000 {
+            chunk += written + 1 < lines ? pair : Array(pair.prefix(2))
+            written += 2
+        }
+        guard chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == chunk.count else {
+            throw GovernanceError.internalError("cannot write \(path)")
+        }
+    }
+}
+
+@MainActor func benchBatchMemory() throws {
+    let big = quick ? 1_000_000 : 10_000_000
+    let small = 10_000
+    let (_, url) = try sqliteStore("batch_memory")
+    let session = try SessionID.random().value
+    say("batch memory: writing \(grouped(big)) rejected lines ...")
+    try writeRejectedLines("\(workDir)/rejected-small.jsonl", small)
+    try writeRejectedLines("\(workDir)/rejected-big.jsonl", big)
+    for json in [false, true] {
+        let mode = json ? "--json" : "text"
+        say("batch memory, \(mode): \(grouped(small)) and \(grouped(big)) rejected lines ...")
+        let args = (json ? ["--json"] : []) + ["audit", "log", "--batch"]
+        let tail = ["-a", "bench", "-k", "step", "-s", session]
+        let smallRun = measured(binary, args + ["\(workDir)/rejected-small.jsonl"] + tail, env: baseEnv(url))
+        let bigRun = measured(binary, args + ["\(workDir)/rejected-big.jsonl"] + tail, env: baseEnv(url))
+        guard smallRun.status == 0, bigRun.status == 0 else {
+            throw GovernanceError.internalError("audit log --batch of rejected lines exited \(smallRun.status) \(bigRun.status)")
+        }
+        let ratio = Double(bigRun.maxRSSKiB) / Double(smallRun.maxRSSKiB)
+        rows.append(Row(name: "batch peak memory, \(mode) (\(grouped(big)) vs \(grouped(small)) rejected)", figure: "\(grouped(bigRun.maxRSSKiB)) KiB",
+                        baseline: "\(grouped(smallRun.maxRSSKiB)) KiB", ratio: ratio, target: "<= 1.5x", met: ratio <= 1.5))
+    }
+    unlink("\(workDir)/rejected-big.jsonl")
+}
+
 // MARK: 3. one audit log process
 
 @MainActor func benchOneProcess() throws {
@@ -499,6 +550,7 @@ do {
         try benchBatch("SQLite", sqliteStore)
         if postgresBase != nil { try benchBatch("PostgreSQL", postgresStore) }
     }
+    if only.contains("batch-memory") { try benchBatchMemory() }
     if only.contains("verify") {
         try benchVerify("SQLite", sqliteStore)
         if postgresBase != nil { try benchVerify("PostgreSQL", postgresStore) }

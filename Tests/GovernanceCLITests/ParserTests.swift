@@ -72,7 +72,7 @@ import Testing
             (["audit", "verify", "--from-seq", "3"], "--from-seq needs --session"),
             (["audit", "log", "--batch", "--metadata", "{}"], "give --metadata or --batch, not both"),
             (["audit", "trace"], "missing --session (or GOVERNANCE_SESSION_ID)"),
-            (["audit", "export", "--session", "x\u{1b}]0;pwned\u{07}"], "x\\x1b]0;pwned\\x07"),
+            (["audit", "export", "--session", "x\u{1b}]0;pwned\u{07}"], "x\\\\u001b]0;pwned\\\\u0007"),
         ]
         for (arguments, message) in cases {
             let result = runCLI(arguments, env: env)

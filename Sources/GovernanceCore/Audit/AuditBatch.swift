@@ -8,7 +8,9 @@ public struct AuditBatch {
         public var spooled = 0
         /// Events neither stored nor spooled (placeholders were returned).
         public var unrecorded = 0
+        /// The first `keptRejections` rejected lines, in order; `rejectedCount` counts them all.
         public var rejected: [(line: Int, reason: String)] = []
+        public var rejectedCount = 0
         public var lastSeq: [String: Int64] = [:]
         public var spoolFiles: [String] = []
     }
@@ -16,6 +18,10 @@ public struct AuditBatch {
     /// The longest line read (documented in docs/JSON.md): an event's metadata is at most 64 KiB
     /// encoded, so a longer line can only be a mistake or an attack.
     public static let maxLineBytes = 1 << 20
+
+    /// How many rejected lines the report names (docs/JSON.md): beyond them they are only
+    /// counted, so that a batch's memory does not grow with its length.
+    public static let keptRejections = 1_000
 
     public let defaults: BatchInput.Defaults
     public let recorder: AuditRecorder
@@ -30,6 +36,7 @@ public struct AuditBatch {
     private struct Parsed {
         var events: [PendingEvent] = []
         var rejected: [(line: Int, reason: String)] = []
+        var rejectedCount = 0
         var lines = 0
         /// Each session's last event in `events` (its index), found while parsing so that the
         /// appending thread need not look up every record's session.
@@ -48,11 +55,18 @@ public struct AuditBatch {
             var reader = LineReader(maxLineBytes: Self.maxLineBytes, next)
             var parsed = Parsed()
             parsed.events.reserveCapacity(AuditLog.eventsPerTransaction)
+            var kept = 0
+            func reject(_ line: Int, _ reason: @autoclosure () -> String) {
+                parsed.rejectedCount += 1
+                guard kept < Self.keptRejections else { return }
+                kept += 1
+                parsed.rejected.append((line, reason()))
+            }
             while let line = try reader.nextLine() {
                 parsed.lines = reader.lineNumber
                 switch line {
                 case .tooLong:
-                    parsed.rejected.append((reader.lineNumber, "the line is longer than \(Self.maxLineBytes >> 20) MiB"))
+                    reject(reader.lineNumber, "the line is longer than \(Self.maxLineBytes >> 20) MiB")
                 case .line(let bytes):
                     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                     do {
@@ -61,7 +75,7 @@ public struct AuditBatch {
                         parsed.lastOfSession[event.event.sessionID.value] = parsed.events.count
                         parsed.events.append(event)
                     } catch let error as GovernanceError where error.kind == .invalidInput || error.kind == .usage {
-                        parsed.rejected.append((reader.lineNumber, error.message))
+                        reject(reader.lineNumber, error.message)
                     }
                 }
                 if parsed.events.count == AuditLog.eventsPerTransaction {
@@ -78,6 +92,7 @@ public struct AuditBatch {
             defer { parser.giveBack(parsed) }
             report.lines = max(report.lines, parsed.lines)
             report.rejected += parsed.rejected
+            report.rejectedCount += parsed.rejectedCount
             guard !parsed.events.isEmpty else { continue }
             switch try recorder.record(parsed.events) {
             case .appended(let records):

@@ -24,7 +24,7 @@ public enum BatchInput {
         let value = try JSONParser.parse(bytes: Array(line))
         guard let members = value.objectMembers else { throw GovernanceError.invalid("the line is not a JSON object") }
         if let unknown = members.first(where: { !fields.contains($0.0) }) {
-            throw GovernanceError.invalid("unknown field \"\(unknown.0)\" (fields: \(fields.sorted().joined(separator: ", ")))")
+            throw GovernanceError.invalid("unknown field \(quoted(unknown.0, limit: 64)) (fields: \(fields.sorted().joined(separator: ", ")))")
         }
         func string(_ key: String) throws -> String? {
             switch value[key] {

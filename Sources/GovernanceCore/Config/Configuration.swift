@@ -63,7 +63,7 @@ public struct Configuration: Sendable {
         } else if path.hasPrefix("sqlite:") {
             path.removeFirst("sqlite:".count)
         } else if let colon = path.firstIndex(of: ":"), !path[..<colon].contains("/"), path[..<colon].count > 1 {
-            throw .config("unsupported database URL scheme \"\(path[..<colon])\"",
+            throw .config("unsupported database URL scheme \(quoted(String(path[..<colon]), limit: 64))",
                           hint: "use postgres://..., postgresql://..., sqlite:PATH or a file path")
         }
         guard !path.isEmpty else {

@@ -67,11 +67,7 @@ public struct AuditSecret: Sendable {
             throw .config(error.message, hint: error.recoveryHint ?? hint)
         }
         try checkPermissions(path, status.permissions)
-        var content = bytes[...]
-        if content.last == 0x0A {
-            content.removeLast()
-            if content.last == 0x0D { content.removeLast() }
-        }
+        let content = bytes[...].droppingOneLineEnding
         guard let value = String(validating: content, as: UTF8.self) else {
             throw .config("the audit secret file \(path) is not UTF-8 text", hint: "run `governance secret generate` to make a new one")
         }

@@ -25,13 +25,14 @@ public struct GateToken: Sendable, Equatable {
                          mac: Hex.encode(HMACKey(key: keys.gateKey).mac(Array(unsigned.signedPart.utf8))))
     }
 
-    /// Parses the form strictly; nil for anything else (the caller rejects it, exit 19).
+    /// Parses the form strictly, one spelling per token (no leading zeros); nil for anything else
+    /// (the caller rejects it, exit 19).
     public static func parse(_ text: String) -> GateToken? {
         guard text.utf8.count <= maxLength else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[0] == prefix, let id = SessionID(parts[1]), id.value == parts[1],
               !parts[2].isEmpty, parts[2].utf8.count <= 18, parts[2].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-              let expires = Int64(parts[2]), Hex.isLowercaseHex(parts[3], length: 64), Hex.isLowercaseHex(parts[4], length: 64) else {
+              let expires = Int64(parts[2]), String(expires) == parts[2], Hex.isLowercaseHex(parts[3], length: 64), Hex.isLowercaseHex(parts[4], length: 64) else {
             return nil
         }
         return GateToken(requestID: id.value, expiresAt: Timestamp(microseconds: expires), actionHash: parts[3], mac: parts[4])

@@ -85,10 +85,10 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try parseString()
             if members.count < 16 {
-                if members.contains(where: { $0.0 == key }) { throw failure("duplicate key \"\(key)\"") }
+                if members.contains(where: { $0.0 == key }) { throw failure("duplicate key \(quoted(key, limit: 64))") }
             } else {
                 if seen == nil { seen = Set(members.map(\.0)) }
-                if !seen!.insert(key).inserted { throw failure("duplicate key \"\(key)\"") }
+                if !seen!.insert(key).inserted { throw failure("duplicate key \(quoted(key, limit: 64))") }
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
@@ -250,13 +250,18 @@ public struct JSONParser {
         }
         let literal = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(literal), value.isFinite else {
-            throw GovernanceError.invalid("number \(literal) is out of the range of an IEEE 754 double", hint: "send it as a string")
+            throw GovernanceError.invalid("number \(quoted(literal, limit: 40)) is out of the range of an IEEE 754 double", hint: "send it as a string")
         }
         if value == 0 && nonZeroDigit {
-            throw GovernanceError.invalid("number \(literal) is too small for an IEEE 754 double", hint: "send it as a string")
+            throw GovernanceError.invalid("number \(quoted(literal, limit: 40)) is too small for an IEEE 754 double", hint: "send it as a string")
+        }
+        // 1e20 or 1.5e16 is an integer too: RFC 8785 writes it out in digits (below 1e21), which
+        // would then be refused here, so the record could not be read back.
+        if !isInteger && abs(value) > Self.maxSafeInteger && abs(value) < 1e21 && value == value.rounded(.towardZero) {
+            throw GovernanceError.invalid("number \(quoted(literal, limit: 40)) is an integer beyond ±(2^53−1), which the audit record would write in digits that cannot be read back", hint: "send it as a string")
         }
         if isInteger && abs(value) > Self.maxSafeInteger {
-            throw GovernanceError.invalid("integer \(literal) is beyond ±(2^53−1) and would change in the audit record", hint: "send it as a string")
+            throw GovernanceError.invalid("integer \(quoted(literal, limit: 40)) is beyond ±(2^53−1) and would change in the audit record", hint: "send it as a string")
         }
         return .number(value)
     }

@@ -167,6 +167,8 @@ public enum PolicyParser {
         func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
         func fail(_ path: String, _ reason: String) -> GovernanceError {
+            // A path holds the file's keys: a long one is quoted, cut, with its length.
+            let path = path.utf8.count <= 200 ? path : quoted(path)
             let at = path.isEmpty ? "" : path + ": "
             return GovernanceError(.invalidInput, "\(source): \(at)\(reason)", hint: "see docs/POLICIES.md for the policy file format",
                                    details: [("file", .string(source)), ("path", .string(path)), ("reason", .string(reason))])

@@ -75,7 +75,7 @@ public struct SQLRow: Sendable {
         case .int(let v): return v
         case .text(let s):
             if let v = Int64(s) { return v }
-            throw GovernanceError.internalError("column \(i) holds \"\(s)\", not an integer")
+            throw GovernanceError.internalError("column \(i) holds \(quoted(s, limit: 64)), not an integer")
         case .null: throw GovernanceError.internalError("column \(i) is NULL, not an integer")
         }
     }

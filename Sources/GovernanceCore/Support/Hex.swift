@@ -26,6 +26,9 @@ public enum Hex {
         }
     }
 
+    /// The value of a hexadecimal digit in either case; nil for any other byte.
+    public static func digitValue(_ byte: UInt8) -> UInt8? { hexDigitValue(byte) }
+
     @inline(__always) static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// True when `text` is exactly `length` lowercase hexadecimal characters.

@@ -39,7 +39,7 @@ public struct SessionID: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func parse(_ text: String) throws(GovernanceError) -> SessionID {
         guard let id = SessionID(text) else {
-            throw .invalid("invalid session id \"\(text)\": expected a UUID like 5f0c6e2a-9b1d-4c8e-a7f3-2d6b8e4c1a90",
+            throw .invalid("invalid session id \(quoted(text, limit: 64)): expected a UUID like 5f0c6e2a-9b1d-4c8e-a7f3-2d6b8e4c1a90",
                            hint: "run `governance session new` to make one")
         }
         return id

@@ -7,3 +7,12 @@ extension String {
         return s
     }
 }
+
+extension ArraySlice where Element == UInt8 {
+    /// The bytes less one trailing `\n` or `\r\n`: a secret file, a token read from stdin.
+    public var droppingOneLineEnding: ArraySlice<UInt8> {
+        guard last == 0x0A else { return self }
+        let rest = dropLast()
+        return rest.last == 0x0D ? rest.dropLast() : rest
+    }
+}

@@ -84,11 +84,23 @@ public enum TerminalText {
     }
 }
 
-/// `text` in double quotes with JSON escapes, cut at `limit` bytes: how the core names a value in
-/// a message, so a hostile name stays one printable token.
+/// `text` in double quotes with JSON escapes: how the core names a value in a message, so a
+/// hostile name stays one printable token. Longer than `limit` bytes, it is cut at a character
+/// and its length follows (`"9999…" (1,000,000 bytes)`), so a message stays short whatever the input.
 func quoted(_ text: String, limit: Int = 200) -> String {
     var out = ""
-    let bounded = text.utf8.count > limit ? String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self) + "…" : text
-    JSONWriter.writeString(bounded, into: &out)
-    return out
+    let length = text.utf8.count
+    guard length > limit else {
+        JSONWriter.writeString(text, into: &out)
+        return out
+    }
+    var prefix = "", kept = 0
+    for scalar in text.unicodeScalars {
+        kept += UTF8.width(scalar)
+        if kept > limit { break }
+        prefix.unicodeScalars.append(scalar)
+    }
+    JSONWriter.writeString(prefix + "…", into: &out)
+    return out + " (\(grouped(length)) bytes)"
 }
+

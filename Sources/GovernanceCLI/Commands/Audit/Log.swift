@@ -38,7 +38,7 @@ extension Audit {
             session_id, agent_id, kind, model, metadata, input_hash, output_hash, input, output; --session, \
             --agent, --kind and --model fill in what a line leaves out. A line may be at most 1 MiB. Events are \
             appended in order, 1,000 to a transaction. A bad line rejects only itself: the report names it and \
-            the reason, and the other lines are appended.
+            the reason (the first 1,000 such lines; the rest are counted), and the other lines are appended.
             
             Logging never breaks the calling script: when the store is unreachable the event is written to a \
             local spool ($GOVERNANCE_HOME/spool), a warning goes to stderr and the exit status is 0; the next \
@@ -117,22 +117,25 @@ extension Audit {
             let recorder = try run.recorder
             let console = run.console
             let report = try AuditBatch(defaults: defaults, recorder: recorder).ingest(next) { r in
-                console.progress("batch: \(Render.count(r.lines, "line")), \(Render.grouped(r.appended)) appended, \(Render.grouped(r.spooled)) spooled, \(Render.grouped(r.rejected.count)) rejected")
+                console.progress("batch: \(Render.count(r.lines, "line")), \(Render.grouped(r.appended)) appended, \(Render.grouped(r.spooled)) spooled, \(Render.grouped(r.rejectedCount)) rejected")
             }
             console.endProgress()
             for warning in recorder.warnings { run.warn(warning) }
             if run.format == .json || run.quiet {
                 // The text report lists every rejected line; otherwise stderr names the first ones.
                 for r in report.rejected.prefix(20) { run.warn("line \(r.line) rejected: \(r.reason)") }
-                if report.rejected.count > 20 { run.warn("\(report.rejected.count - 20) more lines rejected (see the report)") }
+                if report.rejectedCount > 20 { run.warn("\(Render.grouped(report.rejectedCount - 20)) more lines rejected (see the report)") }
             }
             let sessions = report.lastSeq.sorted { $0.key < $1.key }
             var text = "appended \(Render.count(report.appended, "event")) to \(Render.count(sessions.count, "session"))"
             if report.spooled > 0 { text += "; spooled \(Render.grouped(report.spooled)) (the store is unavailable)" }
             if report.unrecorded > 0 { text += "; \(Render.grouped(report.unrecorded)) NOT recorded (store and spool unavailable)" }
-            text += "; rejected \(Render.count(report.rejected.count, "line"))"
+            text += "; rejected \(Render.count(report.rejectedCount, "line"))"
             for (session, seq) in sessions { text += "\n  session \(session) last seq \(seq)" }
-            for r in report.rejected { text += "\n  line \(r.line): \(r.reason)" }
+            for r in report.rejected { text += "\n  line \(r.line): \(Render.escaped(r.reason))" }
+            if report.rejectedCount > report.rejected.count {
+                text += "\n  ... and \(Render.count(report.rejectedCount - report.rejected.count, "more rejected line")) (only the first \(Render.grouped(report.rejected.count)) are listed)"
+            }
             run.emit(
                 json: .object([
                     ("lines", .int(report.lines)),
@@ -140,6 +143,7 @@ extension Audit {
                     ("spooled", .int(report.spooled)),
                     ("unrecorded", .int(report.unrecorded)),
                     ("rejected", .array(report.rejected.map { .object([("line", .int($0.line)), ("reason", .string($0.reason))]) })),
+                    ("rejected_count", .int(report.rejectedCount)),
                     ("sessions", .array(sessions.map { .object([("session_id", .string($0.key)), ("last_seq", .int64($0.value))]) })),
                     ("spool_files", .array(report.spoolFiles.map(JSONValue.string))),
                 ]),

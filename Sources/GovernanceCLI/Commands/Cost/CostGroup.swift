@@ -220,6 +220,8 @@ enum Cost {
                        "governance cost models --import model_prices_and_context_window.json --output /etc/governance/prices.json"],
             needs: CommandNeeds(store: .readIfAvailable)
         ) { args, run in
+            // Read either way: a broken pricing file is an error whichever list is asked for.
+            let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
             if args.has(unpriced) {
                 guard let store = run.availableStore else { throw run.storeUnavailable ?? GovernanceError.unavailable("the store is unavailable") }
                 let models = try CostLedger(db: store.connection).unpricedModels()
@@ -230,7 +232,6 @@ enum Cost {
             if let file = args[importFile] {
                 return try importPrices(file, output: args[output], run: run)
             }
-            let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
             let header = "built-in prices: \(PricingTable.builtInSource), as of \(PricingTable.builtInAsOf)"
                 + (args[Cost.pricingFile].map { "; overridden by \($0)" } ?? "")
             run.emit(json: .object([("source", .string(PricingTable.builtInSource)), ("as_of", .string(PricingTable.builtInAsOf)),

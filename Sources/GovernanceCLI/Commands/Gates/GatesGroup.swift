@@ -20,16 +20,15 @@ enum Gates {
     static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse unless the decision is for this request",
                                                    doc: "Guards against granting a different request than the one reviewed with `gates show`.")
 
-    /// TOKEN, or one line of stdin for `-` (argv is visible to other local users; stdin is not).
+    /// TOKEN, or one line of stdin for `-` (argv is visible to other local users; stdin is not),
+    /// ended by LF, CRLF or nothing.
     static func token(_ args: Arguments, _ run: Run) throws -> String {
         let given = args.positionals[0]
         guard given == "-" else { return given }
         let next = try run.console.stdinChunks()
         var bytes: [UInt8] = []
         while bytes.count <= GateToken.maxLength + 2, let chunk = try next() { bytes += chunk }
-        var text = String(decoding: bytes.prefix(GateToken.maxLength + 2), as: UTF8.self)
-        while let last = text.last, last == "\n" || last == "\r" || last == " " { text.removeLast() }
-        return text
+        return String(decoding: bytes.prefix(GateToken.maxLength + 2).droppingOneLineEnding, as: UTF8.self)
     }
 
     static func requestText(_ r: GateRequest) -> String {
