@@ -68,7 +68,7 @@ import Testing
             (["--format", "yaml", "audit", "verify"], "choose one of: text, json"),
             (["audit", "events", "--limit", "0"], "--limit must be a whole number of at least 1 (got \"0\")"),
             (["audit", "events", "--limit", "ten"], "--limit must be a whole number"),
-            (["audit", "events", "--since", "yesterday"], "--since must be an RFC 3339 time"),
+            (["audit", "events", "--since", "last-tuesday"], "--since must be an RFC 3339 time"),
             (["audit", "verify", "--from-seq", "3"], "--from-seq needs --session"),
             (["audit", "log", "--batch", "--metadata", "{}"], "give --metadata or --batch, not both"),
             (["audit", "trace"], "missing --session (or GOVERNANCE_SESSION_ID)"),
