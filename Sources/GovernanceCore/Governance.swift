@@ -58,6 +58,11 @@ public final class Governance: Sendable {
     /// `tool.call`, the contained command under the kill switch and the timeout, `tool.result`,
     /// the post-conditions. The outcome's `exitStatus` is what `exec` exits with; a refusal is
     /// `.refused(error)`, not a throw, like every other ending of the step.
+    ///
+    /// This process supervises the step: it becomes a child subreaper, and where no cgroup v2
+    /// can be made, every child it gains while the step runs is taken for one the step left
+    /// behind and is stopped with it. A program that starts processes of its own on other threads
+    /// while a step runs should run its steps in a process of their own (`governance exec`).
     public func step(_ request: StepRequest) async throws -> StepOutcome {
         let configuration = configuration, keys = keys
         return try await Governance.offPool {
