@@ -6,7 +6,13 @@ import GovernanceCore
 // which in the test runner would include other tests' processes.
 //   governance-sdk-probe step AGENT TOOL -- COMMAND [ARGS...]
 // Prints the outcome's JSON document and exits with its `exitStatus`, as `governance exec` does.
+//   governance-sdk-probe child TIMEOUT STOP_FILE CAPTURE -- COMMAND [ARGS...]
+// Runs `ChildProcess` directly (TIMEOUT 0: none; the kill switch is "STOP_FILE exists"; CAPTURE
+// 1 tees stdout) and prints how it ended as JSON.
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "child", arguments.count >= 6, arguments[4] == "--" {
+    exit(child(arguments))
+}
 guard arguments.count >= 5, arguments[0] == "step", arguments[3] == "--" else {
     say("usage: governance-sdk-probe step AGENT TOOL -- COMMAND [ARGS...]\n")
     exit(2)
@@ -33,6 +39,32 @@ func probe(_ arguments: [String]) -> Int32 {
     }
     semaphore.wait()
     return result.status
+}
+
+func child(_ arguments: [String]) -> Int32 {
+    var process = ChildProcess(argv: Array(arguments[5...]))
+    let timeout = Double(arguments[1]) ?? 0
+    process.timeoutSeconds = timeout > 0 ? timeout : nil
+    process.killGraceSeconds = 1
+    process.captureOutput = arguments[3] == "1"
+    let stopFile = arguments[2]
+    process.shouldStop = { access(stopFile, F_OK) == 0 }
+    do {
+        let finished = try process.run()
+        let ending: JSONValue = switch finished.ending {
+        case .exited(let code): .object([("exited", .int(Int(code)))])
+        case .signaled(let signal): .object([("signaled", .int(Int(signal)))])
+        case .stopped(let reason, _, _): .object([("stopped", .string(reason.rawValue))])
+        }
+        print(JSONWriter.ordered(.object([("ending", ending), ("exit_status", .int(Int(finished.ending.exitStatus))),
+                                          ("stdout_sha256", .optional(finished.stdoutHash)),
+                                          ("stopped", .array(finished.stopped.map { .string($0.name) })),
+                                          ("containment", .string(finished.containment))])))
+        return 0
+    } catch {
+        print(JSONWriter.ordered(.object([("spawn_errno", .int(Int(error.errno))), ("exit_status", .int(Int(error.exitStatus)))])))
+        return 0
+    }
 }
 
 /// Written by the task before it signals, read after the wait.
