@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "GovernanceTestSupport", dependencies: ["GovernanceCore"], path: "Tests/Support"),
         .testTarget(name: "GovernanceCoreTests", dependencies: ["GovernanceCore", "GovernanceFuzz", "GovernanceTestSupport"]),
         .testTarget(name: "GovernanceCLITests", dependencies: ["GovernanceCLI", "GovernanceCore", "GovernanceTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "GovernanceTestSupport", "governance"]),
+        // A governed step through the Swift API in a process of its own, for the end-to-end tests.
+        .executableTarget(name: "governance-sdk-probe", dependencies: ["GovernanceCore"], path: "Tests/SDKProbe"),
+        .testTarget(name: "EndToEndTests", dependencies: ["GovernanceCore", "GovernanceTestSupport", "governance", "governance-sdk-probe"]),
     ],
     swiftLanguageModes: [.v6]
 )

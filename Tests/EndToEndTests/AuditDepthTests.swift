@@ -49,33 +49,29 @@ import Testing
         #expect(verify["rows_verified"] == .int(52))
     }
 
-    /// SIGKILL in the middle of a batch: the committed transactions stay, whole, and verify.
+    /// SIGKILL in the middle of a batch: the committed transactions stay, whole, and verify. The
+    /// test feeds stdin and never closes it, so the batch cannot finish before the kill: it
+    /// commits three whole transactions, then holds half of a fourth when it is killed.
     @Test(arguments: Backend.allCases)
     func processKilledMidBatchLeavesAChainThatVerifies(backend: Backend) throws {
         let gov = try Governance(backend: backend)
         let session = try SessionID.random().value
-        let total = 100_000
-        let file = gov.home + "/big.jsonl"
+        let perTransaction = AuditLog.eventsPerTransaction
         let line = "{\"kind\":\"step\",\"metadata\":{\"payload\":\"" + String(repeating: "x", count: 200) + "\"}}\n"
-        try String(repeating: line, count: total).write(toFile: file, atomically: true, encoding: .utf8)
 
-        let process = try SpawnedProcess(governanceBinary(), ["-q", "audit", "log", "--batch", file, "-a", "batcher", "-s", session],
+        let process = try SpawnedProcess(governanceBinary(), ["-q", "audit", "log", "--batch", "-", "-a", "batcher", "-s", session],
                                          environment: gov.environment)
-        process.send(nil)
         let url = gov.environment["GOVERNANCE_DATABASE_URL"]!
-        var stored: Int64 = 0
-        // Blocking waits, not Task.sleep: other tests may hold the concurrency pool's threads.
-        for _ in 0..<20_000 where process.isRunning {
-            stored = (try? Self.count(url)) ?? 0
-            if stored >= Int64(AuditLog.eventsPerTransaction) { break }
-            usleep(2_000)
-        }
+        process.feed(String(repeating: line, count: 3 * perTransaction))
+        #expect(waitUntil { (try? Self.count(url)) == Int64(3 * perTransaction) }, "the three transactions were not committed")
+        process.feed(String(repeating: line, count: perTransaction / 2))
+        #expect(process.isRunning, "the batch is waiting for the rest of its input")
         process.signal(SIGKILL)
-        #expect(process.wait() == 128 + SIGKILL, "the batch finished before it could be killed; make it larger")
+        #expect(process.wait() == 128 + SIGKILL)
+        process.send(nil)
 
         let after = try Self.count(url)
-        #expect(after > 0 && after < Int64(total))
-        #expect(after % Int64(AuditLog.eventsPerTransaction) == 0, "only whole transactions are stored: \(after)")
+        #expect(after == Int64(3 * perTransaction), "only whole transactions are stored: \(after)")
         let verify = try gov.run(["audit", "verify"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         // And the chain goes on from where it stopped.

@@ -45,7 +45,9 @@ import Testing
 
         let waiter = try SpawnedProcess(governanceBinary(), ["gates", "wait", id, "--timeout", "60"], environment: gov.environment)
         waiter.send(nil)
-        Thread.sleep(forTimeInterval: 1.5)
+        // The grant must come while the waiter is blocked in the wait, or the test would pass
+        // by a first read that already sees it.
+        #expect(waitUntil { isBlockedInChangeWait(waiter.pid) }, "the waiter never blocked in the wait")
         #expect(waiter.isRunning, "wait blocks while the request is pending")
 
         // The token goes through stdin, not argv.
@@ -151,7 +153,7 @@ import Testing
         let id = try #require(request["request_id"]?.stringValue)
         let waiter = try SpawnedProcess(governanceBinary(), ["gates", "wait", id, "--timeout", "60"], environment: gov.environment)
         waiter.send(nil)
-        usleep(500_000)
+        #expect(waitUntil { isBlockedInChangeWait(waiter.pid) }, "the waiter never blocked in the wait")
         #expect(try gov.run(["presence", "kill", "release-bot", "--reason", "halt"]).status == 0)
         let r = waiter.finish()
         #expect(r.status == 15, "\(r.stderr)")

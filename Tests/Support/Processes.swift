@@ -79,15 +79,18 @@ public final class SpawnedProcess: @unchecked Sendable {
 
     /// Writes `text` to the child's stdin and closes it.
     public func send(_ text: String?) {
-        if let text {
-            var bytes = Array(text.utf8)[...]
-            while !bytes.isEmpty {
-                let n = bytes.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                bytes = bytes.dropFirst(n)
-            }
-        }
+        if let text { feed(text) }
         close(stdinFD)
+    }
+
+    /// Writes `text` to the child's stdin and keeps it open: the child waits for more.
+    public func feed(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(stdinFD, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes = bytes.dropFirst(n)
+        }
     }
 
     /// Reads stdout and stderr to their ends, then waits for the child.
@@ -168,4 +171,31 @@ public func unblockFIFO(_ fifo: String, after seconds: Double) {
         let fd = open(fifo, O_WRONLY | O_NONBLOCK)
         if fd >= 0 { close(fd) }
     }
+}
+
+/// True while process `pid` is blocked in the store's change wait (`SQLConnection.waitForChange`):
+/// SQLite sleeps between reads of its change counter (clock_nanosleep or nanosleep), PostgreSQL
+/// polls its socket for a notification with a timeout of at most a second (libpq's own polls,
+/// while connecting, have none). Read from /proc/PID/syscall; the CLI runs on one thread.
+public func isBlockedInChangeWait(_ pid: pid_t) -> Bool {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8) else { return false }
+    let fields = text.split(separator: " ")
+    guard let number = fields.first.flatMap({ Int($0) }) else { return false }
+    switch number {
+    case 35, 230: return true
+    case 7:
+        guard fields.count > 3, let timeout = Int(fields[3].dropFirst(2), radix: 16) else { return false }
+        return timeout > 0 && timeout <= 1000
+    default: return false
+    }
+}
+
+/// Waits for `condition` (a state, not a time), checking every 20 ms for up to `seconds`; its last value.
+public func waitUntil(_ seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
 }

@@ -48,6 +48,30 @@ public struct AuditQuery {
         try db.forEachRow(sql, parameters) { try body(try AuditLog.record(from: $0)) }
     }
 
+    /// `audit events --verify`: the matching events, each with whether its HMAC and its chain up to
+    /// it verify, read in one snapshot. At most `maxVerified` events (the listing is held to check
+    /// it); more is a usage error asking for a narrower listing.
+    public static let maxVerified = 100_000
+
+    public func verifiedEvents(_ filter: AuditFilter, keys: PurposeKeys) throws -> [(record: AuditRecord, verified: Bool)] {
+        var records: [AuditRecord] = []
+        let verdicts = try db.readTransaction {
+            try events(filter) { record in
+                guard records.count < Self.maxVerified else {
+                    throw GovernanceError.usage("more than \(grouped(Self.maxVerified)) events match; --verify checks at most that many",
+                                                hint: "narrow the listing with --limit, --session or --since, or run `governance audit verify`")
+                }
+                records.append(record)
+            }
+            return try ChainVerifier(db: db, keys: keys).verdicts(for: records)
+        }
+        return Array(zip(records, verdicts)).map { (record: $0.0, verified: $0.1) }
+    }
+
+    /// The failure `audit events --verify` exits 20 with when a listed event did not verify.
+    public static let verificationFailed = GovernanceError(.integrityFailure, "one or more listed events failed verification",
+                                                           hint: "run `governance audit verify` to see the first bad seq of each session")
+
     /// One session's rows in chain order, from `fromSeq` on.
     public func chain(_ session: SessionID, fromSeq: Int64 = 1, _ body: (AuditRecord) throws -> Void) throws {
         try db.forEachRow("SELECT \(AuditLog.columns) FROM governance_audit_events WHERE session_id = ? AND seq >= ? ORDER BY seq, id",

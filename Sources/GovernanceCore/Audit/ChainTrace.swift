@@ -6,6 +6,14 @@ public struct ChainTrace {
         public var events = 0
         public var failure: ChainFailure?
         public var verified: Bool { failure == nil }
+        /// The failure `audit trace` exits 20 with; nil when the chain verified.
+        public var integrityError: GovernanceError? {
+            failure.map { failure in
+                GovernanceError(.integrityFailure, "audit chain integrity failure: session \(sessionID) seq \(failure.seq): \(failure.reason.rawValue)",
+                                hint: "see docs/CHAIN.md for what each reason means",
+                                details: [("session_id", .string(sessionID)), ("seq", .int64(failure.seq)), ("reason", .string(failure.reason.rawValue))])
+            }
+        }
     }
 
     public let db: SQLConnection

@@ -309,3 +309,29 @@ public struct ChainVerifier {
         return report
     }
 }
+
+extension VerificationReport {
+    /// Why `audit verify` refuses a report before showing it: a named session without events
+    /// (exit 2), or nothing at all to verify under `requireEvents` (exit 20).
+    public func emptinessError(_ scope: VerificationScope, requireEvents: Bool) -> GovernanceError? {
+        if let id = scope.sessionID, sessions == 0 {
+            return GovernanceError.invalid("session \(id.value) has no events", hint: "check the id, or list sessions with `governance audit sessions`")
+        }
+        if isEmpty && requireEvents {
+            return GovernanceError(.integrityFailure, "nothing to verify: the store holds no events, and --require-events needs some",
+                                   hint: "check that --database-url or GOVERNANCE_DATABASE_URL names the store the agents write to")
+        }
+        return nil
+    }
+
+    /// The failure `audit verify` exits 20 with, naming the first broken chain; nil when every chain verified.
+    public var integrityError: GovernanceError? {
+        guard let first = failures.first else { return nil }
+        return GovernanceError(.integrityFailure,
+                               "audit chain integrity failure: session \(first.sessionID) seq \(first.seq): \(first.reason.rawValue)"
+                                 + (failures.count > 1 ? " (and \(plural(failures.count - 1, "more session")))" : ""),
+                               hint: "see docs/CHAIN.md for what each reason means; `governance audit trace --session \(first.sessionID)` shows the chain",
+                               details: [("session_id", .string(first.sessionID)), ("seq", .int64(first.seq)),
+                                         ("reason", .string(first.reason.rawValue))])
+    }
+}

@@ -4,9 +4,6 @@ extension Audit {
     enum Events {
         static let limit: Flag<Int64> = .integer("limit", short: "n", "Only the newest N matching events", range: 1...Int64.max)
         static let verify: Flag<Bool> = .toggle("verify", "Verify each event and its chain on read (exit 20 on failure)")
-        /// --verify holds the listing to check it against each chain; beyond this it asks for a
-        /// narrower listing instead of growing without bound.
-        static let maxVerified = 100_000
 
         static let command = CommandSpec(
             "events", "List stored events, filtered, oldest first",
@@ -16,7 +13,7 @@ extension Audit {
             JSON lines, one event per line with every stored field. --since and --until take RFC 3339 times or \
             dates (UTC midnight); --until is exclusive. --limit keeps the newest N matches. With --verify, each \
             event's HMAC is recomputed and its session's chain is checked up to it (at most \
-            \(Render.grouped(maxVerified)) events: narrow the listing, or use `audit verify`); each line then \
+            \(Render.grouped(AuditQuery.maxVerified)) events: narrow the listing, or use `audit verify`); each line then \
             carries "verified", and the command exits 20 when any event fails.
             """,
             flags: Filters.all + [Filters.since, Filters.until, limit, verify],
@@ -32,25 +29,9 @@ extension Audit {
                 try AuditQuery(db: store.connection).events(filter) { Audit.write($0, run: run) }
                 return 0
             }
-            // Verification needs each session's chain, which is read after the listing.
-            var records: [AuditRecord] = []
-            let keys = try run.keys()
-            // The listing and the chains it is checked against: one snapshot.
-            let verdicts = try store.connection.readTransaction {
-                try AuditQuery(db: store.connection).events(filter) { record in
-                    guard records.count < maxVerified else {
-                        throw GovernanceError.usage("more than \(Render.grouped(maxVerified)) events match; --verify checks at most that many",
-                                                    hint: "narrow the listing with --limit, --session or --since, or run `governance audit verify`")
-                    }
-                    records.append(record)
-                }
-                return try ChainVerifier(db: store.connection, keys: keys).verdicts(for: records)
-            }
-            for (record, ok) in zip(records, verdicts) { Audit.write(record, verified: ok, run: run) }
-            if verdicts.contains(false) {
-                throw GovernanceError(.integrityFailure, "one or more listed events failed verification",
-                                      hint: "run `governance audit verify` to see the first bad seq of each session")
-            }
+            let listed = try AuditQuery(db: store.connection).verifiedEvents(filter, keys: try run.keys())
+            for (record, ok) in listed { Audit.write(record, verified: ok, run: run) }
+            if listed.contains(where: { !$0.verified }) { throw AuditQuery.verificationFailed }
             return 0
         }
     }

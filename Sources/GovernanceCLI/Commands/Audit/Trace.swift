@@ -38,12 +38,7 @@ extension Audit {
                 ]),
                 text: failure.map { f in reported ? "FAILED: chain broken at seq \(f.seq)" : "FAILED: seq \(f.seq): \(f.reason.rawValue): \(Render.escaped(f.detail))" }
                     ?? "verified: \(Render.count(result.events, "event")) in session \(session.value)")
-            if let failure {
-                throw GovernanceError(.integrityFailure, "audit chain integrity failure: session \(session.value) seq \(failure.seq): \(failure.reason.rawValue)",
-                                      hint: "see docs/CHAIN.md for what each reason means",
-                                      details: [("session_id", .string(session.value)), ("seq", .int64(failure.seq)),
-                                                ("reason", .string(failure.reason.rawValue))])
-            }
+            if let error = result.integrityError { throw error }
             return 0
         }
     }

@@ -29,22 +29,9 @@ extension Audit {
             let report = try ChainVerifier(db: try run.store.connection, keys: try run.keys())
                 .verify(scope) { console.progress("verifying: \(Render.count($0, "event")) read") }
             console.endProgress()
-            if let id = scope.sessionID, report.sessions == 0 {
-                throw GovernanceError.invalid("session \(id.value) has no events", hint: "check the id, or list sessions with `governance audit sessions`")
-            }
-            if report.isEmpty && args.has(requireEvents) {
-                throw GovernanceError(.integrityFailure, "nothing to verify: the store holds no events, and --require-events needs some",
-                                      hint: "check that --database-url or GOVERNANCE_DATABASE_URL names the store the agents write to")
-            }
+            if let refusal = report.emptinessError(scope, requireEvents: args.has(requireEvents)) { throw refusal }
             run.emit(json: report.json, text: text(report, verbose: run.verbose))
-            if let first = report.failures.first {
-                throw GovernanceError(.integrityFailure,
-                                      "audit chain integrity failure: session \(first.sessionID) seq \(first.seq): \(first.reason.rawValue)"
-                                        + (report.failures.count > 1 ? " (and \(Render.count(report.failures.count - 1, "more session"))" : ""),
-                                      hint: "see docs/CHAIN.md for what each reason means; `governance audit trace --session \(first.sessionID)` shows the chain",
-                                      details: [("session_id", .string(first.sessionID)), ("seq", .int64(first.seq)),
-                                                ("reason", .string(first.reason.rawValue))])
-            }
+            if let failure = report.integrityError { throw failure }
             return 0
         }
 

@@ -56,7 +56,7 @@ extension Compliance {
             console.endProgress()
 
             let format = args.formatName
-            let document = render(report, format: format)
+            let document = report.rendered(format: format)
             let sha256 = Digest.sha256Hex(document)
             if let path = args[output] {
                 try ReportFile.write(document, to: path)
@@ -77,16 +77,8 @@ extension Compliance {
                     console.line("wrote \(report.kind.rawValue) report \(report.reportID) to \(Render.escaped(path)) (sha256 \(sha256.prefix(16))...): chain \(report.chainIntegrity.rawValue); \(statuses)")
                 }
             }
-            return try exitStatus(report, failOn: args[failOn].flatMap(EvidenceStatus.init(rawValue:)))
-        }
-
-        static func render(_ report: ComplianceReport, format: String) -> String {
-            switch format {
-            case "json": JSONWriter.ordered(report.json) + "\n"
-            case "markdown": ReportMarkdown.render(report)
-            case "html": ReportHTML.render(report)
-            default: ReportText.render(report)
-            }
+            if let failure = report.failure(failOn: args[failOn].flatMap(EvidenceStatus.init(rawValue:))) { throw failure }
+            return 0
         }
 
         /// `report.generated`, through the recorder: a report is never lost for want of a store.
@@ -95,27 +87,6 @@ extension Compliance {
             let outcome = try recorder.record([try ComplianceReporter.generatedEvent(report, sha256: sha256, format: format)])
             for warning in recorder.warnings { run.warn(warning) }
             if case .placeholder = outcome { run.warn("report.generated for report \(report.reportID) was NOT recorded") }
-        }
-
-        /// 20 for a failed chain comes first: a report over a changed log says nothing else for sure.
-        static func exitStatus(_ report: ComplianceReport, failOn: EvidenceStatus?) throws -> Int32 {
-            if report.chainIntegrity == .failed, let first = report.chainFailures.first {
-                throw GovernanceError(.integrityFailure,
-                                      "audit chain integrity failure: session \(first.sessionID) seq \(first.seq): \(first.reason.rawValue); the report was written with chain_integrity_status \"failed\"",
-                                      hint: "`governance audit verify` names every broken chain",
-                                      details: [("report_id", .string(report.reportID)), ("session_id", .string(first.sessionID)),
-                                                ("seq", .int64(first.seq)), ("reason", .string(first.reason.rawValue))])
-            }
-            if let failOn, report.isAtOrBelow(failOn) {
-                let below = report.applicableSections.filter { $0.status.rank <= failOn.rank }
-                throw GovernanceError(.complianceBelowThreshold,
-                                      "\(Render.count(below.count, "section")) at or below \(failOn.rawValue): "
-                                        + below.map { "\($0.id) (\($0.status.rawValue))" }.joined(separator: ", "),
-                                      hint: "each section's findings say what evidence is missing",
-                                      details: [("report_id", .string(report.reportID)),
-                                                ("sections", .array(below.map { .object([("id", .string($0.id)), ("status", .string($0.status.rawValue))]) }))])
-            }
-            return 0
         }
     }
 }
