@@ -1,6 +1,6 @@
 import GovernanceCore
 
-enum Gates {
+enum GatesCommands {
     static let group = GroupSpec("gates", "Approval gates: signed, single-use, time- and action-bound tokens",
                                  doc: """
                                  An agent asks for approval of one action with request and gets a request id and a token \
@@ -54,7 +54,7 @@ enum Gates {
 
     /// grant, deny and cancel: the same checks, a different outcome. REQUEST is a request id, or a
     /// token (which is checked too).
-    static func decide(_ decision: GovernanceCore.Gates.Decision, reason: String?, _ args: Arguments, _ run: Run) throws -> Int32 {
+    static func decide(_ decision: Gates.Decision, reason: String?, _ args: Arguments, _ run: Run) throws -> Int32 {
         let signer = try SharedFlags.operatorCredential(args, run)
         let db = try run.store.connection
         let given = args.positionals[0]
@@ -63,10 +63,10 @@ enum Gates {
             if let expected = args[expectRequest], expected.lowercased() != given.lowercased() {
                 throw GovernanceError.usage("--request \(Render.quoted(expected)) names another request than \(Render.quoted(given))")
             }
-            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), requestID: given, decision: decision, by: signer.credential,
+            request = try Gates.decide(db, keys: try run.keys(), requestID: given, decision: decision, by: signer.credential,
                                                       identity: signer.identity, reason: reason)
         } else {
-            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), token: try token(args, run), decision: decision,
+            request = try Gates.decide(db, keys: try run.keys(), token: try token(args, run), decision: decision,
                                                       by: signer.credential, identity: signer.identity, reason: reason,
                                                       expectedRequestID: args[expectRequest])
         }

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Request {
         static let kind: Flag<String> = .text("kind", short: "k", value: "KIND", "What is to be approved, e.g. payment.send (1-256 bytes)",
                                               requirement: .required)
@@ -15,7 +15,7 @@ extension Gates {
         static let actionDigest: Flag<String> = .text("action-digest", value: "SHA256",
                                                       "Approve only the action with this digest (contract check-pre --action-digest)")
         static let ttl: Flag<Int64> = .integer("ttl", value: "SECONDS", "How long the token is valid (default 3600, at most 604800)",
-                                               range: 1...GovernanceCore.Gates.maxTTL)
+                                               range: 1...Gates.maxTTL)
 
         static let command = CommandSpec.enforcing(
             "request", "Ask for approval of one action; print the request id, token and expiry",
@@ -41,12 +41,12 @@ extension Gates {
                     guard !args.positionals.isEmpty else {
                         throw GovernanceError.usage("--tool needs the step's command after --", hint: "governance gates request --kind K --tool T -- COMMAND [ARGS...]")
                     }
-                    digest = GovernanceCore.Gates.stepDigest(tool: tool, argv: args.positionals)
+                    digest = Gates.stepDigest(tool: tool, argv: args.positionals)
                 } else if let extra = args.positionals.first {
                     throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a command is given only with --tool")
                 }
                 return try enforcer.requestApproval(agentID: try args.require(agent), sessionID: args[session], kind: try args.require(kind),
-                                                    payload: args[payload] ?? .object([]), ttl: args[ttl] ?? GovernanceCore.Gates.defaultTTL,
+                                                    payload: args[payload] ?? .object([]), ttl: args[ttl] ?? Gates.defaultTTL,
                                                     stepDigest: digest)
             },
             render: { issued, _, run in

@@ -1,9 +1,9 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Wait {
         static let timeout: Flag<Int64> = .integer("timeout", value: "SECONDS", "Give up after this long (default: when the request expires)",
-                                                   range: 0...GovernanceCore.Gates.maxTTL)
+                                                   range: 0...Gates.maxTTL)
         static let noWait: Flag<Bool> = .toggle("no-wait", "Answer at once: exit 18 while the request is pending", conflicts: ["timeout"])
 
         static let command = CommandSpec.enforcing(
@@ -17,14 +17,14 @@ extension Gates {
             waits. --fail-open does not apply: an approval is never granted by an unreachable store.
             """,
             flags: [timeout, noWait],
-            positionals: [Gates.requestArgument],
+            positionals: [GatesCommands.requestArgument],
             examples: ["governance gates wait \"$REQUEST_ID\" --timeout 600 && do_the_payment"],
             needs: .read,
             failures: [.invalidInput, .approvalDenied, .approvalTimedOut, .approvalPending],
             decide: { args, run, enforcer, _ in
                 let id = args.positionals[0]
                 guard SessionID(id) != nil else { throw GovernanceError.invalid("invalid request id \(Render.quoted(id)): expected a UUID") }
-                guard let request = try GovernanceCore.Gates.find(try run.store.connection, requestID: id.lowercased()) else {
+                guard let request = try Gates.find(try run.store.connection, requestID: id.lowercased()) else {
                     throw GovernanceError.invalid("no approval request \(Render.quoted(id))", hint: "`governance gates list` shows the requests")
                 }
                 let result = try enforcer.waitForApproval(request, timeout: args[timeout].map(Double.init), noWait: args.has(noWait))

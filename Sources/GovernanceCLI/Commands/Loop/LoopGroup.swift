@@ -6,46 +6,4 @@ enum Loop {
                                  commands: [Record.command, Check.command])
 
     static let tool: Flag<String> = .text("tool", short: "t", value: "TOOL", "The tool being called", requirement: .required)
-
-    enum Record {
-        static let command = CommandSpec.enforcing(
-            "record", "Count a tool call; exit 13 when it makes a loop (action raise)",
-            doc: """
-            Goes through the enforcement path (store, kill switch), records the call and counts the calls of the \
-            same tool in the window. No loop policy: the call is recorded and passes. A loop under action log \
-            exits 0 with a warning on stderr.
-            """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, Loop.tool],
-            examples: ["governance loop record --agent billing-agent --tool search"],
-            failures: [.loopDetected, .invalidInput],
-            decide: { args, _, enforcer, failOpen in
-                try enforcer.loopRecord(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                        tool: try args.require(Loop.tool), failOpen: failOpen)
-            },
-            render: { observation, _, run in
-                let limit = observation.policy.map { " of \($0.maxCalls) in \($0.windowSeconds) s" } ?? " (no loop policy)"
-                run.emit(json: observation.json,
-                         text: "\(observation.detected ? "loop (logged)" : "recorded"): \(Render.escaped(observation.tool)) \(Render.count(Int(clamping: observation.count), "call"))\(limit)")
-                return 0
-            })
-    }
-
-    enum Check {
-        static let command = CommandSpec(
-            "check", "Report whether the session is in a detected loop now",
-            doc: "Lists the tools whose calls in the current window exceed max_calls. An observation: exits 0 either way; `loop record` is what stops an agent.",
-            flags: [SharedFlags.agent, SharedFlags.optionalSession],
-            examples: ["governance loop check --agent billing-agent --json"],
-            needs: .read
-        ) { args, run in
-            let agent = try args.require(SharedFlags.agent)
-            let db = try run.store.connection
-            let policy = try PolicyStore(db: db).policy(for: agent)?.loop
-            let loops = try LoopDetector(db: db).check(agentID: agent, sessionID: AgentChain.resolve(args[SharedFlags.optionalSession], agentID: agent),
-                                                       policy: policy)
-            run.emit(json: .object([("in_loop", .bool(!loops.isEmpty)), ("loops", .array(loops.map(\.json)))]),
-                     text: loops.isEmpty ? "no loop" : loops.map { "loop: \(Render.escaped($0.tool)) \(Render.count(Int(clamping: $0.count), "call")) in the window" }.joined(separator: "\n"))
-            return 0
-        }
-    }
 }

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Heartbeat {
         static let operatorFlag: Flag<String> = .text("operator", value: "OPERATOR", "The operator responsible for this agent",
                                                       doc: "Binds the operator to the agent: that operator cannot grant the agent's approval requests (exit 22).")
@@ -16,15 +16,15 @@ extension Presence {
             it only if it is newer than what the row has seen. --operator binds an operator to the agent (kept \
             until another heartbeat names a different one or the agent closes).
             """,
-            flags: [operatorFlag, metadata, Presence.requireDurable],
-            positionals: [Presence.agentArgument],
+            flags: [operatorFlag, metadata, PresenceCommands.requireDurable],
+            positionals: [PresenceCommands.agentArgument],
             examples: ["governance presence heartbeat billing-agent --operator alice",
                        "governance presence heartbeat billing-agent --metadata '{\"step\":3}'"],
             role: .observe,
             needs: .record,
             failures: [.invalidInput]
         ) { args, run in
-            try Presence.record(.heartbeat, agent: Presence.agentArgument(args), operator: args[operatorFlag],
+            try PresenceCommands.record(.heartbeat, agent: PresenceCommands.agentArgument(args), operator: args[operatorFlag],
                                 metadata: args[metadata] ?? .object([]), run: run)
         }
     }

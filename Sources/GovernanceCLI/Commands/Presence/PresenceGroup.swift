@@ -1,6 +1,6 @@
 import GovernanceCore
 
-enum Presence {
+enum PresenceCommands {
     static let group = GroupSpec("presence", "Which agents are alive; the kill switch",
                                  doc: """
                                  Agents report themselves with heartbeat, idle and close (observation commands: they never \
@@ -19,11 +19,11 @@ enum Presence {
     static func agentArgument(_ args: Arguments) -> String { args.positionals[0] }
 
     /// Records a presence change (heartbeat, idle, close) and reports it the way `audit log` does.
-    static func record(_ change: GovernanceCore.Presence.Change, agent: String, operator: String? = nil,
+    static func record(_ change: Presence.Change, agent: String, operator: String? = nil,
                        metadata: JSONValue = .object([]), run: Run) throws -> Int32 {
-        let event = try GovernanceCore.Presence.event(change, agentID: agent, operator: `operator`, metadata: metadata)
+        let event = try Presence.event(change, agentID: agent, operator: `operator`, metadata: metadata)
         let recorder = try run.recorder
-        let outcome = try GovernanceCore.Presence.record(event, recorder: recorder)
+        let outcome = try Presence.record(event, recorder: recorder)
         for warning in recorder.warnings { run.warn(warning) }
         let recorded: String, text: String
         var spoolFile: String?

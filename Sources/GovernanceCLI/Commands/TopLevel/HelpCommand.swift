@@ -30,41 +30,4 @@ extension TopLevel {
             return 0
         }
     }
-
-    enum CompletionsCommand {
-        static let command = CommandSpec(
-            "completions", "Print a shell completion script",
-            doc: "bash: `source <(governance completions bash)`; zsh: put the output in a file named _governance on your $fpath; fish: `governance completions fish > ~/.config/fish/completions/governance.fish`.",
-            positionals: [PositionalSpec("SHELL", "The shell", choices: ["bash", "zsh", "fish"])],
-            role: .meta
-        ) { args, run in
-            switch args.positionals[0] {
-            case "bash": run.console.write(Completions.bash(run.table))
-            case "zsh": run.console.write(Completions.zsh(run.table))
-            default: run.console.write(Completions.fish(run.table))
-            }
-            return 0
-        }
-    }
-
-    enum ManCommand {
-        static let command = CommandSpec(
-            "man", "Print a man page (roff)",
-            doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`.",
-            positionals: [PositionalSpec("GROUP", "A command group", optional: true, completion: .group)],
-            role: .meta
-        ) { args, run in
-            let table = run.table
-            if let group = args.positionals.first {
-                guard table.group(group) != nil else {
-                    throw GovernanceError.usage("no man page for \(Render.quoted(group))",
-                                                hint: "groups: \(table.namedGroups.compactMap(\.name).joined(separator: ", "))")
-                }
-                run.console.write(ManPage.group(group, table: table))
-            } else {
-                run.console.write(ManPage.main(table))
-            }
-            return 0
-        }
-    }
 }

@@ -1,0 +1,24 @@
+import GovernanceCore
+
+extension TopLevel {
+    enum ManCommand {
+        static let command = CommandSpec(
+            "man", "Print a man page (roff)",
+            doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`.",
+            positionals: [PositionalSpec("GROUP", "A command group", optional: true, completion: .group)],
+            role: .meta
+        ) { args, run in
+            let table = run.table
+            if let group = args.positionals.first {
+                guard table.group(group) != nil else {
+                    throw GovernanceError.usage("no man page for \(Render.quoted(group))",
+                                                hint: "groups: \(table.namedGroups.compactMap(\.name).joined(separator: ", "))")
+                }
+                run.console.write(ManPage.group(group, table: table))
+            } else {
+                run.console.write(ManPage.main(table))
+            }
+            return 0
+        }
+    }
+}
