@@ -120,9 +120,9 @@ import Testing
     }
 
     @Test func everyEnvironmentFallbackIsDocumented() {
-        let documented = Set(CommandTable.environment.map(\.name))
+        let documented = Set(EnvironmentVariable.all.map(\.name))
         for flag in GlobalFlags.all + table.commands.flatMap(\.flags) {
-            if let variable = flag.environment { #expect(documented.contains(variable), "--\(flag.name) falls back to undocumented \(variable)") }
+            if let variable = flag.environment { #expect(documented.contains(variable.name), "--\(flag.name) falls back to undocumented \(variable.name)") }
         }
         let page = ManPage.main(table)
         for variable in documented { #expect(page.contains(ManPage.escape(variable))) }
@@ -141,7 +141,7 @@ import Testing
                 #expect(!flag.summary.isEmpty, "\(command.name) --\(flag.name) has no summary")
                 var related = flag.conflicts + flag.requires
                 if case .requiredUnless(let others) = flag.requirement { related += others }
-                for other in related { #expect(names.contains(other), "\(command.name) --\(flag.name) names unknown --\(other)") }
+                for other in related { #expect(specs.contains { $0.id == other.id }, "\(command.name) --\(flag.name) names undeclared --\(other.name)") }
             }
             #expect(!command.summary.isEmpty && !command.doc.isEmpty || command.role == .meta, "\(command.name) is undocumented")
         }

@@ -24,9 +24,9 @@ public enum ManPage {
             switch f.requirement {
             case .optional: break
             case .required: body += " Required."
-            case .requiredUnless(let others): body += " Required unless " + others.map { "\\fB\\-\\-\(escape($0))\\fR" }.joined(separator: " or ") + " is given."
+            case .requiredUnless(let others): body += " Required unless " + others.map { "\\fB\\-\\-\(escape($0.name))\\fR" }.joined(separator: " or ") + " is given."
             }
-            if let env = f.environment { body += " Environment: \\fB\(escape(env))\\fR." }
+            if let env = f.environment { body += " Environment: \\fB\(escape(env.name))\\fR." }
             return ".TP\n\(tag)\n\(body)\n"
         }.joined()
     }
@@ -57,8 +57,8 @@ public enum ManPage {
     /// Every variable the tool reads: the documented list, which a test checks covers every
     /// flag's fallback.
     static func environment(_ table: CommandTable) -> String {
-        ".SH ENVIRONMENT\n" + CommandTable.environment.map { variable in
-            let flags = Set((GlobalFlags.all + table.commands.flatMap(\.flags)).filter { $0.environment == variable.name }.map(\.name)).sorted()
+        ".SH ENVIRONMENT\n" + EnvironmentVariable.all.map { variable in
+            let flags = Set((GlobalFlags.all + table.commands.flatMap(\.flags)).filter { $0.environment == variable }.map(\.name)).sorted()
             let fallback = flags.isEmpty ? "" : " Read when " + flags.map { "\\fB\\-\\-\(escape($0))\\fR" }.joined(separator: " or ") + " is not given."
             return ".TP\n\\fB\(escape(variable.name))\\fR\n\(escape(variable.doc))\(fallback)\n"
         }.joined()

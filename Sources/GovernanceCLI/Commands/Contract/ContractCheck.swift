@@ -16,12 +16,13 @@ extension Contract {
             condition runs its command without a shell, with GOVERNANCE_AGENT_ID, GOVERNANCE_SESSION_ID and \
             GOVERNANCE_TOOL set, stdin from /dev/null and its output on stderr; exit 0 within timeout_seconds passes.
             """,
-            flags: [SharedFlags.agent, SharedFlags.session, tool] + (phase == .pre ? [actionDigest] : []),
+            flags: [SharedFlags.agent.required, SharedFlags.session.required,
+                    SharedFlags.tool.required.described("The tool the contract is for")] + (phase == .pre ? [actionDigest] : []),
             examples: ["governance contract \(name) --agent billing-agent --session \"$SESSION\" --tool charge_customer"],
             failures: [.contractViolation, .invalidInput],
             decide: { args, _, enforcer, failOpen in
                 try enforcer.contractCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args.require(SharedFlags.session),
-                                           tool: try args.require(tool), phase: phase, actionDigest: phase == .pre ? args[actionDigest] : nil,
+                                           tool: try args.require(SharedFlags.tool), phase: phase, actionDigest: phase == .pre ? try args[actionDigest] : nil,
                                            failOpen: failOpen)
             },
             render: { outcome, _, run in

@@ -5,7 +5,7 @@ extension Cost {
         static let command = CommandSpec(
             "breakdown", "Show the agent's spend per model",
             doc: "For each model the agent called through `cost track-usage`: calls, tokens and USD, since the counters began.",
-            flags: [SharedFlags.agent],
+            flags: [SharedFlags.agent.required],
             examples: ["governance cost breakdown --agent billing-agent"],
             needs: .read
         ) { args, run in

@@ -3,13 +3,10 @@ import GovernanceCore
 extension Cost {
     enum Check {
         static let projected: Flag<Int64> = .integer("projected-tokens", "Deny if this call's tokens would pass a token cap; reserve them when allowed",
-                                                     doc: "Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.", range: 1...Int64.max,
-                                                     conflicts: ["max-tokens"])
+                                                     doc: "Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.", range: 1...Int64.max)
         static let maxTokens: Flag<Int64> = .integer("max-tokens", "The call's max_tokens: the same projection under the reference SDK's name",
                                                      doc: "With --model, priced at the model's dearest per-token rate (the worst case) against the USD caps. Default: GOVERNANCE_DEFAULT_MAX_TOKENS when set.",
                                                      range: 1...Int64.max)
-        static let model: Flag<String> = .text("model", short: "m", value: "MODEL", "The model the call will use: its projected tokens are priced against the USD caps",
-                                               doc: "A model without a price is denied when the agent has a USD cap, unless its policy says budget.unpriced: track_at_zero.")
 
         static let command = CommandSpec.enforcing(
             "check", "Exit 0 and reserve the projection while the agent is within its budget, 12 naming the cap when it is not",
@@ -25,15 +22,18 @@ extension Cost {
             at the session's first tracked or checked call. An agent with no policy exits 11; a policy without a \
             budget has no caps. Prints the budget snapshot when allowed.
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, projected, maxTokens, model, Cost.pricingFile],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, projected.conflicts(with: maxTokens), maxTokens,
+                    SharedFlags.model.described("The model the call will use: its projected tokens are priced against the USD caps",
+                                                doc: "A model without a price is denied when the agent has a USD cap, unless its policy says budget.unpriced: track_at_zero."),
+                    Cost.pricingFile],
             examples: ["governance cost check --agent billing-agent --projected-tokens 4000",
                        "id=$(governance cost check -a billing-agent -m gpt-4o --max-tokens 4000 --json | jq -r .reservation_id)"],
             failures: [.budgetExceeded, .noPolicy, .invalidInput],
             decide: { args, run, enforcer, failOpen in
-                let pricing = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
-                let projection = try CostProjection.resolve(projectedTokens: args[projected], maxTokens: args[maxTokens], model: args[model],
+                let pricing = try PricingTable.resolve(file: try args[Cost.pricingFile], environment: { _ in nil })
+                let projection = try CostProjection.resolve(projectedTokens: try args[projected], maxTokens: try args[maxTokens], model: try args[SharedFlags.model],
                                                             pricing: pricing, environment: { run.environment($0) })
-                return try enforcer.costCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
+                return try enforcer.costCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                               projection: projection, failOpen: failOpen)
             },
             render: { decision, _, run in

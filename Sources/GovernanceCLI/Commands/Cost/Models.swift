@@ -2,37 +2,37 @@ import GovernanceCore
 
 extension Cost {
     enum Models {
-        static let unpriced: Flag<Bool> = .toggle("unpriced", "List the models tracked without a known price instead", conflicts: ["import"])
+        static let unpriced: Flag<Bool> = .toggle("unpriced", "List the models tracked without a known price instead")
         static let importFile: Flag<String> = .path(
             "import", value: "FILE", "Read prices from LiteLLM's model_prices_and_context_window.json",
             doc: "Takes chat, completion and responses entries with input_cost_per_token and output_cost_per_token (cache_read_input_token_cost as the cached-input price), read exactly; a price finer than a nano-dollar per token is rounded up. Prints the imported table; with --output, writes it as a pricing file for --pricing-file or GOVERNANCE_PRICING_FILE.",
-            conflicts: ["pricing-file"])
-        static let output: Flag<String> = .path("output", short: "o", value: "FILE", "With --import: write the prices to this new pricing file (an existing file is refused)",
-                                                requires: ["import"])
+)
+        static let output: Flag<String> = .path("output", short: "o", value: "FILE", "With --import: write the prices to this new pricing file (an existing file is refused)")
 
         static let command = CommandSpec(
             "models", "Print the pricing table in effect (USD per million tokens, with its source and date)",
             doc: "The built-in table (a dated snapshot of LiteLLM's price map; the first line says which), overridden or extended by --pricing-file or GOVERNANCE_PRICING_FILE. With --unpriced, the models that `cost track-usage` has seen without a price (they were tracked at $0). With --import, a LiteLLM price map converted, and with --output saved as a pricing file.",
-            flags: [Cost.pricingFile, unpriced, importFile, output],
+            flags: [Cost.pricingFile, unpriced.conflicts(with: importFile), importFile.conflicts(with: Cost.pricingFile), output.requires(importFile)],
             examples: ["governance cost models", "governance cost models --unpriced",
                        "governance cost models --import model_prices_and_context_window.json --output /etc/governance/prices.json"],
             needs: CommandNeeds(store: .readIfAvailable)
         ) { args, run in
-            if args.has(unpriced) {
+            if try args.has(unpriced) {
                 guard let store = run.availableStore else { throw run.storeUnavailable ?? GovernanceError.unavailable("the store is unavailable") }
                 let models = try CostLedger(db: store.connection).unpricedModels()
                 run.emit(json: .object([("unpriced", .array(models.map(JSONValue.string)))]),
                          text: models.isEmpty ? "every tracked model has a price" : models.map(Render.escaped).joined(separator: "\n"))
                 return 0
             }
-            if let file = args[importFile] {
-                return try importPrices(file, output: args[output], run: run)
+            if let file = try args[importFile] {
+                return try importPrices(file, output: try args[output], run: run)
             }
-            let table = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
+            let pricingFile = try args[Cost.pricingFile]
+            let table = try PricingTable.resolve(file: pricingFile, environment: { _ in nil })
             let header = "built-in prices: \(PricingTable.builtInSource), as of \(PricingTable.builtInAsOf)"
-                + (args[Cost.pricingFile].map { "; overridden by \($0)" } ?? "")
+                + (pricingFile.map { "; overridden by \($0)" } ?? "")
             run.emit(json: .object([("source", .string(PricingTable.builtInSource)), ("as_of", .string(PricingTable.builtInAsOf)),
-                                    ("pricing_file", .optional(args[Cost.pricingFile])), ("models", .array(table.all.map(\.json)))]),
+                                    ("pricing_file", .optional(pricingFile)), ("models", .array(table.all.map(\.json)))]),
                      text: Render.escaped(header) + "\n" + lines(table.all))
             return 0
         }

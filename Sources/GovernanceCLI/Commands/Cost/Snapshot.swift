@@ -5,14 +5,14 @@ extension Cost {
         static let command = CommandSpec(
             "snapshot", "Show what the agent and session have spent, and what is left under each cap",
             doc: "The fields of the reference SDK's BudgetSnapshot: session_usd_used, session_tokens_used, agent_daily_usd_used, agent_daily_tokens_used, session_seconds_used, and a _remaining twin for each capped one. USD are decimal strings.",
-            flags: [SharedFlags.agent, SharedFlags.optionalSession],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain],
             examples: ["governance cost snapshot --agent billing-agent --json"],
             needs: .read
         ) { args, run in
             let agent = try args.require(SharedFlags.agent)
             let db = try run.store.connection
             let budget = try PolicyStore(db: db).policy(for: agent)?.budget
-            let snapshot = try CostLedger(db: db).snapshot(agentID: agent, sessionID: AgentChain.resolve(args[SharedFlags.optionalSession], agentID: agent),
+            let snapshot = try CostLedger(db: db).snapshot(agentID: agent, sessionID: AgentChain.resolve(try args[SharedFlags.session], agentID: agent),
                                                            budget: budget)
             run.emit(json: snapshot.json, text: text(snapshot))
             return 0

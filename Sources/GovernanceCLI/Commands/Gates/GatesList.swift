@@ -12,7 +12,7 @@ extension GatesCommands {
             examples: ["governance gates list --pending"],
             needs: .read
         ) { args, run in
-            let requests = try Gates.list(try run.store.connection, pendingOnly: args.has(pending), limit: Int(args[limit] ?? 100))
+            let requests = try Gates.list(try run.store.connection, pendingOnly: try args.has(pending), limit: Int(try args[limit] ?? 100))
             let text = requests.isEmpty ? "no requests" : requests.map {
                 "\($0.requestID)  \($0.effectiveStatus().rawValue)  \(Render.escaped($0.kind))  \(Render.escaped($0.agentID))  expires \($0.expiresAt.iso8601)"
             }.joined(separator: "\n")

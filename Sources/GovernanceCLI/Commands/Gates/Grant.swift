@@ -12,7 +12,7 @@ extension GatesCommands {
             failed token check, exits 19, is audited (gate.token_rejected) and changes nothing. The agent itself, and \
             the operator bound to it by its heartbeat (--operator), cannot grant (exit 22, audited).
             """,
-            flags: [SharedFlags.operatorKey, GatesCommands.expectRequest],
+            flags: [SharedFlags.operatorKey.required, GatesCommands.expectRequest],
             positionals: [GatesCommands.decisionArgument],
             examples: ["governance gates grant 0b9f5c1e-3c52-4ae5-9d0c-0d6f2c8a7e11", "printf '%s' \"$TOKEN\" | governance gates grant -"],
             needs: CommandNeeds(store: .write, keys: true),

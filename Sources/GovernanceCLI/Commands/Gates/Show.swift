@@ -10,7 +10,7 @@ extension GatesCommands {
             needs: .read,
             failures: [.invalidInput]
         ) { args, run in
-            let id = args.positionals[0]
+            let id = try args.require(GatesCommands.requestArgument)
             guard SessionID(id) != nil, let request = try Gates.find(try run.store.connection, requestID: id.lowercased()) else {
                 throw GovernanceError.invalid("no approval request \(Render.quoted(id))", hint: "`governance gates list` shows the requests")
             }

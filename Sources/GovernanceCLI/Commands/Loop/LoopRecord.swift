@@ -9,12 +9,12 @@ extension Loop {
             same tool in the window. No loop policy: the call is recorded and passes. A loop under action log \
             exits 0 with a warning on stderr.
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, Loop.tool],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, SharedFlags.tool.required],
             examples: ["governance loop record --agent billing-agent --tool search"],
             failures: [.loopDetected, .invalidInput],
             decide: { args, _, enforcer, failOpen in
-                try enforcer.loopRecord(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                        tool: try args.require(Loop.tool), failOpen: failOpen)
+                try enforcer.loopRecord(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
+                                        tool: try args.require(SharedFlags.tool), failOpen: failOpen)
             },
             render: { observation, _, run in
                 let limit = observation.policy.map { " of \($0.maxCalls) in \($0.windowSeconds) s" } ?? " (no loop policy)"

@@ -2,8 +2,7 @@ import GovernanceCore
 
 extension Policy {
     enum Apply {
-        static let file: Flag<String> = Flag(FlagSpec("file", short: "f", kind: .path, value: "FILE", "A policy file (YAML or JSON), or - for stdin; repeatable",
-                                                      repeatable: true, requirement: .required))
+        static let file: Flag<String> = .path("file", short: "f", value: "FILE", "A policy file (YAML or JSON), or - for stdin; repeatable")
 
         static let command = CommandSpec(
             "apply", "Validate policy files whole, then store them in one transaction",
@@ -16,12 +15,12 @@ extension Policy {
             policy is signed with --operator-key; the enforcement path treats a policy no registered operator \
             signed as no policy (exit 11, audited).
             """,
-            flags: [file, SharedFlags.operatorKey],
+            flags: [file.required.repeatable, SharedFlags.operatorKey.required],
             examples: ["governance policy apply -f policies/billing.yaml", "cat policy.json | governance policy apply -f -"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
-            let documents = try PolicyParser.load(args.all(file))
+            let documents = try PolicyParser.load(try args.all(file))
             let signer = try SharedFlags.operatorCredential(args, run)
             let applied = try PolicyStore(db: try run.store.connection).apply(documents, keys: try run.keys(), by: signer.credential,
                                                                              identity: signer.identity)

@@ -5,13 +5,13 @@ extension Policy {
         static let command = CommandSpec(
             "delete", "Remove one agent's policy (the agent is then denied everything)",
             doc: "Removes the policy and audits policy.deleted, signed with --operator-key, in the agent's own chain. Exits 11 when the agent has none.",
-            flags: [SharedFlags.operatorKey],
-            positionals: [PositionalSpec("AGENT", "The agent's id")],
+            flags: [SharedFlags.operatorKey.required],
+            positionals: [Policy.agentArgument],
             examples: ["governance policy delete billing-agent"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.noPolicy]
         ) { args, run in
-            let agent = args.positionals[0]
+            let agent = try args.require(Policy.agentArgument)
             let signer = try SharedFlags.operatorCredential(args, run)
             guard try PolicyStore(db: try run.store.connection).delete(agent, keys: try run.keys(), by: signer.credential,
                                                                        identity: signer.identity) else {

@@ -17,8 +17,8 @@ extension PresenceCommands {
             examples: ["governance presence list", "governance presence list --json"],
             needs: .read
         ) { args, run in
-            let agents = try Presence.list(try run.store.connection, limit: Int(args[limit] ?? 1000))
-            if args.has(names) {
+            let agents = try Presence.list(try run.store.connection, limit: Int(try args[limit] ?? 1000))
+            if try args.has(names) {
                 for agent in agents { run.console.line(Render.escaped(agent.agentID)) }
                 return 0
             }

@@ -15,7 +15,7 @@ extension PresenceCommands {
             needs: .read,
             failures: [.agentKilled]
         ) { args, run in
-            let id = PresenceCommands.agentArgument(args)
+            let id = try args.require(PresenceCommands.agentArgument)
             let agent = try Presence.agent(try run.store.connection, agentID: id)
             if let agent {
                 run.emit(json: agent.json,

@@ -18,7 +18,7 @@ extension PresenceCommands {
             examples: ["*/5 * * * * governance -q presence sweep --timeout 600", "governance presence sweep --json"],
             needs: CommandNeeds(store: .write, keys: true)
         ) { args, run in
-            let seconds = args[timeout] ?? Presence.defaultSweepTimeout
+            let seconds = try args[timeout] ?? Presence.defaultSweepTimeout
             let swept = try Presence.sweep(try run.store.connection, keys: try run.keys(), timeout: seconds,
                                                           by: try PresenceCommands.operatorIdentity(args))
             run.emit(json: .object([("timeout_seconds", .int64(seconds)), ("marked", .array(swept.map(\.json)))]),

@@ -2,6 +2,8 @@ import GovernanceCore
 
 extension Scope {
     enum FilterTools {
+        static let tools: Positional<[String]> = .rest("TOOL", "Tool names; without any, one per line on stdin", optional: true)
+
         static let command = CommandSpec(
             "filter-tools", "Remove the agent's hidden tools from a list of tools",
             doc: """
@@ -10,14 +12,14 @@ extension Scope {
             and when the store cannot be read the list comes back unchanged with a warning (hiding tools is a \
             courtesy to the model; `scope check` is what enforces).
             """,
-            flags: [SharedFlags.agent],
-            positionals: [PositionalSpec("TOOL", "Tool names; without any, one per line on stdin", optional: true, variadic: true)],
+            flags: [SharedFlags.agent.required],
+            positionals: [tools],
             examples: ["governance scope filter-tools --agent billing-agent read_invoice delete_all send_email",
                        "printf 'a\\nb\\n' | governance scope filter-tools -a billing-agent --json"],
             role: .observe,
             needs: CommandNeeds(store: .readIfAvailable)
         ) { args, run in
-            var tools = args.positionals
+            var tools = try args[FilterTools.tools]
             if tools.isEmpty {
                 var reader = LineReader(maxLineBytes: 4096, try run.console.stdinChunks())
                 while let line = try reader.nextLine() {

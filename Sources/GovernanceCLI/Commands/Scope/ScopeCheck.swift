@@ -2,8 +2,6 @@ import GovernanceCore
 
 extension Scope {
     enum Check {
-        static let tool: Flag<String> = .text("tool", short: "t", value: "TOOL", "The tool to call (matched exactly)",
-                                              requirement: .requiredUnless(["api"]), conflicts: ["api"])
         static let api: Flag<String> = .text("api", value: "\"METHOD URL\"", "The API call, e.g. \"GET https://api.stripe.com/v1/charges\"")
 
         static let command = CommandSpec.enforcing(
@@ -16,13 +14,14 @@ extension Scope {
             is ignored; user information, dot segments and encoded slashes are refused. The denial names the \
             allowed tools and is audited as scope.violation (or policy.missing).
             """,
-            flags: [SharedFlags.agent, SharedFlags.optionalSession, tool, api],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain,
+                    SharedFlags.tool.described("The tool to call (matched exactly)").requiredUnless(api).conflicts(with: api), api],
             examples: ["governance scope check --agent billing-agent --tool send_email",
                        "governance scope check -a billing-agent --api \"POST https://api.stripe.com/v1/refunds\""],
             failures: [.scopeViolation, .noPolicy, .invalidInput],
             decide: { args, _, enforcer, failOpen in
-                let request: ScopeCheck.Request = if let api = args[api] { .api(api) } else { .tool(try args.require(tool)) }
-                return try enforcer.scopeCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
+                let request: ScopeCheck.Request = if let api = try args[api] { .api(api) } else { .tool(try args.require(SharedFlags.tool)) }
+                return try enforcer.scopeCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                                request, failOpen: failOpen)
             },
             render: { decision, _, run in

@@ -12,7 +12,7 @@ extension Secret {
             role: .meta
         ) { args, run in
             let secret = try AuditSecret.generate()
-            if let path = args[output] {
+            if let path = try args[output] {
                 guard try FileSystem.createExclusive(path, contents: secret + "\n", mode: 0o600) else {
                     throw GovernanceError.usage("\(Render.quoted(path)) already exists; nothing was written", hint: "choose a new path or remove the old file first")
                 }

@@ -3,15 +3,17 @@ import GovernanceCore
 extension TopLevel {
     /// `help [COMMAND...]`, `help exit-codes`.
     enum HelpCommand {
+        static let words: Positional<[String]> = .rest("COMMAND", "A group or command, e.g. `audit log`, or exit-codes", optional: true,
+                                                       completion: .command)
+
         static let command = CommandSpec(
             "help", "Show help for a command (or `help exit-codes`)",
             doc: "The same text as COMMAND --help. `help exit-codes` prints the exit-code table; with --json as one document.",
-            positionals: [PositionalSpec("COMMAND", "A group or command, e.g. `audit log`, or exit-codes", optional: true, variadic: true,
-                                         completion: .command)],
+            positionals: [words],
             examples: ["governance help audit log", "governance help exit-codes --json"],
             role: .meta
         ) { args, run in
-            let words = args.positionals
+            let words = try args[HelpCommand.words]
             if words == ["exit-codes"] {
                 let table = ExitCodeTable(table: run.table)
                 switch run.format {

@@ -2,14 +2,16 @@ import GovernanceCore
 
 extension TopLevel {
     enum ManCommand {
+        static let page: Positional<String> = .one("GROUP", "A command group", optional: true, completion: .group)
+
         static let command = CommandSpec(
             "man", "Print a man page (roff)",
             doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`.",
-            positionals: [PositionalSpec("GROUP", "A command group", optional: true, completion: .group)],
+            positionals: [page],
             role: .meta
         ) { args, run in
             let table = run.table
-            if let group = args.positionals.first {
+            if let group = try args[page] {
                 guard table.group(group) != nil else {
                     throw GovernanceError.usage("no man page for \(Render.quoted(group))",
                                                 hint: "groups: \(table.namedGroups.compactMap(\.name).joined(separator: ", "))")
