@@ -116,7 +116,7 @@ import Testing
             #expect(rows.filter { $0.names.contains(kind.rawValue) }.count == 1, "\(kind)")
         }
         let document = try GeneratedFilesTests.committed("docs/EXIT-CODES.md")
-        for row in rows { #expect(document.contains("| \(row.code) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
+        for row in rows { #expect(document.contains("| \(row.label) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
     }
 
     @Test func everyEnvironmentFallbackIsDocumented() {

@@ -99,3 +99,23 @@ import Testing
         CLI.run(arguments, console: Console(out: { _ in }, err: { _ in }, stdin: { nil }), environment: { env[$0] })
     }
 }
+
+/// `exec`'s own statuses come from the core's `ExecStatus`, in the table and on its own page.
+@Suite struct ExecExitCodeTests {
+    @Test func execStatusesAreInTheExitCodeTable() throws {
+        let table = CommandTable.standard
+        let rows = ExitCodeTable(table: table).rows
+        for status in ExecStatus.documented {
+            let row = try #require(rows.first { $0.code == status.status })
+            #expect(row.commands == ["exec"])
+            #expect(!row.reserved)
+        }
+        #expect(rows.map(\.label).suffix(5) == ["124", "125", "126", "127", "128+N"])
+        var out = ""
+        let code = CLI.run(["man", "exec"], console: Console(out: { out += $0 }, err: { _ in }, stdin: { nil }), environment: { _ in nil })
+        #expect(code == 0)
+        #expect(out.hasPrefix(".TH GOVERNANCE-EXEC 1"))
+        #expect(out.contains("\\fB128+N\\fR") && out.contains("\\fB15\\fR") && !out.contains("\\fB16\\fR"))
+        #expect(GeneratedFiles.all(table).contains { $0.path == "man/governance-exec.1" })
+    }
+}

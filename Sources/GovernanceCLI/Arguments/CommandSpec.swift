@@ -70,6 +70,11 @@ public struct CommandSpec: Sendable {
     /// a document format such as html only where listed).
     public let formats: [String]
     public let handler: @Sendable (Arguments, Run) throws -> Int32
+    /// Ends with the status of the command it runs (`exec`): the exit-code table lists
+    /// `ExecStatus`'s codes for it.
+    public private(set) var passesOnChildStatus = false
+    /// Has a man page of its own (governance-NAME(1)) besides its place in its group's.
+    public private(set) var ownManPage = false
 
     public init(_ name: String, _ summary: String, doc: String = "", flags: [any FlagDeclaration] = [],
                 positionals: [any PositionalDeclaration] = [], examples: [String] = [], role: CommandRole = .inspect,
@@ -98,9 +103,23 @@ public struct CommandSpec: Sendable {
 
     /// The same command placed under `group`.
     func placed(under group: String?) -> CommandSpec {
-        CommandSpec(path: (group.map { [$0] } ?? []) + path, summary, doc: doc, flags: flags, positionals: positionals,
-                    examples: examples, role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+        var placed = CommandSpec(path: (group.map { [$0] } ?? []) + path, summary, doc: doc, flags: flags, positionals: positionals,
+                                 examples: examples, role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+        placed.passesOnChildStatus = passesOnChildStatus
+        placed.ownManPage = ownManPage
+        return placed
     }
+
+    /// A command that runs another and ends with its status, documented on a page of its own.
+    func runningACommand() -> CommandSpec {
+        var spec = self
+        spec.passesOnChildStatus = true
+        spec.ownManPage = true
+        return spec
+    }
+
+    /// The name of its own man page, when it has one: governance-exec.
+    public var manPageName: String? { ownManPage ? "governance-" + path.joined(separator: "-") : nil }
 
     public var name: String { path.joined(separator: " ") }
 

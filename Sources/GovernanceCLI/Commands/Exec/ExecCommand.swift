@@ -63,7 +63,8 @@ enum Exec {
             return refused
         },
         render: { _, args, run in try runCommand(args, run, failedOpen: false) },
-        failOpen: { args, run in try runCommand(args, run, failedOpen: true) })
+        failOpen: { args, run in try runCommand(args, run, failedOpen: true) }
+    ).runningACommand()
 
     static func runCommand(_ args: Arguments, _ run: Run, failedOpen: Bool) throws -> Int32 {
         var stdin: (fd: Int32, sha256: String)?

@@ -6,12 +6,14 @@ extension TopLevel {
 
         static let command = CommandSpec(
             "man", "Print a man page (roff)",
-            doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`.",
+            doc: "Without an argument prints governance(1); with a group name prints that group's page, e.g. `governance man audit | man -l -`; `governance man exec` prints governance-exec(1).",
             positionals: [page],
             role: .meta
         ) { args, run in
             let table = run.table
-            if let group = try args[page] {
+            if let name = try args[page], let command = table.command([name]), command.ownManPage {
+                run.console.write(ManPage.commandPage(command, table: table))
+            } else if let group = try args[page] {
                 guard table.group(group) != nil else {
                     throw GovernanceError.usage("no man page for \(Render.quoted(group))",
                                                 hint: "groups: \(table.namedGroups.compactMap(\.name).joined(separator: ", "))")
