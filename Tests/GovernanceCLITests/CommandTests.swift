@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func helpDescribesOnlyWhatExists() {
-        // Words of groups not built yet must not appear where the tool says what it does.
+        // Words of groups the table does not hold must not appear where the tool says what it does.
         let built = Set(table.namedGroups.compactMap(\.name))
         let promises = ["approval": "gates", "heartbeat": "presence", "kill switch": "presence", "compliance": "compliance",
                         "contract": "contract", "article 12": "compliance"].filter { !built.contains($0.value) }.map(\.key)
@@ -239,7 +239,7 @@ import Testing
         env["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/sub/governance.db"
         let result = runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", Self.session, "--require-durable"], env: env)
         #expect(result.code == 4)
-        // A reader finds no store there at all: a configuration error (issue 11, item 9).
+        // A reader finds no store there at all: a configuration error, not an unreachable store.
         #expect(runCLI(["audit", "verify"], env: env).code == 3)
         env["GOVERNANCE_DATABASE_URL"] = "postgresql:///postgres?host=/nonexistent-socket-dir&connect_timeout=2"
         #expect(runCLI(["audit", "verify"], env: env).code == 4)
