@@ -12,9 +12,10 @@ enum Audit {
         static let until: Flag<Timestamp> = .time("until", "Only events before TIME")
         static let all: [any FlagDeclaration] = [SharedFlags.sessionFilter, SharedFlags.agentFilter, SharedFlags.kind.filter("Only events of this kind")]
 
-        static func filter(_ args: Arguments) throws -> AuditFilter {
-            AuditFilter(sessionID: try args[SharedFlags.session], agentID: try args[SharedFlags.agent],
-                        kind: try args[SharedFlags.kind], since: try args[since], until: try args[until])
+        /// `times`: the command also declares --since and --until (`events`; `tail` starts now).
+        static func filter(_ args: Arguments, times: Bool) throws -> AuditFilter {
+            AuditFilter(sessionID: try args[SharedFlags.session], agentID: try args[SharedFlags.agent], kind: try args[SharedFlags.kind],
+                        since: times ? try args[since] : nil, until: times ? try args[until] : nil)
         }
     }
 

@@ -25,7 +25,7 @@ extension Audit {
             needs: .read,
             failures: [.integrityFailure]
         ) { args, run in
-            var filter = try Filters.filter(args)
+            var filter = try Filters.filter(args, times: true)
             filter.limit = try args[limit].map { Int(clamping: $0) }
             let store = try run.store
             guard try args.has(verify) else {

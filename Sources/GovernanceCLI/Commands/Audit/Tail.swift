@@ -21,7 +21,7 @@ extension Audit {
             needs: .read
         ) { args, run in
             let config = try run.configuration()
-            var tail = AuditTail(store: try run.store, filter: try Filters.filter(args)) { try Store.open(config, access: .read) }
+            var tail = AuditTail(store: try run.store, filter: try Filters.filter(args, times: false)) { try Store.open(config, access: .read) }
             try tail.backlog(Int(try args[lines] ?? 10)) { Audit.write($0, run: run) }
             run.console.flush()
             guard try args.has(follow) else { return 0 }
