@@ -10,7 +10,7 @@ public enum CLI {
         let console = Console.standard()
         let code: Int32
         switch ProcessArguments.read().flatMap({ arguments in
-            ProcessArguments.checkEnvironment(CommandTable.environment.map(\.name)).map { arguments }
+            ProcessArguments.checkEnvironment(EnvironmentVariable.all.map(\.name)).map { arguments }
         }) {
         case .success(let arguments):
             code = run(arguments, console: console, environment: { FileSystem.environment($0) },
@@ -49,7 +49,7 @@ public enum CLI {
             let arguments = try FlagResolver(environment: environment, console: console).resolve(parsed, command: command)
             let run = Run(arguments: arguments, console: console, environment: environment, table: table)
             do {
-                try run.prepare(command.needs, requireDurable: arguments.given.contains("require-durable"))
+                try run.prepare(command.needs, requireDurable: command.declares(Observation.requireDurable) && arguments.has(Observation.requireDurable))
                 return try command.handler(arguments, run)
             } catch {
                 return report(error, console: console, format: run.format)

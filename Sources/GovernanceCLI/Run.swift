@@ -28,9 +28,9 @@ public final class Run: @unchecked Sendable {
         self.verbose = arguments.verbose
         self.environment = environment
         self.table = table
-        // Read from the flags only: the resolver already applied the environment fallbacks.
-        databaseURL = arguments[GlobalFlags.databaseURL]
-        secretFile = arguments.given.contains(GlobalFlags.auditSecretFile.spec.name) ? arguments[GlobalFlags.auditSecretFile] : nil
+        // The command line's values: the core resolves GOVERNANCE_DATABASE_URL and the secret's variables.
+        databaseURL = arguments.databaseURL
+        secretFile = arguments.auditSecretFile
     }
 
     // MARK: set-up, done once by the dispatcher

@@ -116,13 +116,13 @@ import Testing
             #expect(rows.filter { $0.names.contains(kind.rawValue) }.count == 1, "\(kind)")
         }
         let document = try GeneratedFilesTests.committed("docs/EXIT-CODES.md")
-        for row in rows { #expect(document.contains("| \(row.code) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
+        for row in rows { #expect(document.contains("| \(row.label) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
     }
 
     @Test func everyEnvironmentFallbackIsDocumented() {
-        let documented = Set(CommandTable.environment.map(\.name))
+        let documented = Set(EnvironmentVariable.all.map(\.name))
         for flag in GlobalFlags.all + table.commands.flatMap(\.flags) {
-            if let variable = flag.environment { #expect(documented.contains(variable), "--\(flag.name) falls back to undocumented \(variable)") }
+            if let variable = flag.environment { #expect(documented.contains(variable.name), "--\(flag.name) falls back to undocumented \(variable.name)") }
         }
         let page = ManPage.main(table)
         for variable in documented { #expect(page.contains(ManPage.escape(variable))) }
@@ -141,7 +141,7 @@ import Testing
                 #expect(!flag.summary.isEmpty, "\(command.name) --\(flag.name) has no summary")
                 var related = flag.conflicts + flag.requires
                 if case .requiredUnless(let others) = flag.requirement { related += others }
-                for other in related { #expect(names.contains(other), "\(command.name) --\(flag.name) names unknown --\(other)") }
+                for other in related { #expect(specs.contains { $0.id == other.id }, "\(command.name) --\(flag.name) names undeclared --\(other.name)") }
             }
             #expect(!command.summary.isEmpty && !command.doc.isEmpty || command.role == .meta, "\(command.name) is undocumented")
         }
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func helpDescribesOnlyWhatExists() {
-        // Words of groups not built yet must not appear where the tool says what it does.
+        // Words of groups the table does not hold must not appear where the tool says what it does.
         let built = Set(table.namedGroups.compactMap(\.name))
         let promises = ["approval": "gates", "heartbeat": "presence", "kill switch": "presence", "compliance": "compliance",
                         "contract": "contract", "article 12": "compliance"].filter { !built.contains($0.value) }.map(\.key)
@@ -239,7 +239,7 @@ import Testing
         env["GOVERNANCE_DATABASE_URL"] = "sqlite:/nonexistent-dir/sub/governance.db"
         let result = runCLI(["audit", "log", "-a", "a", "-k", "k", "-s", Self.session, "--require-durable"], env: env)
         #expect(result.code == 4)
-        // A reader finds no store there at all: a configuration error (issue 11, item 9).
+        // A reader finds no store there at all: a configuration error, not an unreachable store.
         #expect(runCLI(["audit", "verify"], env: env).code == 3)
         env["GOVERNANCE_DATABASE_URL"] = "postgresql:///postgres?host=/nonexistent-socket-dir&connect_timeout=2"
         #expect(runCLI(["audit", "verify"], env: env).code == 4)

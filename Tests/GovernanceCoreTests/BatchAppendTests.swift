@@ -3,7 +3,7 @@ import Foundation
 import GovernanceTestSupport
 import Testing
 
-/// The batch path's shortcuts (issue 8, item 7) must give exactly what the plain path gives: a MAC
+/// The batch path's shortcuts must give exactly what the plain path gives: a MAC
 /// begun on the parsing thread, chain heads read and written many sessions to a statement, the
 /// JSON fast paths, and items freed on the producer's thread.
 @Suite struct BatchAppendTests {

@@ -3,7 +3,7 @@ import GovernanceCore
 import GovernanceTestSupport
 import Testing
 
-/// The attacks of issue 11 on the audit core, each on both stores: a hostile writer of input, of
+/// Attacks on the audit core, each on both stores: a hostile writer of input, of
 /// the store or of the spool must be refused or detected, never believed.
 @Suite struct IntegrityAttackTests {
     static func count(_ db: SQLConnection) throws -> Int64 {

@@ -1,58 +1,99 @@
 import GovernanceCore
 
 /// The high-level view of a command line: every flag of the command checked against its
-/// definition (type, bounds, requirement, environment fallback, conflicts) and converted, ready
-/// for the handler to read by definition (`args[Log.kind]`).
+/// definition (type, bounds, requirement, environment fallback, relations) and converted, ready
+/// for the handler to read by definition (`try args[Log.kind]`). Reading a flag or an argument
+/// the command does not declare throws an internal error rather than answering nil.
 public struct Arguments: @unchecked Sendable {
     public let command: CommandSpec
-    public let positionals: [String]
-    /// Converted values by flag name: one value, or every value of a repeatable flag.
-    private let values: [String: [Any]]
+    private let positionals: [String]
+    /// Converted values by definition: one value, or every value of a repeatable flag.
+    private let values: [FlagID: [Any]]
     /// Flags given on the command line (not from the environment).
-    public let given: Set<String>
+    private let given: Set<FlagID>
 
-    init(command: CommandSpec, positionals: [String], values: [String: [Any]], given: Set<String>) {
+    init(command: CommandSpec, positionals: [String], values: [FlagID: [Any]], given: Set<FlagID>) {
         self.command = command
         self.positionals = positionals
         self.values = values
         self.given = given
     }
 
+    private func declared(_ spec: FlagSpec) throws -> FlagID {
+        guard GlobalFlags.all.contains(where: { $0.id == spec.id }) || command.flags.contains(where: { $0.id == spec.id }) else {
+            throw GovernanceError.internalError("`governance \(command.name)` read --\(spec.name), a flag it does not declare")
+        }
+        return spec.id
+    }
+
     /// The flag's value (the last one given), or nil when absent.
-    public subscript<Value>(_ flag: Flag<Value>) -> Value? {
-        values[flag.spec.name]?.last as? Value
+    public subscript<F: TypedFlag>(_ flag: F) -> F.Value? {
+        get throws { values[try declared(flag.spec)]?.last as? F.Value }
     }
 
     /// Every value of a repeatable flag, in order.
-    public func all<Value>(_ flag: Flag<Value>) -> [Value] {
-        (values[flag.spec.name] ?? []).compactMap { $0 as? Value }
+    public func all<F: TypedFlag>(_ flag: F) throws -> [F.Value] {
+        (values[try declared(flag.spec)] ?? []).compactMap { $0 as? F.Value }
     }
 
     /// True when the switch was given.
-    public func has(_ flag: Flag<Bool>) -> Bool { self[flag] == true }
+    public func has<F: TypedFlag>(_ flag: F) throws -> Bool where F.Value == Bool { try self[flag] == true }
 
-    /// True when the flag has a value, from the command line or its environment variable.
-    public func isSet<Value>(_ flag: Flag<Value>) -> Bool { values[flag.spec.name] != nil }
+    /// True when the flag was given on the command line (not taken from the environment).
+    public func isGiven(_ flag: some FlagDeclaration) throws -> Bool { given.contains(try declared(flag.spec)) }
 
     /// A value the command cannot do without (for flags required only in some uses, such as
     /// `--kind` without `--batch`); the resolver has already enforced plain `required`.
-    public func require<Value>(_ flag: Flag<Value>) throws -> Value {
-        guard let value = self[flag] else { throw FlagResolver.missing(flag.spec) }
+    public func require<F: TypedFlag>(_ flag: F) throws -> F.Value {
+        guard let value = try self[flag] else { throw FlagResolver.missing(flag.spec) }
         return value
     }
 
+    private func index(_ spec: PositionalSpec) throws -> Int {
+        guard let index = command.positionals.firstIndex(where: { $0.id == spec.id }) else {
+            throw GovernanceError.internalError("`governance \(command.name)` read \(spec.name), an argument it does not declare")
+        }
+        return index
+    }
+
+    /// The argument, or nil when an optional one is absent.
+    public subscript(_ argument: Positional<String>) -> String? {
+        get throws {
+            let i = try index(argument.spec)
+            return i < positionals.count ? positionals[i] : nil
+        }
+    }
+
+    /// A variadic argument: every word from its place on (empty when none).
+    public subscript(_ argument: Positional<[String]>) -> [String] {
+        get throws { Array(positionals.dropFirst(try index(argument.spec))) }
+    }
+
+    /// A required argument (the resolver has checked it is there).
+    public func require(_ argument: Positional<String>) throws -> String {
+        guard let value = try self[argument] else { throw GovernanceError.usage("missing \(argument.spec.name)") }
+        return value
+    }
+
+    private func global<Value>(_ flag: Flag<Value>) -> Value? { values[flag.spec.id]?.last as? Value }
+
     // The global flags every command has.
     public var format: OutputFormat {
-        if has(GlobalFlags.json) { return .json }
-        return self[GlobalFlags.format].flatMap(OutputFormat.init(rawValue:)) ?? .text
+        if global(GlobalFlags.json) == true { return .json }
+        return global(GlobalFlags.format).flatMap(OutputFormat.init(rawValue:)) ?? .text
     }
     /// The --format asked for, document formats included (`format` folds those into text).
     public var formatName: String {
-        if has(GlobalFlags.json) { return "json" }
-        return self[GlobalFlags.format] ?? "text"
+        if global(GlobalFlags.json) == true { return "json" }
+        return global(GlobalFlags.format) ?? "text"
     }
-    public var quiet: Bool { has(GlobalFlags.quiet) }
-    public var verbose: Bool { has(GlobalFlags.verbose) }
+    public var quiet: Bool { global(GlobalFlags.quiet) == true }
+    public var verbose: Bool { global(GlobalFlags.verbose) == true }
+    public var failOpen: Bool { global(GlobalFlags.failOpen) == true }
+    /// `--database-url` and `--audit-secret-file` as given on the command line: the core resolves
+    /// their environment variables (`Configuration.resolve`).
+    var databaseURL: String? { given.contains(GlobalFlags.databaseURL.spec.id) ? global(GlobalFlags.databaseURL) : nil }
+    var auditSecretFile: String? { given.contains(GlobalFlags.auditSecretFile.spec.id) ? global(GlobalFlags.auditSecretFile) : nil }
 }
 
 /// Turns parsed text into `Arguments` (ripgrep's low-level/high-level split): the one place that
@@ -68,41 +109,42 @@ public struct FlagResolver {
 
     public func resolve(_ parsed: ParsedArguments, command: CommandSpec) throws -> Arguments {
         let specs = GlobalFlags.all + command.flags
-        var values: [String: [Any]] = [:]
-        var given: Set<String> = []
+        var values: [FlagID: [Any]] = [:]
+        var given: Set<FlagID> = []
         for spec in specs {
             if spec.kind == .toggle {
                 if parsed.switches.contains(spec.name) {
-                    values[spec.name] = [true]
-                    given.insert(spec.name)
+                    values[spec.id] = [true]
+                    given.insert(spec.id)
                 }
                 continue
             }
             if let raw = parsed.values[spec.name] {
-                given.insert(spec.name)
-                values[spec.name] = try raw.map { try convert($0, for: spec, source: "--" + spec.name) }
-            } else if let variable = spec.environment, let raw = environment(variable) {
-                values[spec.name] = [try convert(raw, for: spec, source: variable)]
+                given.insert(spec.id)
+                values[spec.id] = try raw.map { try convert($0, for: spec, source: "--" + spec.name) }
+            } else if let variable = spec.environment, let raw = environment(variable.name) {
+                let value = try convert(raw, for: spec, source: variable.name)
+                if !spec.environmentResolvedByCore { values[spec.id] = [value] }
             }
         }
         for spec in specs {
             switch spec.requirement {
             case .optional: break
             case .required:
-                if values[spec.name] == nil { throw Self.missing(spec) }
+                if values[spec.id] == nil { throw Self.missing(spec) }
             case .requiredUnless(let others):
-                if values[spec.name] == nil, !others.contains(where: { given.contains($0) }) { throw Self.missing(spec) }
+                if values[spec.id] == nil, !others.contains(where: { given.contains($0.id) }) { throw Self.missing(spec) }
             }
-            guard given.contains(spec.name) else { continue }
-            if let other = spec.conflicts.first(where: { given.contains($0) }) {
-                throw GovernanceError.usage("give --\(spec.name) or --\(other), not both", hint: helpHint(command))
+            guard given.contains(spec.id) else { continue }
+            if let other = spec.conflicts.first(where: { given.contains($0.id) }) {
+                throw GovernanceError.usage("give --\(spec.name) or --\(other.name), not both", hint: helpHint(command))
             }
-            if let other = spec.requires.first(where: { values[$0] == nil }) {
-                throw GovernanceError.usage("--\(spec.name) needs --\(other)", hint: helpHint(command))
+            if let other = spec.requires.first(where: { values[$0.id] == nil }) {
+                throw GovernanceError.usage("--\(spec.name) needs --\(other.name)", hint: helpHint(command))
             }
         }
         try checkPositionals(parsed.positionals, command)
-        if let format = values[GlobalFlags.format.spec.name]?.last as? String, !command.formats.contains(format) {
+        if let format = values[GlobalFlags.format.spec.id]?.last as? String, !command.formats.contains(format) {
             throw GovernanceError.usage("`governance \(command.name)` does not write --format \(format)",
                                         hint: "it writes \(command.formats.joined(separator: ", ")); markdown and html are for `governance compliance report`")
         }
@@ -110,11 +152,8 @@ public struct FlagResolver {
     }
 
     static func missing(_ spec: FlagSpec) -> GovernanceError {
-        let name = "--" + spec.name + (spec.environment.map { " (or \($0))" } ?? "")
-        var hint = "run `governance help` for the command's flags"
-        if spec.name == "session" { hint = "run `export GOVERNANCE_SESSION_ID=$(governance session new)` once per agent run" }
-        if spec.name == "agent" { hint = "name the agent, for example --agent billing-agent" }
-        return GovernanceError.usage("missing \(name)", hint: hint)
+        let name = "--" + spec.name + (spec.environment.map { " (or \($0.name))" } ?? "")
+        return GovernanceError.usage("missing \(name)", hint: spec.missingHint ?? "run `governance help` for the command's flags")
     }
 
     private func helpHint(_ command: CommandSpec) -> String { "run `governance \(command.name) --help`" }

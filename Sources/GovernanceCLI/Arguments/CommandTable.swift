@@ -4,10 +4,10 @@ import GovernanceCore
 public enum GlobalFlags {
     public static let databaseURL: Flag<String> = .text("database-url", value: "URL", "The store: postgres://..., sqlite:PATH or a path",
         doc: "Where events are kept. postgres:// and postgresql:// URLs use PostgreSQL through libpq (PG* variables, sslmode and service files work as usual); sqlite:PATH or a plain path uses SQLite. Without it, GOVERNANCE_DATABASE_URL, then the embedded store at $GOVERNANCE_HOME/governance.db.",
-        environment: "GOVERNANCE_DATABASE_URL")
+        environment: .databaseURL, environmentResolvedByCore: true)
     public static let auditSecretFile: Flag<String> = .path("audit-secret-file", "File holding the audit secret",
         doc: "Read the audit secret from PATH (one trailing newline is dropped). Otherwise GOVERNANCE_AUDIT_SECRET, then GOVERNANCE_AUDIT_SECRET_FILE, then (embedded store only) $GOVERNANCE_HOME/audit.secret, created on first use with mode 0600.",
-        environment: "GOVERNANCE_AUDIT_SECRET_FILE")
+        environment: .auditSecretFile, environmentResolvedByCore: true)
     public static let json: Flag<Bool> = .toggle("json", "Write one JSON document (JSON lines for streams) to stdout",
         doc: "Same as --format json. Field names are snake_case and stable; errors go to stderr as {\"error\":{...}}.")
     public static let format: Flag<String> = .choice("format", ["text", "json", "markdown", "html"], "Output format",
@@ -47,8 +47,8 @@ public struct CommandTable: Sendable {
         ("scope", { Scope.group }),
         ("cost", { Cost.group }),
         ("loop", { Loop.group }),
-        ("presence", { Presence.group }),
-        ("gates", { Gates.group }),
+        ("presence", { PresenceCommands.group }),
+        ("gates", { GatesCommands.group }),
         ("compliance", { Compliance.group }),
         ("contract", { Contract.group }),
         ("operator", { Operator.group }),
@@ -79,27 +79,6 @@ public struct CommandTable: Sendable {
         }
         return standard
     }
-
-    /// The variables the tool reads, beyond flags' own fallbacks (which are listed with them).
-    public static let environment: [EnvironmentVariable] = [
-        EnvironmentVariable(name: "GOVERNANCE_HOME",
-                            doc: "Home of the embedded store, its generated secret and the spool; default ${XDG_STATE_HOME:-$HOME/.local/state}/governance."),
-        EnvironmentVariable(name: "GOVERNANCE_DATABASE_URL", doc: "The store, when --database-url is not given."),
-        EnvironmentVariable(name: "GOVERNANCE_AUDIT_SECRET",
-                            doc: "The audit secret itself (at least 32 bytes with 10 distinct bytes). Prefer a file."),
-        EnvironmentVariable(name: "GOVERNANCE_AUDIT_SECRET_FILE",
-                            doc: "A file holding the audit secret, readable only by its owner (and group), when --audit-secret-file is not given."),
-        EnvironmentVariable(name: "GOVERNANCE_SESSION_ID", doc: "The session an event is written to, when --session is not given."),
-        EnvironmentVariable(name: "GOVERNANCE_AGENT_ID", doc: "The agent, when --agent is not given."),
-        EnvironmentVariable(name: "GOVERNANCE_DEFAULT_MAX_TOKENS",
-                            doc: "The projected tokens of `cost check` when --projected-tokens is not given (a whole number of 1 or more)."),
-        EnvironmentVariable(name: "GOVERNANCE_PRICING_FILE", doc: "A YAML or JSON file that overrides or extends the built-in model prices, when --pricing-file is not given."),
-        EnvironmentVariable(name: "GOVERNANCE_OPERATOR_KEY_FILE",
-                            doc: "An operator's Ed25519 private key (PEM), private to its owner, when --operator-key is not given. Never give it to an agent."),
-        EnvironmentVariable(name: "GOVERNANCE_EXEC_CONTAINMENT",
-                            doc: "`process_tree` keeps `exec` from making a cgroup for its step (the /proc fallback); for hosts whose cgroups misbehave."),
-        EnvironmentVariable(name: "XDG_STATE_HOME", doc: "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance."),
-    ]
 
     public func command(_ path: [String]) -> CommandSpec? { commands.first { $0.path == path } }
 

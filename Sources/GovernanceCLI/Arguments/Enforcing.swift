@@ -8,7 +8,7 @@ extension CommandSpec {
     /// no other way to build an enforcement command, so none can go around the path. `needs` is
     /// for what the command reads before the path (the request a `gates wait` names).
     public static func enforcing<Value>(
-        _ name: String, _ summary: String, doc: String, flags: [any FlagDeclaration] = [], positionals: [PositionalSpec] = [],
+        _ name: String, _ summary: String, doc: String, flags: [any FlagDeclaration] = [], positionals: [any PositionalDeclaration] = [],
         examples: [String] = [], needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind],
         decide: @escaping @Sendable (Arguments, Run, Enforcer, _ failOpen: Bool) throws -> EnforcementResult<Value>,
         render: @escaping @Sendable (Value, Arguments, Run) throws -> Int32,
@@ -16,7 +16,7 @@ extension CommandSpec {
     ) -> CommandSpec {
         CommandSpec(name, summary, doc: doc, flags: flags, positionals: positionals, examples: examples, role: .enforce,
                     needs: needs, failures: failures) { args, run in
-            let result = try decide(args, run, try run.enforcer(), args.has(GlobalFlags.failOpen))
+            let result = try decide(args, run, try run.enforcer(), args.failOpen)
             for warning in result.warnings { run.warn(warning) }
             switch result.outcome {
             case .allowed(let value):

@@ -1,11 +1,13 @@
 import GovernanceCore
 
-/// The exit-code table, generated from the error kinds and the command table: a code is
-/// "reserved" until some command in the table can end with it. `help exit-codes`, the man pages
-/// and docs/EXIT-CODES.md all print this.
+/// The exit-code table, generated from the error kinds, the command table and `exec`'s own
+/// statuses (`ExecStatus`): a code no command in the table can end with is marked "reserved".
+/// `help exit-codes`, the man pages and docs/EXIT-CODES.md all print this.
 public struct ExitCodeTable: Sendable {
     public struct Row: Sendable {
         public let code: Int32
+        /// The code as printed: `124`, or `128+N` for the signal row.
+        public let label: String
         /// The error codes (`code` in JSON errors) that end with this status.
         public let names: [String]
         public let meaning: String
@@ -17,30 +19,38 @@ public struct ExitCodeTable: Sendable {
     public let rows: [Row]
 
     public init(table: CommandTable) {
-        var rows = [Row(code: 0, names: ["ok"], meaning: "ok: done, allowed, verified", commands: [], reserved: false)]
+        var rows = [Row(code: 0, label: "0", names: ["ok"], meaning: "ok: done, allowed, verified", commands: [], reserved: false)]
         let byCode = Dictionary(grouping: GovernanceError.Kind.allCases, by: \.exitCode)
         for code in byCode.keys.sorted() {
             let kinds = byCode[code]!
             let universal = code <= 3
             let commands = universal ? [] : table.commands.filter { c in c.exitKinds.contains { $0.exitCode == code } }.map(\.name)
-            rows.append(Row(code: code, names: kinds.map(\.rawValue), meaning: kinds.map(\.meaning).joined(separator: "; "),
+            rows.append(Row(code: code, label: String(code), names: kinds.map(\.rawValue), meaning: kinds.map(\.meaning).joined(separator: "; "),
                             commands: commands, reserved: !universal && commands.isEmpty))
+        }
+        // `exec` passes on its command's status; these are the ones it gives itself.
+        let exec = table.commands.filter { $0.passesOnChildStatus }.map(\.name)
+        for status in ExecStatus.documented {
+            let label = status.status == ExecStatus.signalBase ? "\(status.status)+N" : String(status.status)
+            rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: exec,
+                            reserved: exec.isEmpty))
         }
         self.rows = rows
     }
 
     public var text: String {
-        "Exit codes (scripts branch on them; \"reserved\" codes belong to command groups not built yet):\n" + rows.map { row in
-            let c = String(row.code)
+        let width = rows.map(\.label.count).max() ?? 3
+        return "Exit codes (scripts branch on them):\n" + rows.map { row in
+            let c = row.label
             let name = row.names.joined(separator: ", ")
-            return "  " + String(repeating: " ", count: 3 - c.count) + c + "  " + name + String(repeating: " ", count: max(1, 28 - name.count))
+            return "  " + String(repeating: " ", count: width - c.count) + c + "  " + name + String(repeating: " ", count: max(1, 28 - name.count))
                 + (row.reserved ? "(reserved) " : "") + row.meaning
         }.joined(separator: "\n") + "\n"
     }
 
     public var json: JSONValue {
         .object([("exit_codes", .array(rows.map { row in
-            .object([("code", .int(Int(row.code))), ("names", .array(row.names.map(JSONValue.string))),
+            .object([("code", .int(Int(row.code))), ("label", .string(row.label)), ("names", .array(row.names.map(JSONValue.string))),
                      ("meaning", .string(row.meaning)), ("reserved", .bool(row.reserved)),
                      ("commands", .array(row.commands.map(JSONValue.string)))])
         }))])
@@ -50,7 +60,7 @@ public struct ExitCodeTable: Sendable {
     public var markdown: String {
         "| code | name | meaning | commands |\n|---:|---|---|---|\n" + rows.map { row in
             let commands = row.code <= 3 ? "every command" : row.reserved ? "reserved: no command yet" : row.commands.map { "`\($0)`" }.joined(separator: ", ")
-            return "| \(row.code) | \(row.names.map { "`\($0)`" }.joined(separator: ", ")) | \(row.meaning) | \(commands) |"
+            return "| \(row.label) | \(row.names.map { "`\($0)`" }.joined(separator: ", ")) | \(row.meaning) | \(commands) |"
         }.joined(separator: "\n") + "\n"
     }
 }

@@ -29,11 +29,11 @@ public enum Help {
         return flags.map { flag in
             var summary = flag.summary
             if !flag.choices.isEmpty { summary += " [\(flag.choices.joined(separator: "|"))]" }
-            if let env = flag.environment { summary += " (env: \(env))" }
+            if let env = flag.environment { summary += " (env: \(env.name))" }
             switch flag.requirement {
             case .optional: break
             case .required: summary += " (required)"
-            case .requiredUnless(let others): summary += " (required unless " + others.map { "--" + $0 }.joined(separator: " or ") + ")"
+            case .requiredUnless(let others): summary += " (required unless " + others.map { "--" + $0.name }.joined(separator: " or ") + ")"
             }
             let left = "  " + flag.usage
             if left.count + 2 > width + 2 {

@@ -24,9 +24,9 @@ public enum ManPage {
             switch f.requirement {
             case .optional: break
             case .required: body += " Required."
-            case .requiredUnless(let others): body += " Required unless " + others.map { "\\fB\\-\\-\(escape($0))\\fR" }.joined(separator: " or ") + " is given."
+            case .requiredUnless(let others): body += " Required unless " + others.map { "\\fB\\-\\-\(escape($0.name))\\fR" }.joined(separator: " or ") + " is given."
             }
-            if let env = f.environment { body += " Environment: \\fB\(escape(env))\\fR." }
+            if let env = f.environment { body += " Environment: \\fB\(escape(env.name))\\fR." }
             return ".TP\n\(tag)\n\(body)\n"
         }.joined()
     }
@@ -50,15 +50,15 @@ public enum ManPage {
 
     static func exitStatus(_ table: CommandTable) -> String {
         ".SH EXIT STATUS\n" + ExitCodeTable(table: table).rows.map { row in
-            ".TP\n\\fB\(row.code)\\fR\n\(row.reserved ? "(reserved) " : "")\(escape(row.meaning)) (\(escape(row.names.joined(separator: ", ")))).\n"
+            ".TP\n\\fB\(row.label)\\fR\n\(row.reserved ? "(reserved) " : "")\(escape(row.meaning)) (\(escape(row.names.joined(separator: ", ")))).\n"
         }.joined()
     }
 
     /// Every variable the tool reads: the documented list, which a test checks covers every
     /// flag's fallback.
     static func environment(_ table: CommandTable) -> String {
-        ".SH ENVIRONMENT\n" + CommandTable.environment.map { variable in
-            let flags = Set((GlobalFlags.all + table.commands.flatMap(\.flags)).filter { $0.environment == variable.name }.map(\.name)).sorted()
+        ".SH ENVIRONMENT\n" + EnvironmentVariable.all.map { variable in
+            let flags = Set((GlobalFlags.all + table.commands.flatMap(\.flags)).filter { $0.environment == variable }.map(\.name)).sorted()
             let fallback = flags.isEmpty ? "" : " Read when " + flags.map { "\\fB\\-\\-\(escape($0))\\fR" }.joined(separator: " or ") + " is not given."
             return ".TP\n\\fB\(escape(variable.name))\\fR\n\(escape(variable.doc))\(fallback)\n"
         }.joined()
@@ -81,7 +81,23 @@ public enum ManPage {
         out += ".SH GLOBAL FLAGS\n" + flags(GlobalFlags.all)
         out += ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nShow help.\n.TP\n\\fB\\-\\-version\\fR\nPrint the version.\n"
         out += environment(table) + exitStatus(table)
-        out += ".SH SEE ALSO\n" + table.namedGroups.map { "\\fB\(escape($0.manPageName))\\fR(1)" }.joined(separator: ", ") + "\n"
+        let pages = table.namedGroups.map(\.manPageName) + table.commands.compactMap(\.manPageName)
+        out += ".SH SEE ALSO\n" + pages.map { "\\fB\(escape($0))\\fR(1)" }.joined(separator: ", ") + "\n"
+        return out
+    }
+
+    /// The page of a command that has one of its own (`exec`): its section of the group's page,
+    /// with the exit statuses it can end with, its own included.
+    public static func commandPage(_ c: CommandSpec, table: CommandTable) -> String {
+        var out = header(c.manPageName!, c.summary)
+        out += ".SH SYNOPSIS\n\\fB\(escape(Help.usageLine(c)))\\fR\n"
+        out += ".SH DESCRIPTION\n" + command(c)
+        out += ".SH GLOBAL FLAGS\nSee \\fBgovernance\\fR(1).\n"
+        let codes = Set(c.exitKinds.map(\.exitCode))
+        out += ".SH EXIT STATUS\n" + ExitCodeTable(table: table).rows.filter { $0.code == 0 || codes.contains($0.code) || $0.commands.contains(c.name) }.map { row in
+            ".TP\n\\fB\(row.label)\\fR\n\(escape(row.meaning)) (\(escape(row.names.joined(separator: ", ")))).\n"
+        }.joined() + ".PP\nOtherwise the status of the command it ran.\n"
+        out += ".SH SEE ALSO\n\\fBgovernance\\fR(1)\n"
         return out
     }
 

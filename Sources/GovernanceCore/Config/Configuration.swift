@@ -28,7 +28,7 @@ public struct Configuration: Sendable {
                                environment: (String) -> String? = FileSystem.environment) throws(GovernanceError) -> Configuration {
         let home = resolveHome(environment: environment)
         try checkHome(home)
-        if let url = databaseURL ?? environment("GOVERNANCE_DATABASE_URL") {
+        if let url = databaseURL ?? environment(EnvironmentVariable.databaseURL.name) {
             return Configuration(store: try parseStoreURL(url), home: home, secretFile: secretFile)
         }
         return Configuration(store: .sqlite(path: home + "/governance.db"), home: home, secretFile: secretFile, usesEmbeddedDefault: true)
@@ -36,8 +36,8 @@ public struct Configuration: Sendable {
 
     /// `GOVERNANCE_HOME`, else `${XDG_STATE_HOME:-$HOME/.local/state}/governance`.
     public static func resolveHome(environment: (String) -> String? = FileSystem.environment) -> String {
-        if let home = environment("GOVERNANCE_HOME") { return home }
-        if let state = environment("XDG_STATE_HOME") { return state + "/governance" }
+        if let home = environment(EnvironmentVariable.home.name) { return home }
+        if let state = environment(EnvironmentVariable.xdgStateHome.name) { return state + "/governance" }
         return (environment("HOME") ?? "/tmp") + "/.local/state/governance"
     }
 
@@ -144,10 +144,10 @@ public struct Configuration: Sendable {
         if let file = secretFileFlag {
             return (try AuditSecret.load(file: file), nil)
         }
-        if let value = environment("GOVERNANCE_AUDIT_SECRET") {
-            return (try AuditSecret(value: value, source: "GOVERNANCE_AUDIT_SECRET"), nil)
+        if let value = environment(EnvironmentVariable.auditSecret.name) {
+            return (try AuditSecret(value: value, source: EnvironmentVariable.auditSecret.name), nil)
         }
-        if let file = environment("GOVERNANCE_AUDIT_SECRET_FILE") {
+        if let file = environment(EnvironmentVariable.auditSecretFile.name) {
             return (try AuditSecret.load(file: file), nil)
         }
         // A local SQLite store keeps its generated secret in the home; a shared store must be told.

@@ -74,9 +74,9 @@ enum ContractEvaluation {
                 }
             case .custom:
                 let result = CustomCheck.run(condition.command, timeoutSeconds: condition.timeoutSeconds,
-                                             environment: [("GOVERNANCE_AGENT_ID", context.agentID),
-                                                           ("GOVERNANCE_SESSION_ID", context.sessionID.value),
-                                                           ("GOVERNANCE_TOOL", tool)])
+                                             environment: [(EnvironmentVariable.agentID.name, context.agentID),
+                                                           (EnvironmentVariable.sessionID.name, context.sessionID.value),
+                                                           (EnvironmentVariable.tool.name, tool)])
                 if let why = result.failure { throw fail.error(why) }
             }
         }

@@ -69,7 +69,7 @@ public enum ProjectedTokens {
             guard flag >= 1 else { throw .invalid("--projected-tokens must be 1 or more (got \(flag))") }
             return flag
         }
-        guard let text = environment("GOVERNANCE_DEFAULT_MAX_TOKENS") else { return nil }
+        guard let text = environment(EnvironmentVariable.defaultMaxTokens.name) else { return nil }
         guard text.utf8.allSatisfy(isDigit), text.utf8.count <= 18, let value = Int64(text), value >= 1 else {
             throw .config("GOVERNANCE_DEFAULT_MAX_TOKENS is \(quoted(text)); it must be a whole number of 1 or more")
         }
@@ -81,7 +81,7 @@ extension PricingTable {
     /// The table in effect: built in, overridden by `--pricing-file` (the flag) or else
     /// `GOVERNANCE_PRICING_FILE`. An unreadable or invalid file is exit 2.
     public static func resolve(file flag: String?, environment: (String) -> String? = FileSystem.environment) throws(GovernanceError) -> PricingTable {
-        guard let path = flag ?? environment("GOVERNANCE_PRICING_FILE") else { return .builtIn }
+        guard let path = flag ?? environment(EnvironmentVariable.pricingFile.name) else { return .builtIn }
         let bytes = try DocumentFile.read(path, what: "pricing file")
         return try PricingTable.builtIn.overriding(file: bytes, source: path)
     }

@@ -1,5 +1,5 @@
 /// THE enforcement path. Every enforcement command (`scope check`, `cost check`, `loop record`,
-/// and later gates, contracts and `exec`) calls `enforce`, which in this order:
+/// `gates request` and `wait`, `contract check-*` and `exec`) calls `enforce`, which in this order:
 /// 1. opens the store: unreachable is a denial with exit 4, or, when the caller passes
 ///    `failOpen`, an allow with a warning;
 /// 2. reads the agent's kill marker: a killed agent is denied (exit 15), whoever asks;

@@ -19,7 +19,7 @@ public struct ChildProcess {
         public var exitStatus: Int32 {
             switch self {
             case .exited(let code): return code
-            case .signaled(let signal): return 128 + signal
+            case .signaled(let signal): return ExecStatus.signalBase + signal
             case .stopped(let reason, _, _): return reason.exitStatus
             }
         }
@@ -256,6 +256,17 @@ public enum ExecStatus {
     public static let cannotRun: Int32 = 126
     /// The command was not found.
     public static let notFound: Int32 = 127
+    /// Added to N when signal N ended the command (128+N, as a shell reports it).
+    public static let signalBase: Int32 = 128
+
+    /// The statuses above, named and explained once for the exit-code table, in order.
+    public static let documented: [(status: Int32, name: String, meaning: String)] = [
+        (timedOut, "timed_out", "exec: --timeout ended the command"),
+        (failed, "not_started", "exec: the command could not be started"),
+        (cannotRun, "cannot_run", "exec: the command was found but cannot be run"),
+        (notFound, "not_found", "exec: the command was not found"),
+        (signalBase, "signal", "exec: signal N ended the command"),
+    ]
 }
 
 /// `--hash-stdin`: stdin copied to an unlinked temporary file (bounded) while hashed, so the hash

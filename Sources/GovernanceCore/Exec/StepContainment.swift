@@ -22,7 +22,7 @@ public final class StepContainment {
     public init(name: String) {
         _ = governance_set_child_subreaper()
         // `process_tree` turns the cgroup off (tests of the fallback; hosts whose cgroups misbehave).
-        guard FileSystem.environment("GOVERNANCE_EXEC_CONTAINMENT") != "process_tree",
+        guard FileSystem.environment(.execContainment) != "process_tree",
               let parent = Self.ownCgroupDirectory() else { return }
         let path = parent + "/" + name
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { return }

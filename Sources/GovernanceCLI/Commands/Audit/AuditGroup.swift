@@ -10,11 +10,12 @@ enum Audit {
     enum Filters {
         static let since: Flag<Timestamp> = .time("since", "Only events at or after TIME")
         static let until: Flag<Timestamp> = .time("until", "Only events before TIME")
-        static let all: [any FlagDeclaration] = [SharedFlags.sessionFilter, SharedFlags.agentFilter, SharedFlags.kindFilter]
+        static let all: [any FlagDeclaration] = [SharedFlags.sessionFilter, SharedFlags.agentFilter, SharedFlags.kind.filter("Only events of this kind")]
 
-        static func filter(_ args: Arguments) -> AuditFilter {
-            AuditFilter(sessionID: args[SharedFlags.sessionFilter], agentID: args[SharedFlags.agentFilter],
-                        kind: args[SharedFlags.kindFilter], since: args[since], until: args[until])
+        /// `times`: the command also declares --since and --until (`events`; `tail` starts now).
+        static func filter(_ args: Arguments, times: Bool) throws -> AuditFilter {
+            AuditFilter(sessionID: try args[SharedFlags.session], agentID: try args[SharedFlags.agent], kind: try args[SharedFlags.kind],
+                        since: times ? try args[since] : nil, until: times ? try args[until] : nil)
         }
     }
 

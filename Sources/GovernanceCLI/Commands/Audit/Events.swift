@@ -22,10 +22,10 @@ extension Audit {
             needs: .read,
             failures: [.integrityFailure]
         ) { args, run in
-            var filter = Filters.filter(args)
-            filter.limit = args[limit].map { Int(clamping: $0) }
+            var filter = try Filters.filter(args, times: true)
+            filter.limit = try args[limit].map { Int(clamping: $0) }
             let store = try run.store
-            guard args.has(verify) else {
+            guard try args.has(verify) else {
                 try AuditQuery(db: store.connection).events(filter) { Audit.write($0, run: run) }
                 return 0
             }

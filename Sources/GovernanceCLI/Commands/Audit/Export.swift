@@ -14,7 +14,7 @@ extension Audit {
             needs: .read
         ) { args, run in
             let query = AuditQuery(db: try run.store.connection)
-            if let session = args[SharedFlags.sessionFilter] {
+            if let session = try args[SharedFlags.sessionFilter] {
                 try query.chain(session) { run.console.line($0.jsonLine) }
             } else {
                 try query.all { run.console.line($0.jsonLine) }

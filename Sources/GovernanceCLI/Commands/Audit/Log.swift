@@ -3,28 +3,21 @@ import GovernanceCore
 extension Audit {
     /// `audit log`: one event, or JSON lines with --batch.
     enum Log {
-        static let kind: Flag<String> = .text("kind", short: "k", value: "KIND", "What happened, e.g. llm.call, tool.call (1-256 bytes)",
-                                              requirement: .requiredUnless(["batch"]))
-        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)",
-                                               environment: "GOVERNANCE_AGENT_ID", requirement: .requiredUnless(["batch"]))
-        static let session: Flag<SessionID> = .uuid("session", short: "s", "The session (one agent run)",
-                                                    doc: "A UUID from `governance session new`.", environment: "GOVERNANCE_SESSION_ID",
-                                                    requirement: .requiredUnless(["batch"]))
-        static let model: Flag<String> = .text("model", short: "m", value: "MODEL", "The model used, if any (at most 128 bytes)")
-        static let metadata: Flag<JSONValue> = .jsonObject("metadata", "A JSON object, @FILE or - (stdin); at most 64 KiB encoded",
-                                                           maxBytes: 1 << 20, conflicts: ["batch"])
-        static let input: Flag<ContentDigest> = .content("input", "Input text, @FILE or -; stored as its SHA-256",
-                                                         conflicts: ["input-hash", "batch"])
-        static let output: Flag<ContentDigest> = .content("output", "Output text, @FILE or -; stored as its SHA-256",
-                                                          conflicts: ["output-hash", "batch"])
-        static let inputHash: Flag<String> = .text("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)",
-                                                   conflicts: ["batch"])
-        static let outputHash: Flag<String> = .text("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)",
-                                                    conflicts: ["batch"])
+        static let input: Flag<ContentDigest> = .content("input", "Input text, @FILE or -; stored as its SHA-256")
+        static let output: Flag<ContentDigest> = .content("output", "Output text, @FILE or -; stored as its SHA-256")
+        static let inputHash: Flag<String> = .text("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)")
+        static let outputHash: Flag<String> = .text("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)")
         static let batch: Flag<Bool> = .toggle("batch", "Read events as JSON lines from FILE or stdin")
-        static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")
+        static let file: Positional<String> = .one("FILE", "With --batch: a JSON lines file, or - for stdin (the default)", optional: true,
+                                                   completion: .file)
 
-        static let command = CommandSpec(
+        /// What one `audit log` recorded: an event, or a batch.
+        enum Logged {
+            case one(PendingEvent, Recorded)
+            case batch(AuditBatch.Report)
+        }
+
+        static let command = CommandSpec.observing(
             "log", "Append one event (or a batch) to a session's audit chain",
             doc: """
             Appends an event as the next link of the session's HMAC chain and prints the stored record. \
@@ -46,42 +39,42 @@ extension Audit {
             the spool cannot be written either is a placeholder record returned (hmac of zeros, metadata \
             "audit.unavailable": true). --require-durable exits 4 instead of spooling.
             """,
-            flags: [agent, kind, session, model, metadata, input, output, inputHash, outputHash, batch, requireDurable],
-            positionals: [PositionalSpec("FILE", "With --batch: a JSON lines file, or - for stdin (the default)", optional: true,
-                                         completion: .file)],
+            flags: [SharedFlags.agent.requiredUnless(batch), SharedFlags.kind.requiredUnless(batch), SharedFlags.session.requiredUnless(batch),
+                    SharedFlags.model, SharedFlags.metadata.conflicts(with: batch), input.conflicts(with: inputHash, batch),
+                    output.conflicts(with: outputHash, batch), inputHash.conflicts(with: batch), outputHash.conflicts(with: batch), batch],
+            positionals: [file],
             examples: [
                 "governance audit log --agent billing-agent --kind llm.call --model gpt-4o-mini --metadata '{\"prompt_tokens\":150}'",
                 "governance audit log -a billing-agent -k tool.result --output @result.json",
                 "governance audit log --batch events.jsonl --json",
             ],
-            role: .observe,
-            needs: .record,
-            failures: [.invalidInput]
-        ) { args, run in
-            if args.has(batch) { return try logBatch(args, run) }
-            if let extra = args.positionals.first {
-                throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a FILE is read only with --batch")
-            }
-            let kindName = try args.require(kind)
-            try EventKind.checkLoggable(kindName)
-            let event = try PendingEvent(validating: AuditEventInput(
-                sessionID: try args.require(session), agentID: try args.require(agent), kind: kindName,
-                model: args[model], inputHash: args[input]?.hex ?? args[inputHash], outputHash: args[output]?.hex ?? args[outputHash],
-                metadata: args[metadata] ?? .object([])))
-            let recorder = try run.recorder
-            let outcome = try recorder.record([event], returningIDs: true)
-            for warning in recorder.warnings { run.warn(warning) }
-            switch outcome {
-            case .appended(let records):
-                let r = records[0]
-                run.emit(json: withStatus(r.json, "appended"), text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
-            case .spooled(let path, _):
-                run.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
-            case .placeholder(let records):
-                run.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
-            }
-            return 0
-        }
+            record: { args, run, recorder -> Logged in
+                if try args.has(batch) { return .batch(try logBatch(args, run, recorder)) }
+                if let extra = try args[file] {
+                    throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a FILE is read only with --batch")
+                }
+                let kindName = try args.require(SharedFlags.kind)
+                try EventKind.checkLoggable(kindName)
+                let event = try PendingEvent(validating: AuditEventInput(
+                    sessionID: try args.require(SharedFlags.session), agentID: try args.require(SharedFlags.agent), kind: kindName,
+                    model: try args[SharedFlags.model], inputHash: try args[input]?.hex ?? args[inputHash],
+                    outputHash: try args[output]?.hex ?? args[outputHash], metadata: try args[SharedFlags.metadata] ?? .object([])))
+                return .one(event, Recorded(try recorder.record([event], returningIDs: true)))
+            },
+            render: { logged, args, run in
+                switch logged {
+                case .batch(let report):
+                    return renderBatch(report, args, run)
+                case .one(let event, .appended(let records)):
+                    let r = records[0]
+                    run.emit(json: withStatus(r.json, "appended"), text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
+                case .one(let event, .spooled(let path)):
+                    run.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
+                case .one(_, .unavailable(let records)):
+                    run.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
+                }
+                return 0
+            })
 
         static func withStatus(_ record: JSONValue, _ status: String) -> JSONValue {
             .object([("status", .string(status))] + (record.objectMembers ?? []))
@@ -100,9 +93,10 @@ extension Audit {
         }
 
         /// `audit log --batch`: the core ingests; this reads the source and renders the report.
-        static func logBatch(_ args: Arguments, _ run: Run) throws -> Int32 {
-            let defaults = BatchInput.Defaults(sessionID: args[session], agentID: args[agent], kind: args[kind], model: args[model])
-            let source = args.positionals.first ?? "-"
+        static func logBatch(_ args: Arguments, _ run: Run, _ recorder: AuditRecorder) throws -> AuditBatch.Report {
+            let defaults = BatchInput.Defaults(sessionID: try args[SharedFlags.session], agentID: try args[SharedFlags.agent], kind: try args[SharedFlags.kind],
+                                              model: try args[SharedFlags.model])
+            let source = try args[file] ?? "-"
             var fd: Int32 = -1
             let next: () throws -> [UInt8]?
             if source == "-" {
@@ -114,13 +108,15 @@ extension Audit {
             }
             defer { if fd >= 0 { FileSystem.close(fd) } }
 
-            let recorder = try run.recorder
             let console = run.console
             let report = try AuditBatch(defaults: defaults, recorder: recorder).ingest(next) { r in
                 console.progress("batch: \(Render.count(r.lines, "line")), \(Render.grouped(r.appended)) appended, \(Render.grouped(r.spooled)) spooled, \(Render.grouped(r.rejectedCount)) rejected")
             }
             console.endProgress()
-            for warning in recorder.warnings { run.warn(warning) }
+            return report
+        }
+
+        static func renderBatch(_ report: AuditBatch.Report, _ args: Arguments, _ run: Run) -> Int32 {
             if run.format == .json || run.quiet {
                 // The text report lists every rejected line; otherwise stderr names the first ones.
                 for r in report.rejected.prefix(20) { run.warn("line \(r.line) rejected: \(r.reason)") }

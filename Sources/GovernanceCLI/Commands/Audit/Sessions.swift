@@ -4,19 +4,18 @@ extension Audit {
     enum Sessions {
         static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N sessions, the most recently active first (default 50)",
                                                  range: 1...1_000_000)
-        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "Only sessions this agent took part in")
 
         static let command = CommandSpec(
             "sessions", "List the sessions the store holds, the most recently active first",
             doc: "For each session: its first and last event (UTC), how many events it holds and which agents wrote them. The ids are what --session takes.",
-            flags: [agent, limit],
+            flags: [SharedFlags.agent.filter("Only sessions this agent took part in"), limit],
             examples: ["governance audit sessions", "governance audit sessions --agent billing-agent --json"],
             needs: .read
         ) { args, run in
             let query = AuditQuery(db: try run.store.connection)
-            let wanted = Int(args[limit] ?? 50)
-            let sessions = try query.sessions(agentID: args[agent], limit: wanted)
-            let total = sessions.count == wanted && args[agent] == nil ? try query.sessionCount() : Int64(sessions.count)
+            let wanted = Int(try args[limit] ?? 50)
+            let sessions = try query.sessions(agentID: try args[SharedFlags.agent], limit: wanted)
+            let total = try sessions.count == wanted && args[SharedFlags.agent] == nil ? try query.sessionCount() : Int64(sessions.count)
             func agentsText(_ s: SessionSummary) -> String {
                 let shown = s.agents.map(Render.escaped).joined(separator: ", ")
                 return s.agentCount > Int64(s.agents.count) ? shown + " and \(s.agentCount - Int64(s.agents.count)) more" : shown

@@ -21,10 +21,10 @@ extension Audit {
             needs: .read
         ) { args, run in
             let config = try run.configuration()
-            var tail = AuditTail(store: try run.store, filter: Filters.filter(args)) { try Store.open(config, access: .read) }
-            try tail.backlog(Int(args[lines] ?? 10)) { Audit.write($0, run: run) }
+            var tail = AuditTail(store: try run.store, filter: try Filters.filter(args, times: false)) { try Store.open(config, access: .read) }
+            try tail.backlog(Int(try args[lines] ?? 10)) { Audit.write($0, run: run) }
             run.console.flush()
-            guard args.has(follow) else { return 0 }
+            guard try args.has(follow) else { return 0 }
             Signals.allowInterruption()
             // The core reconnects; what happened to the store goes to stderr.
             while true {

@@ -9,7 +9,7 @@ extension Audit {
             seq continuity and the session head). Text output marks where the chain breaks; --json prints one \
             document with the events and the verification result. Exits 20 when the chain does not verify.
             """,
-            flags: [SharedFlags.session],
+            flags: [SharedFlags.session.required],
             examples: ["governance audit trace --session $GOVERNANCE_SESSION_ID"],
             needs: .readChain,
             failures: [.integrityFailure, .invalidInput]

@@ -2,9 +2,8 @@ import GovernanceCore
 
 extension Audit {
     enum Verify {
-        static let fromSeq: Flag<Int64> = .integer("from-seq", "Start at seq N", range: 1...Int64.max, requires: ["session"])
-        static let toSeq: Flag<Int64> = .integer("to-seq", "Stop after seq N", range: 1...Int64.max, requires: ["session"])
-        static let session: Flag<SessionID> = .uuid("session", short: "s", "Verify only this session")
+        static let fromSeq: Flag<Int64> = .integer("from-seq", "Start at seq N", range: 1...Int64.max)
+        static let toSeq: Flag<Int64> = .integer("to-seq", "Stop after seq N", range: 1...Int64.max)
         static let requireEvents: Flag<Bool> = .toggle("require-events", "Fail (exit 20) when there is nothing to verify")
 
         static let command = CommandSpec(
@@ -19,17 +18,18 @@ extension Audit {
             "empty": true) and exits 0, or 20 with --require-events; --session naming a session with no events \
             exits 2. Verify only reads: a store that does not exist, or whose schema is behind, exits 3.
             """,
-            flags: [session, fromSeq, toSeq, requireEvents],
+            flags: [SharedFlags.session.filter("Verify only this session"), fromSeq.requires(SharedFlags.session),
+                    toSeq.requires(SharedFlags.session), requireEvents],
             examples: ["governance audit verify", "governance audit verify --session $GOVERNANCE_SESSION_ID --from-seq 100"],
             needs: .readChain,
             failures: [.integrityFailure]
         ) { args, run in
-            let scope = VerificationScope(sessionID: args[session], fromSeq: args[fromSeq], toSeq: args[toSeq])
+            let scope = VerificationScope(sessionID: try args[SharedFlags.session], fromSeq: try args[fromSeq], toSeq: try args[toSeq])
             let console = run.console
             let report = try ChainVerifier(db: try run.store.connection, keys: try run.keys())
                 .verify(scope) { console.progress("verifying: \(Render.count($0, "event")) read") }
             console.endProgress()
-            if let refusal = report.emptinessError(scope, requireEvents: args.has(requireEvents)) { throw refusal }
+            if let refusal = report.emptinessError(scope, requireEvents: try args.has(requireEvents)) { throw refusal }
             run.emit(json: report.json, text: text(report, verbose: run.verbose))
             if let failure = report.integrityError { throw failure }
             return 0

@@ -6,10 +6,7 @@ extension Compliance {
     enum Report {
         static let kind: Flag<String> = .choice("kind", ["article12", "summary"], "Which report",
                                                 doc: "article12: the seven sections of Article 12 of Regulation (EU) 2024/1689. summary: agents, violations and human oversight.",
-                                                requirement: .required)
-        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "Only this agent's events")
-        static let session: Flag<SessionID> = Flag(FlagSpec("session", short: "s", kind: .uuid, value: "UUID",
-                                                            "Only these sessions (repeatable)", repeatable: true))
+)
         static let from: Flag<Timestamp> = .time("from", "Only events at or after TIME")
         static let to: Flag<Timestamp> = .time("to", "Only events before TIME")
         static let verifyChain: Flag<Bool> = .toggle("verify-chain", "Verify every chain read (exit 20 when one fails; the report is still written)")
@@ -35,7 +32,7 @@ extension Compliance {
             and the pseudo-agent `governance` are never counted as activity. --verify-chain exits 20 when a chain fails, \
             after writing the report; otherwise --fail-on exits 21 when any applicable section is at or below it.
             """,
-            flags: [kind, agent, session, from, to, verifyChain, annexIII1a, retentionDays, failOn, output, noRecord],
+            flags: [kind.required, SharedFlags.agentFilter, SharedFlags.session.filter("Only these sessions (repeatable)").repeatable, from, to, verifyChain, annexIII1a, retentionDays, failOn, output, noRecord],
             examples: [
                 "governance compliance report --kind article12 --verify-chain --format html --output article12.html",
                 "governance compliance report --kind summary --agent billing-agent --from 2026-11-01 --json",
@@ -47,9 +44,9 @@ extension Compliance {
         ) { args, run in
             let options = ReportOptions(
                 kind: ReportKind(rawValue: try args.require(kind)) ?? .article12,
-                filters: ReportFilters(agentID: args[agent], sessionIDs: args.all(session), from: args[from], to: args[to]),
-                verifyChain: args.has(verifyChain), annexIII1a: args.has(annexIII1a),
-                retentionDays: args[retentionDays] ?? ReportOptions.defaultRetentionDays, recordGeneration: !args.has(noRecord))
+                filters: ReportFilters(agentID: try args[SharedFlags.agent], sessionIDs: try args.all(SharedFlags.session), from: try args[from], to: try args[to]),
+                verifyChain: try args.has(verifyChain), annexIII1a: try args.has(annexIII1a),
+                retentionDays: try args[retentionDays] ?? ReportOptions.defaultRetentionDays, recordGeneration: !(try args.has(noRecord)))
             let console = run.console
             let report = try ComplianceReporter(db: try run.store.connection, keys: try run.keys())
                 .generate(options) { console.progress("report: \(Render.count($0, "event")) read") }
@@ -58,13 +55,13 @@ extension Compliance {
             let format = args.formatName
             let document = report.rendered(format: format)
             let sha256 = Digest.sha256Hex(document)
-            if let path = args[output] {
+            if let path = try args[output] {
                 try ReportFile.write(document, to: path)
             } else if !run.quiet {
                 console.write(document)
             }
             if options.recordGeneration { try audit(report, sha256: sha256, format: format, run: run) }
-            if let path = args[output] {
+            if let path = try args[output] {
                 let statuses = report.sections.map { "\($0.id)=\($0.status.rawValue)" }.joined(separator: " ")
                 // With --json the file holds the report; stdout says where it went.
                 if format == "json" {
@@ -77,7 +74,7 @@ extension Compliance {
                     console.line("wrote \(report.kind.rawValue) report \(report.reportID) to \(Render.escaped(path)) (sha256 \(sha256.prefix(16))...): chain \(report.chainIntegrity.rawValue); \(statuses)")
                 }
             }
-            if let failure = report.failure(failOn: args[failOn].flatMap(EvidenceStatus.init(rawValue:))) { throw failure }
+            if let failure = report.failure(failOn: try args[failOn].flatMap(EvidenceStatus.init(rawValue:))) { throw failure }
             return 0
         }
 

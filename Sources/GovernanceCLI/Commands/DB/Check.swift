@@ -3,7 +3,6 @@ import GovernanceCore
 extension DB {
     enum Check {
         static let repair: Flag<Bool> = .toggle("repair", "Rewrite drifted rows to what the chain says, and audit each repair")
-        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "Check only this agent's derived state")
 
         static let command = CommandSpec(
             "check", "Recompute derived state from the audit chain and report every drift",
@@ -21,13 +20,13 @@ extension DB {
             Repair is refused when a chain does not verify, and never loosens a control the chain cannot prove \
             loosened: an approval marked used, or a kill marker an operator signed, stays.
             """,
-            flags: [repair, agent],
+            flags: [repair, SharedFlags.agent.filter("Check only this agent's derived state")],
             examples: ["governance db check", "governance db check --repair --agent billing-agent", "governance db check --json"],
             needs: .readChain,
             failures: [.integrityFailure]
         ) { args, run in
-            let check = DerivedStateCheck(db: try run.store.connection, keys: try run.keys(), agentID: args[agent])
-            let report = try check.run(repair: args.has(repair), identity: try OperatorIdentity.current(claimed: nil))
+            let check = DerivedStateCheck(db: try run.store.connection, keys: try run.keys(), agentID: try args[SharedFlags.agent])
+            let report = try check.run(repair: (try args.has(repair)), identity: try OperatorIdentity.current(claimed: nil))
             run.emit(json: report.json, text: text(report))
             if let refused = report.repairRefused {
                 throw GovernanceError(.integrityFailure, "repair refused: \(refused)",
@@ -37,9 +36,9 @@ extension DB {
                 let first = report.drifts.first
                 throw GovernanceError(.integrityFailure,
                                       report.chain.ok ? "derived state drifted from the audit chain: \(Render.count(report.drifts.count, "drift"))"
-                                        + (args.has(repair) ? ", \(report.repaired) repaired" : "")
+                                        + ((try args.has(repair)) ? ", \(report.repaired) repaired" : "")
                                         : "audit chain integrity failure: \(Render.count(report.chain.failures.count, "session")) with a broken chain",
-                                      hint: !args.has(repair) ? "`governance db check --repair` sets the drifted rows back to what the chain says"
+                                      hint: !(try args.has(repair)) ? "`governance db check --repair` sets the drifted rows back to what the chain says"
                                         : report.repaired < report.drifts.count ? "what was not repaired needs an operator (see each drift)"
                                         : "every drift was repaired and audited (db.repaired); run `governance db check` again to confirm",
                                       details: [("drifts", .int(report.drifts.count)), ("repaired", .int(report.repaired)),

@@ -2,10 +2,9 @@ import GovernanceCore
 
 extension DB {
     enum Roles {
-        static let agentRole: Flag<String> = .text("agent-role", value: "ROLE", "The role agents' logins are granted", requirement: .required)
-        static let operatorRole: Flag<String> = .text("operator-role", value: "ROLE", "The role operators' logins are granted", requirement: .required)
-        static let auditorRole: Flag<String> = .text("auditor-role", value: "ROLE", "The role auditors' logins are granted (reads only)",
-                                                     requirement: .required)
+        static let agentRole: Flag<String> = .text("agent-role", value: "ROLE", "The role agents' logins are granted")
+        static let operatorRole: Flag<String> = .text("operator-role", value: "ROLE", "The role operators' logins are granted")
+        static let auditorRole: Flag<String> = .text("auditor-role", value: "ROLE", "The role auditors' logins are granted (reads only)")
 
         static let command = CommandSpec(
             "roles", "Make PostgreSQL enforce who may do what, with roles",
@@ -21,7 +20,7 @@ extension DB {
             session_user. Give logins a role with `GRANT agent_role TO bot_login;`. Running it again changes nothing and says \
             so; `db migrate` grants the tables later migrations add to the roles configured here.
             """,
-            flags: [agentRole, operatorRole, auditorRole],
+            flags: [agentRole.required, operatorRole.required, auditorRole.required],
             examples: ["governance db roles --agent-role governance_agent --operator-role governance_operator --auditor-role governance_auditor",
                        "psql -c 'GRANT governance_agent TO billing_bot'"],
             failures: [.invalidInput, .storeUnavailable]

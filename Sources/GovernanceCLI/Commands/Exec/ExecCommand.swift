@@ -5,8 +5,7 @@ import GovernanceCore
 /// are the enforcement path's (`Enforcer.execCheck`); the step itself is the core's
 /// (`Enforcer.perform`): this file only reads flags and reports.
 enum Exec {
-    static let tool: Flag<String> = .text("tool", short: "t", value: "TOOL", "The tool this command is (checked against scope, loop and contracts)",
-                                          requirement: .required)
+    static let argv: Positional<[String]> = .rest("COMMAND", "The command and its arguments, after --")
     static let timeout: Flag<Int64> = .integer("timeout", value: "SECONDS", "End the command after this long and exit 124", range: 1...604_800)
     static let killGrace: Flag<Int64> = .integer("kill-grace", value: "SECONDS", "Seconds between SIGTERM and SIGKILL when the step is stopped (default 10)",
                                                  range: 0...3_600)
@@ -45,65 +44,60 @@ enum Exec {
         --refusal-status N (governance's decisions exit N) or --result-fd FD (a JSON document saying who \
         decided, written to that descriptor).
         """,
-        flags: [SharedFlags.agent, SharedFlags.optionalSession, tool, timeout, killGrace, hashStdin, captureOutput,
-                refusalStatus, resultFD, Cost.Check.projected, Cost.Check.maxTokens, Cost.Check.model, Cost.pricingFile],
-        positionals: [PositionalSpec("COMMAND", "The command and its arguments, after --", variadic: true)],
+        flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain,
+                SharedFlags.tool.required.described("The tool this command is (checked against scope, loop and contracts)"), timeout, killGrace, hashStdin, captureOutput,
+                refusalStatus, resultFD] + Cost.Check.projectionFlags,
+        positionals: [argv],
         examples: ["governance exec --agent billing-agent --tool read_invoice -- ./read-invoice.sh 118",
                    "governance exec -a billing-agent -t charge_customer --timeout 30 --capture-output -- ./charge.sh 118",
                    "governance exec -a billing-agent -t charge_customer --refusal-status 99 -- ./charge.sh 118"],
         needs: .record,
         failures: [.scopeViolation, .noPolicy, .budgetExceeded, .loopDetected, .contractViolation, .invalidInput],
         decide: { args, run, enforcer, failOpen in
-            guard !args.positionals.isEmpty else { throw GovernanceError.usage("give the command after --: governance exec --agent A --tool T -- COMMAND [ARGS...]") }
+            guard try !args[argv].isEmpty else { throw GovernanceError.usage("give the command after --: governance exec --agent A --tool T -- COMMAND [ARGS...]") }
             try checkResultFD(args)
-            let result = try enforcer.execCheck(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                                tool: try args.require(tool), argv: args.positionals, projection: try projection(args, run),
-                                                failOpen: failOpen)
+            let result = try enforcer.execCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
+                                                tool: try args.require(SharedFlags.tool), argv: try args[argv],
+                                                projection: try Cost.Check.projection(args, run), failOpen: failOpen)
             guard case .denied(var error) = result.outcome else { return result }
             // A refusal: the result document, and the status the caller chose for refusals.
-            writeResult(args, StepOutcome(run: .refused(error)))
-            if let status = args[refusalStatus] { error.exitCodeOverride = Int32(status) }
+            try writeResult(args, StepOutcome(run: .refused(error)))
+            if let status = try args[refusalStatus] { error.exitCodeOverride = Int32(status) }
             var refused = result
             refused.outcome = .denied(error)
             return refused
         },
         render: { clearance, args, run in try runCommand(args, run, reservation: clearance.reservation, failedOpen: false) },
-        failOpen: { args, run in try runCommand(args, run, reservation: nil, failedOpen: true) })
-
-    /// The step's projection, read as `cost check` reads it.
-    static func projection(_ args: Arguments, _ run: Run) throws -> CostProjection {
-        let pricing = try PricingTable.resolve(file: args[Cost.pricingFile], environment: { _ in nil })
-        return try CostProjection.resolve(projectedTokens: args[Cost.Check.projected], maxTokens: args[Cost.Check.maxTokens],
-                                          model: args[Cost.Check.model], pricing: pricing, environment: { run.environment($0) })
-    }
+        failOpen: { args, run in try runCommand(args, run, reservation: nil, failedOpen: true) }
+    ).runningACommand()
 
     static func runCommand(_ args: Arguments, _ run: Run, reservation: Reservation?, failedOpen: Bool) throws -> Int32 {
         var stdin: (fd: Int32, sha256: String)?
-        if args.has(hashStdin) { stdin = try HashedStdin.capture() }
+        if try args.has(hashStdin) { stdin = try HashedStdin.capture() }
         defer { if let stdin { close(stdin.fd) } }
-        let request = StepRequest(agentID: try args.require(SharedFlags.agent), sessionID: args[SharedFlags.optionalSession],
-                                  tool: try args.require(tool), argv: args.positionals, stdin: stdin,
-                                  captureOutput: args.has(captureOutput), timeoutSeconds: args[timeout].map(Double.init),
-                                  killGraceSeconds: Double(args[killGrace] ?? 10), failOpen: args.has(GlobalFlags.failOpen))
+        let request = StepRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
+                                  tool: try args.require(SharedFlags.tool), argv: try args[argv], stdin: stdin,
+                                  captureOutput: try args.has(captureOutput), timeoutSeconds: try args[timeout].map(Double.init),
+                                  killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: try args.failOpen)
         var outcome = try run.enforcer().perform(request, reservation: reservation, recorder: try run.recorder)
         outcome.failedOpen = failedOpen
         for warning in outcome.warnings { run.warn(warning) }
-        writeResult(args, outcome)
-        if outcome.governanceDecided, let status = args[refusalStatus] { return Int32(status) }
+        try writeResult(args, outcome)
+        if outcome.governanceDecided, let status = try args[refusalStatus] { return Int32(status) }
         return outcome.exitStatus
     }
 
     /// `--result-fd` must name a descriptor open for writing before anything runs.
     static func checkResultFD(_ args: Arguments) throws {
-        guard let fd = args[resultFD] else { return }
+        guard let fd = try args[resultFD] else { return }
         let flags = fcntl(Int32(fd), F_GETFL)
         guard flags >= 0, flags & O_ACCMODE != O_RDONLY else {
             throw GovernanceError.usage("--result-fd \(fd) is not a descriptor open for writing", hint: "open it in the shell first, e.g. `3>result.json`")
         }
     }
 
-    static func writeResult(_ args: Arguments, _ outcome: StepOutcome) {
-        guard let fd = args[resultFD] else { return }
+    static func writeResult(_ args: Arguments, _ outcome: StepOutcome) throws {
+        guard let fd = try args[resultFD] else { return }
         let text = JSONWriter.ordered(outcome.json) + "\n"
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {

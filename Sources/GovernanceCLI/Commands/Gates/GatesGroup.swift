@@ -1,6 +1,6 @@
 import GovernanceCore
 
-enum Gates {
+enum GatesCommands {
     static let group = GroupSpec("gates", "Approval gates: signed, single-use, time- and action-bound tokens",
                                  doc: """
                                  An agent asks for approval of one action with request and gets a request id and a token \
@@ -15,15 +15,15 @@ enum Gates {
                                  """,
                                  commands: [Request.command, Grant.command, Deny.command, Cancel.command, Wait.command, List.command, Show.command])
 
-    static let decisionArgument = PositionalSpec("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin")
-    static let requestArgument = PositionalSpec("REQUEST_ID", "The request's id (a UUID)")
+    static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin")
+    static let requestArgument: Positional<String> = .one("REQUEST_ID", "The request's id (a UUID)")
     static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse unless the decision is for this request",
                                                    doc: "Guards against granting a different request than the one reviewed with `gates show`.")
 
     /// TOKEN, or one line of stdin for `-` (argv is visible to other local users; stdin is not),
     /// ended by LF, CRLF or nothing.
     static func token(_ args: Arguments, _ run: Run) throws -> String {
-        let given = args.positionals[0]
+        let given = try args.require(decisionArgument)
         guard given == "-" else { return given }
         let next = try run.console.stdinChunks()
         var bytes: [UInt8] = []
@@ -53,21 +53,21 @@ enum Gates {
 
     /// grant, deny and cancel: the same checks, a different outcome. REQUEST is a request id, or a
     /// token (which is checked too).
-    static func decide(_ decision: GovernanceCore.Gates.Decision, reason: String?, _ args: Arguments, _ run: Run) throws -> Int32 {
+    static func decide(_ decision: Gates.Decision, reason: String?, _ args: Arguments, _ run: Run) throws -> Int32 {
         let signer = try SharedFlags.operatorCredential(args, run)
         let db = try run.store.connection
-        let given = args.positionals[0]
+        let given = try args.require(decisionArgument)
         let request: GateRequest
         if given != "-", SessionID(given) != nil {
-            if let expected = args[expectRequest], expected.lowercased() != given.lowercased() {
+            if let expected = try args[expectRequest], expected.lowercased() != given.lowercased() {
                 throw GovernanceError.usage("--request \(Render.quoted(expected)) names another request than \(Render.quoted(given))")
             }
-            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), requestID: given, decision: decision, by: signer.credential,
+            request = try Gates.decide(db, keys: try run.keys(), requestID: given, decision: decision, by: signer.credential,
                                                       identity: signer.identity, reason: reason)
         } else {
-            request = try GovernanceCore.Gates.decide(db, keys: try run.keys(), token: try token(args, run), decision: decision,
+            request = try Gates.decide(db, keys: try run.keys(), token: try token(args, run), decision: decision,
                                                       by: signer.credential, identity: signer.identity, reason: reason,
-                                                      expectedRequestID: args[expectRequest])
+                                                      expectedRequestID: try args[expectRequest])
         }
         let verb = decision == .grant ? "granted" : (decision == .deny ? "denied" : "cancelled")
         run.emit(json: request.json(), text: "\(verb) request \(request.requestID) (\(Render.escaped(request.kind)) for \(Render.escaped(request.agentID)))")

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum List {
         static let pending: Flag<Bool> = .toggle("pending", "Only requests still waiting for a decision (not expired)")
         static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N requests, newest first (default 100)", range: 1...1_000_000)
@@ -12,7 +12,7 @@ extension Gates {
             examples: ["governance gates list --pending"],
             needs: .read
         ) { args, run in
-            let requests = try GovernanceCore.Gates.list(try run.store.connection, pendingOnly: args.has(pending), limit: Int(args[limit] ?? 100))
+            let requests = try Gates.list(try run.store.connection, pendingOnly: try args.has(pending), limit: Int(try args[limit] ?? 100))
             let text = requests.isEmpty ? "no requests" : requests.map {
                 "\($0.requestID)  \($0.effectiveStatus().rawValue)  \(Render.escaped($0.kind))  \(Render.escaped($0.agentID))  expires \($0.expiresAt.iso8601)"
             }.joined(separator: "\n")

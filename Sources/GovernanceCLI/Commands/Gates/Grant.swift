@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Grant {
         static let command = CommandSpec(
             "grant", "Approve a request by its id (single use), signed with the operator's key",
@@ -12,13 +12,13 @@ extension Gates {
             failed token check, exits 19, is audited (gate.token_rejected) and changes nothing. The agent itself, and \
             the operator bound to it by its heartbeat (--operator), cannot grant (exit 22, audited).
             """,
-            flags: [SharedFlags.operatorKey, Gates.expectRequest],
-            positionals: [Gates.decisionArgument],
+            flags: [SharedFlags.operatorKey.required, GatesCommands.expectRequest],
+            positionals: [GatesCommands.decisionArgument],
             examples: ["governance gates grant 0b9f5c1e-3c52-4ae5-9d0c-0d6f2c8a7e11", "printf '%s' \"$TOKEN\" | governance gates grant -"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .approvalTokenRejected, .operatorNotPermitted]
         ) { args, run in
-            try Gates.decide(.grant, reason: nil, args, run)
+            try GatesCommands.decide(.grant, reason: nil, args, run)
         }
     }
 }

@@ -1,21 +1,13 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Request {
-        static let kind: Flag<String> = .text("kind", short: "k", value: "KIND", "What is to be approved, e.g. payment.send (1-256 bytes)",
-                                              requirement: .required)
-        static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent asking (1-256 bytes)",
-                                               completion: .agent, environment: "GOVERNANCE_AGENT_ID", requirement: .required)
-        static let session: Flag<SessionID> = .uuid("session", short: "s", "The session to audit the request in (default: the agent's own chain)",
-                                                    environment: "GOVERNANCE_SESSION_ID")
         static let payload: Flag<JSONValue> = .jsonObject("payload", "The action's details: a JSON object, @FILE or -; at most 64 KiB encoded")
-        static let stepTool: Flag<String> = .text("tool", short: "t", value: "TOOL",
-                                                  "With a command after --: approve exactly that step (exec --tool TOOL -- COMMAND...)",
-                                                  conflicts: ["action-digest"])
         static let actionDigest: Flag<String> = .text("action-digest", value: "SHA256",
                                                       "Approve only the action with this digest (contract check-pre --action-digest)")
+        static let step: Positional<[String]> = .rest("COMMAND", "With --tool: the step's command and arguments, after --", optional: true)
         static let ttl: Flag<Int64> = .integer("ttl", value: "SECONDS", "How long the token is valid (default 3600, at most 604800)",
-                                               range: 1...GovernanceCore.Gates.maxTTL)
+                                               range: 1...Gates.maxTTL)
 
         static let command = CommandSpec.enforcing(
             "request", "Ask for approval of one action; print the request id, token and expiry",
@@ -30,23 +22,29 @@ extension Gates {
             only where no step is named (`contract check-pre` without --action-digest). Audited (gate.requested). \
             --fail-open does not apply: no approval can be asked for without the store.
             """,
-            flags: [kind, agent, session, payload, stepTool, actionDigest, ttl],
-            positionals: [PositionalSpec("COMMAND", "With --tool: the step's command and arguments, after --", optional: true, variadic: true)],
+            flags: [SharedFlags.kind.required.described("What is to be approved, e.g. payment.send (1-256 bytes)"),
+                    SharedFlags.agent.required.described("The agent asking (1-256 bytes)").completing(.agent),
+                    SharedFlags.session.described("The session to audit the request in (default: the agent's own chain)"),
+                    payload, SharedFlags.tool.described("With a command after --: approve exactly that step (exec --tool TOOL -- COMMAND...)")
+                        .conflicts(with: actionDigest),
+                    actionDigest, ttl],
+            positionals: [step],
             examples: ["governance gates request --kind payment.send --agent billing-agent --payload '{\"amount\":\"120.00\"}' --json",
                        "governance gates request --kind charge.customer --agent billing-agent --tool charge -- ./charge.sh 118 1.00"],
             failures: [.invalidInput],
             decide: { args, _, enforcer, _ in
-                var digest = args[actionDigest]
-                if let tool = args[stepTool] {
-                    guard !args.positionals.isEmpty else {
+                var digest = try args[actionDigest]
+                if let tool = try args[SharedFlags.tool] {
+                    guard try !args[step].isEmpty else {
                         throw GovernanceError.usage("--tool needs the step's command after --", hint: "governance gates request --kind K --tool T -- COMMAND [ARGS...]")
                     }
-                    digest = GovernanceCore.Gates.stepDigest(tool: tool, argv: args.positionals)
-                } else if let extra = args.positionals.first {
+                    digest = Gates.stepDigest(tool: tool, argv: try args[step])
+                } else if let extra = try args[step].first {
                     throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a command is given only with --tool")
                 }
-                return try enforcer.requestApproval(agentID: try args.require(agent), sessionID: args[session], kind: try args.require(kind),
-                                                    payload: args[payload] ?? .object([]), ttl: args[ttl] ?? GovernanceCore.Gates.defaultTTL,
+                return try enforcer.requestApproval(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
+                                                    kind: try args.require(SharedFlags.kind),
+                                                    payload: try args[payload] ?? .object([]), ttl: try args[ttl] ?? Gates.defaultTTL,
                                                     stepDigest: digest)
             },
             render: { issued, _, run in

@@ -1,20 +1,20 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Show {
         static let command = CommandSpec(
             "show", "Show one approval request: the action, its status and who decided",
             doc: "Review what a token would approve before granting it (`gates grant TOKEN --request REQUEST_ID` then refuses any other request's token).",
-            positionals: [Gates.requestArgument],
+            positionals: [GatesCommands.requestArgument],
             examples: ["governance gates show \"$REQUEST_ID\""],
             needs: .read,
             failures: [.invalidInput]
         ) { args, run in
-            let id = args.positionals[0]
-            guard SessionID(id) != nil, let request = try GovernanceCore.Gates.find(try run.store.connection, requestID: id.lowercased()) else {
+            let id = try args.require(GatesCommands.requestArgument)
+            guard SessionID(id) != nil, let request = try Gates.find(try run.store.connection, requestID: id.lowercased()) else {
                 throw GovernanceError.invalid("no approval request \(Render.quoted(id))", hint: "`governance gates list` shows the requests")
             }
-            run.emit(json: request.json(), text: Gates.requestText(request))
+            run.emit(json: request.json(), text: GatesCommands.requestText(request))
             return 0
         }
     }

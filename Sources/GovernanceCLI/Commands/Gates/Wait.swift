@@ -1,10 +1,10 @@
 import GovernanceCore
 
-extension Gates {
+extension GatesCommands {
     enum Wait {
         static let timeout: Flag<Int64> = .integer("timeout", value: "SECONDS", "Give up after this long (default: when the request expires)",
-                                                   range: 0...GovernanceCore.Gates.maxTTL)
-        static let noWait: Flag<Bool> = .toggle("no-wait", "Answer at once: exit 18 while the request is pending", conflicts: ["timeout"])
+                                                   range: 0...Gates.maxTTL)
+        static let noWait: Flag<Bool> = .toggle("no-wait", "Answer at once: exit 18 while the request is pending")
 
         static let command = CommandSpec.enforcing(
             "wait", "Wait for a decision: 0 granted, 16 denied, 17 timed out",
@@ -16,18 +16,18 @@ extension Gates {
             through the enforcement path: a killed agent is refused (exit 15), also when it is killed while it \
             waits. --fail-open does not apply: an approval is never granted by an unreachable store.
             """,
-            flags: [timeout, noWait],
-            positionals: [Gates.requestArgument],
+            flags: [timeout, noWait.conflicts(with: timeout)],
+            positionals: [GatesCommands.requestArgument],
             examples: ["governance gates wait \"$REQUEST_ID\" --timeout 600 && do_the_payment"],
             needs: .read,
             failures: [.invalidInput, .approvalDenied, .approvalTimedOut, .approvalPending],
             decide: { args, run, enforcer, _ in
-                let id = args.positionals[0]
+                let id = try args.require(GatesCommands.requestArgument)
                 guard SessionID(id) != nil else { throw GovernanceError.invalid("invalid request id \(Render.quoted(id)): expected a UUID") }
-                guard let request = try GovernanceCore.Gates.find(try run.store.connection, requestID: id.lowercased()) else {
+                guard let request = try Gates.find(try run.store.connection, requestID: id.lowercased()) else {
                     throw GovernanceError.invalid("no approval request \(Render.quoted(id))", hint: "`governance gates list` shows the requests")
                 }
-                let result = try enforcer.waitForApproval(request, timeout: args[timeout].map(Double.init), noWait: args.has(noWait))
+                let result = try enforcer.waitForApproval(request, timeout: try args[timeout].map(Double.init), noWait: try args.has(noWait))
                 // The request as it stands goes to stdout with every outcome, as with a grant.
                 if case .denied(let error) = result.outcome, let shown = error.details.first(where: { $0.0 == "request" })?.1 {
                     let status = shown["status"]?.stringValue ?? "?"

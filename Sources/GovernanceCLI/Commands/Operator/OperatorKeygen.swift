@@ -2,8 +2,7 @@ import GovernanceCore
 
 extension Operator {
     enum Keygen {
-        static let output: Flag<String> = .path("out", short: "o", value: "FILE", "Write the private key to this new file (mode 0600)",
-                                                requirement: .required)
+        static let output: Flag<String> = .path("out", short: "o", value: "FILE", "Write the private key to this new file (mode 0600)")
 
         static let command = CommandSpec(
             "keygen", "Make an operator's Ed25519 key pair: the private key to a file, the public key to stdout",
@@ -13,7 +12,7 @@ extension Operator {
             private key where the agents cannot read it: another OS user, or a separate machine. `openssl genpkey \
             -algorithm ed25519` makes an equivalent key.
             """,
-            flags: [output],
+            flags: [output.required],
             examples: ["governance operator keygen --out ~/.config/governance/operator.pem > alice.pub.pem"],
             role: .meta
         ) { args, run in

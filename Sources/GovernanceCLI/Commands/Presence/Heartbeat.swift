@@ -1,14 +1,12 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Heartbeat {
         static let operatorFlag: Flag<String> = .text("operator", value: "OPERATOR", "The operator responsible for this agent",
                                                       doc: "Binds the operator to the agent: that operator cannot grant the agent's approval requests (exit 22).")
-        static let metadata: Flag<JSONValue> = .jsonObject("metadata", "A JSON object, @FILE or - (stdin); at most 64 KiB encoded",
-                                                           maxBytes: 1 << 20)
 
-        static let command = CommandSpec(
-            "heartbeat", "Report that an agent is alive",
+        static let command = PresenceCommands.observing(
+            .heartbeat, "Report that an agent is alive",
             doc: """
             Marks the agent Live and records a presence.heartbeat event in the agent's own chain, both in one \
             transaction. An observation command: when the store is unreachable the event is spooled, a warning \
@@ -16,16 +14,12 @@ extension Presence {
             it only if it is newer than what the row has seen. --operator binds an operator to the agent (kept \
             until another heartbeat names a different one or the agent closes).
             """,
-            flags: [operatorFlag, metadata, Presence.requireDurable],
-            positionals: [Presence.agentArgument],
+            flags: [operatorFlag, SharedFlags.metadata],
             examples: ["governance presence heartbeat billing-agent --operator alice",
-                       "governance presence heartbeat billing-agent --metadata '{\"step\":3}'"],
-            role: .observe,
-            needs: .record,
-            failures: [.invalidInput]
-        ) { args, run in
-            try Presence.record(.heartbeat, agent: Presence.agentArgument(args), operator: args[operatorFlag],
-                                metadata: args[metadata] ?? .object([]), run: run)
+                       "governance presence heartbeat billing-agent --metadata '{\"step\":3}'"]
+        ) { args in
+            try Presence.event(.heartbeat, agentID: try args.require(PresenceCommands.agentArgument), operator: try args[operatorFlag],
+                               metadata: try args[SharedFlags.metadata] ?? .object([]))
         }
     }
 }

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum IsKilled {
         static let command = CommandSpec(
             "is-killed", "Say whether an agent is killed, exiting 0 either way (an observation)",
@@ -10,11 +10,11 @@ extension Presence {
             a killed agent use `presence status` (exit 15) or any enforcement command. A kill marker no \\
             registered operator signed is not a kill. The store unreachable is exit 4.
             """,
-            positionals: [Presence.agentArgument],
+            positionals: [PresenceCommands.agentArgument],
             examples: ["governance --json presence is-killed billing-agent | jq .killed"],
             needs: .read
         ) { args, run in
-            let id = Presence.agentArgument(args)
+            let id = try args.require(PresenceCommands.agentArgument)
             let marker = try KillMarkers.read(try run.store.connection, agentID: id).marker
             run.emit(json: .object([("agent_id", .string(id)), ("killed", .bool(marker != nil)), ("kill", marker?.json ?? .null)]),
                      text: marker.map { "killed by \(Render.escaped($0.killedBy)) at \($0.killedAt.iso8601): \(Render.escaped($0.reason))" } ?? "not killed")

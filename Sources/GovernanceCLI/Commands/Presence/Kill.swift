@@ -1,9 +1,8 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Kill {
-        static let reason: Flag<String> = .text("reason", short: "r", value: "TEXT", "Why (shown to every refused call; 1-1024 bytes)",
-                                                requirement: .required)
+        static let reason: Flag<String> = .text("reason", short: "r", value: "TEXT", "Why (shown to every refused call; 1-1024 bytes)")
 
         static let command = CommandSpec(
             "kill", "Halt an agent: every enforcement command refuses it (exit 15)",
@@ -15,14 +14,14 @@ extension Presence {
             the enforcement path ignores (and audits) a marker no registered operator signed. Audited (presence.kill) \
             in the agent's chain.
             """,
-            flags: [reason, SharedFlags.operatorKey],
-            positionals: [Presence.agentArgument],
+            flags: [reason.required, SharedFlags.operatorKey.required],
+            positionals: [PresenceCommands.agentArgument],
             examples: ["governance presence kill billing-agent --reason 'runaway spend'"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
             let signer = try SharedFlags.operatorCredential(args, run)
-            let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: Presence.agentArgument(args),
+            let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: try args.require(PresenceCommands.agentArgument),
                                                reason: try args.require(reason), by: signer.credential, identity: signer.identity)
             run.emit(json: marker.json,
                      text: "killed \(Render.escaped(marker.agentID)) (by \(Render.escaped(marker.killedBy)), user \(Render.escaped(marker.osUser)) on \(Render.escaped(marker.host)) at \(marker.killedAt.iso8601))")

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum List {
         static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N agents (default 1000)", range: 1...1_000_000)
         static let names: Flag<Bool> = .toggle("names", "Print only the agent ids, one per line (used by shell completion)")
@@ -18,8 +18,8 @@ extension Presence {
             examples: ["governance presence list", "governance presence list --json"],
             needs: .read
         ) { args, run in
-            let agents = try GovernanceCore.Presence.list(try run.store.connection, limit: Int(args[limit] ?? 1000))
-            if args.has(names) {
+            let agents = try Presence.list(try run.store.connection, limit: Int(try args[limit] ?? 1000))
+            if try args.has(names) {
                 for agent in agents { run.console.line(Render.escaped(agent.agentID)) }
                 return 0
             }

@@ -1,6 +1,6 @@
 import GovernanceCore
 
-enum Presence {
+enum PresenceCommands {
     static let group = GroupSpec("presence", "Which agents are alive; the kill switch",
                                  doc: """
                                  Agents report themselves with heartbeat, idle and close (observation commands: they never \
@@ -13,39 +13,34 @@ enum Presence {
                                  commands: [Heartbeat.command, Idle.command, Close.command, List.command, Sweep.command,
                                             Kill.command, Revive.command, Status.command, IsKilled.command])
 
-    static let agentArgument = PositionalSpec("AGENT", "The agent's id (1-256 bytes)", completion: .agent)
-    static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")
+    static let agentArgument: Positional<String> = .one("AGENT", "The agent's id (1-256 bytes)", completion: .agent)
 
-    static func agentArgument(_ args: Arguments) -> String { args.positionals[0] }
-
-    /// Records a presence change (heartbeat, idle, close) and reports it the way `audit log` does.
-    static func record(_ change: GovernanceCore.Presence.Change, agent: String, operator: String? = nil,
-                       metadata: JSONValue = .object([]), run: Run) throws -> Int32 {
-        let event = try GovernanceCore.Presence.event(change, agentID: agent, operator: `operator`, metadata: metadata)
-        let recorder = try run.recorder
-        let outcome = try GovernanceCore.Presence.record(event, recorder: recorder)
-        for warning in recorder.warnings { run.warn(warning) }
-        let recorded: String, text: String
-        var spoolFile: String?
-        switch outcome {
-        case .appended:
-            recorded = "appended"
-            text = "\(change.rawValue) recorded for \(Render.escaped(agent))"
-        case .spooled(let path, _):
-            recorded = "spooled"
-            spoolFile = path
-            text = "\(change.rawValue) spooled (the store is unavailable): \(path)"
-        case .placeholder:
-            recorded = "unavailable"
-            text = "\(change.rawValue) NOT recorded: the store and the spool are both unavailable"
-        }
-        run.emit(json: .object([("agent_id", .string(agent)), ("event", .string(change.kind)), ("status", .string(recorded)),
-                                ("spool_file", .optional(spoolFile)), ("at", .string(event.createdAt.iso8601))]),
-                 text: text)
-        return 0
+    /// A presence change (heartbeat, idle, close) as an observation: recorded like `audit log`,
+    /// reported with the agent, the event and where it went.
+    static func observing(_ change: Presence.Change, _ summary: String, doc: String, flags: [any FlagDeclaration] = [],
+                          examples: [String], event: @escaping @Sendable (Arguments) throws -> PendingEvent) -> CommandSpec {
+        CommandSpec.observing(
+            change.rawValue, summary, doc: doc, flags: flags, positionals: [agentArgument], examples: examples,
+            record: { args, _, recorder in
+                let pending = try event(args)
+                return (pending, Recorded(try Presence.record(pending, recorder: recorder)))
+            },
+            render: { recorded, args, run in
+                let (event, outcome) = recorded
+                let agent = try args.require(agentArgument)
+                let text = switch outcome {
+                case .appended: "\(change.rawValue) recorded for \(Render.escaped(agent))"
+                case .spooled(let path): "\(change.rawValue) spooled (the store is unavailable): \(path)"
+                case .unavailable: "\(change.rawValue) NOT recorded: the store and the spool are both unavailable"
+                }
+                run.emit(json: .object([("agent_id", .string(agent)), ("event", .string(change.kind)), ("status", .string(outcome.status())),
+                                        ("spool_file", .optional(outcome.spoolFile)), ("at", .string(event.createdAt.iso8601))]),
+                         text: text)
+                return 0
+            })
     }
 
     static func operatorIdentity(_ args: Arguments) throws -> OperatorIdentity {
-        try OperatorIdentity.current(claimed: args[SharedFlags.by])
+        try OperatorIdentity.current(claimed: try args[SharedFlags.by])
     }
 }

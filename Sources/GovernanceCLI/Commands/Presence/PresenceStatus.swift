@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Status {
         static let command = CommandSpec(
             "status", "Print an agent's state; exit 15 when it is killed (assert-alive)",
@@ -10,13 +10,13 @@ extension Presence {
             store has never seen and that is not killed is reported as unknown, exit 0. The store being \
             unreachable is exit 4: a script asserting life fails closed.
             """,
-            positionals: [Presence.agentArgument],
+            positionals: [PresenceCommands.agentArgument],
             examples: ["governance presence status billing-agent || exit"],
             needs: .read,
             failures: [.agentKilled]
         ) { args, run in
-            let id = Presence.agentArgument(args)
-            let agent = try GovernanceCore.Presence.agent(try run.store.connection, agentID: id)
+            let id = try args.require(PresenceCommands.agentArgument)
+            let agent = try Presence.agent(try run.store.connection, agentID: id)
             if let agent {
                 run.emit(json: agent.json,
                          text: "\(Render.escaped(id))  \(agent.status.title)  last seen \(agent.lastSeen?.iso8601 ?? "never")" + (agent.operator.map { "  operator \(Render.escaped($0))" } ?? ""))

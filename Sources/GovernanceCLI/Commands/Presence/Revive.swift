@@ -1,17 +1,17 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Revive {
         static let command = CommandSpec(
             "revive", "Clear an agent's kill marker",
             doc: "Removes the kill marker, so enforcement commands judge the agent on their own checks again. Signed with --operator-key. Audited (presence.revive) in the agent's chain. Reviving an agent that is not killed changes nothing, writes nothing and exits 0.",
-            flags: [SharedFlags.operatorKey],
-            positionals: [Presence.agentArgument],
+            flags: [SharedFlags.operatorKey.required],
+            positionals: [PresenceCommands.agentArgument],
             examples: ["governance presence revive billing-agent --operator-key ~/.config/governance/operator.pem"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
-            let agent = Presence.agentArgument(args)
+            let agent = try args.require(PresenceCommands.agentArgument)
             let signer = try SharedFlags.operatorCredential(args, run)
             let removed = try OperatorKill.revive(try run.store.connection, keys: try run.keys(), agentID: agent,
                                                   by: signer.credential, identity: signer.identity)

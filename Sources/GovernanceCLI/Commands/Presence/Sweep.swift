@@ -1,6 +1,6 @@
 import GovernanceCore
 
-extension Presence {
+extension PresenceCommands {
     enum Sweep {
         static let timeout: Flag<Int64> = .integer("timeout", value: "SECONDS", "Mark agents not seen for this long (default 300)",
                                                    range: 1...31_536_000)
@@ -19,9 +19,9 @@ extension Presence {
             examples: ["*/5 * * * * governance -q presence sweep --timeout 600", "governance presence sweep --json"],
             needs: CommandNeeds(store: .write, keys: true)
         ) { args, run in
-            let seconds = args[timeout] ?? GovernanceCore.Presence.defaultSweepTimeout
-            let swept = try GovernanceCore.Presence.sweep(try run.store.connection, keys: try run.keys(), timeout: seconds,
-                                                          by: try Presence.operatorIdentity(args))
+            let seconds = try args[timeout] ?? Presence.defaultSweepTimeout
+            let swept = try Presence.sweep(try run.store.connection, keys: try run.keys(), timeout: seconds,
+                                                          by: try PresenceCommands.operatorIdentity(args))
             run.emit(json: .object([("timeout_seconds", .int64(seconds)), ("marked", .array(swept.map(\.json)))]),
                      text: swept.isEmpty ? "no agent newly unresponsive" :
                         swept.map { "\(Render.escaped($0.agentID))  Unresponsive  last seen \($0.lastSeen.iso8601)" }.joined(separator: "\n"))

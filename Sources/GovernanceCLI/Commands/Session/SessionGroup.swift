@@ -4,17 +4,4 @@ enum Session {
     static let group = GroupSpec("session", "Make session ids",
                                  doc: "A session is one agent run; each session has its own audit chain. Ids are UUIDs. `governance audit sessions` lists the sessions the store holds.",
                                  commands: [New.command])
-
-    enum New {
-        static let command = CommandSpec(
-            "new", "Print a fresh session id (a random UUID)",
-            doc: "Nothing is stored: a session's chain begins with its first event.",
-            examples: ["export GOVERNANCE_SESSION_ID=$(governance session new)"],
-            role: .meta
-        ) { _, run in
-            let id = try SessionID.random()
-            run.emit(json: .object([("session_id", .string(id.value))]), text: id.value)
-            return 0
-        }
-    }
 }
