@@ -119,12 +119,13 @@ public final class Run: @unchecked Sendable {
     }
 
     /// The core's one enforcement path, for `.enforce` commands (see `CommandSpec.enforcing`).
-    func enforcer() throws -> Enforcer {
+    func enforcer(failOpen: Bool = false) throws -> Enforcer {
         // The path writes (a denial is audited), so it may create the embedded store's secret.
         // A command that read the store before the path (`gates wait`) hands over that connection
         // rather than opening a second one.
         let opened = preparedStore
-        return Enforcer(configuration: try configuration(), keys: try keys(creating: true), openStore: opened.map { store in { store } })
+        return Enforcer(configuration: try configuration(), keys: try keys(creating: true), openStore: opened.map { store in { store } },
+                        failOpen: failOpen)
     }
 
     // MARK: output

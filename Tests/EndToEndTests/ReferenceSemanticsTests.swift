@@ -85,4 +85,18 @@ import Testing
             #expect(r.status == 4, "\(read.joined(separator: " ")): \(r.status) \(r.stderr)")
         }
     }
+
+    /// --fail-open is set once, on the enforcer the dispatcher builds: every enforcement command
+    /// honours it, and an approval is never asked for or granted without the store.
+    @Test func failOpenAllowsChecksButNeverApprovals() throws {
+        var gov = try Governance()
+        gov.environment["GOVERNANCE_DATABASE_URL"] = "postgresql://nobody@/governance?host=/nonexistent-socket-dir&connect_timeout=2"
+        for check in [["scope", "check", "-a", "bot", "--tool", "t"], ["cost", "check", "-a", "bot"], ["loop", "record", "-a", "bot", "-t", "t"]] {
+            let r = try gov.run(["--fail-open"] + check)
+            #expect(r.status == 0 && r.stderr.contains("--fail-open"), "\(check): \(r.stderr)")
+            #expect(try gov.run(check).status == 4)
+        }
+        #expect(try gov.run(["--fail-open", "gates", "request", "--kind", "k", "--agent", "bot"]).status == 4)
+        #expect(try gov.run(["--fail-open", "gates", "wait", "00000000-0000-4000-8000-000000000001"]).status == 4)
+    }
 }

@@ -10,13 +10,14 @@ extension CommandSpec {
     public static func enforcing<Value>(
         _ name: String, _ summary: String, doc: String, flags: [any FlagDeclaration] = [], positionals: [any PositionalDeclaration] = [],
         examples: [String] = [], needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind],
-        decide: @escaping @Sendable (Arguments, Run, Enforcer, _ failOpen: Bool) throws -> EnforcementResult<Value>,
+        decide: @escaping @Sendable (Arguments, Run, Enforcer) throws -> EnforcementResult<Value>,
         render: @escaping @Sendable (Value, Arguments, Run) throws -> Int32,
         failOpen renderFailOpen: (@Sendable (Arguments, Run) throws -> Int32)? = nil
     ) -> CommandSpec {
         CommandSpec(name, summary, doc: doc, flags: flags, positionals: positionals, examples: examples, role: .enforce,
                     needs: needs, failures: failures) { args, run in
-            let result = try decide(args, run, try run.enforcer(), args.failOpen)
+            // --fail-open is the enforcer's: no command passes it on (or forgets to).
+            let result = try decide(args, run, try run.enforcer(failOpen: args.failOpen))
             for warning in result.warnings { run.warn(warning) }
             switch result.outcome {
             case .allowed(let value):

@@ -31,10 +31,16 @@ public struct Enforcer {
 
     /// `openStore` defaults to `Store.open(configuration)`; tests and long-running programs may
     /// pass their own (a Swift agent may keep one store open).
-    public init(configuration: Configuration, keys: PurposeKeys, openStore: (() throws -> Store)? = nil) {
+    /// Every request this enforcer runs allows, with a warning, when the store cannot be reached
+    /// (the global `--fail-open`, set once by whoever builds the enforcer; a request may also ask
+    /// for it itself). Approvals never fail open: their paths ignore it.
+    public let failOpen: Bool
+
+    public init(configuration: Configuration, keys: PurposeKeys, openStore: (() throws -> Store)? = nil, failOpen: Bool = false) {
         self.configuration = configuration
         self.keys = keys
         self.openStore = openStore ?? { try Store.open(configuration) }
+        self.failOpen = failOpen
     }
 
     /// Runs the enforcement path. Throws only for errors that are not decisions (bad input exit 2,
@@ -50,7 +56,7 @@ public struct Enforcer {
         do {
             store = try openStore()
         } catch let error as GovernanceError where error.kind == .storeUnavailable {
-            return Self.unavailable(error, request: request, warnings: warnings)
+            return unavailable(error, request: request, warnings: warnings)
         }
 
         let context = EnforcementContext(db: store.connection, agentID: request.agentID, sessionID: session,
@@ -67,7 +73,7 @@ public struct Enforcer {
                 outcome = .allowed(try check(context))
             }
         } catch let error as GovernanceError where error.kind == .storeUnavailable {
-            return Self.unavailable(error, request: request, warnings: context.warnings)
+            return unavailable(error, request: request, warnings: context.warnings)
         } catch let error as GovernanceError where Self.isDenial(error.kind) {
             outcome = .denied(error)
         }
@@ -144,8 +150,8 @@ public struct Enforcer {
         return AuditEventInput(sessionID: session, agentID: request.agentID, kind: kind, metadata: .object(metadata))
     }
 
-    private static func unavailable<Value>(_ error: GovernanceError, request: EnforcementRequest, warnings: [String]) -> EnforcementResult<Value> {
-        if request.failOpen {
+    private func unavailable<Value>(_ error: GovernanceError, request: EnforcementRequest, warnings: [String]) -> EnforcementResult<Value> {
+        if request.failOpen || (failOpen && !request.neverFailsOpen) {
             let warning = "the store is unavailable (\(error.message)); \(request.action) ALLOWED without a check because of --fail-open"
             return EnforcementResult(outcome: .allowedFailOpen(warning: warning), warnings: warnings + [warning])
         }
@@ -162,6 +168,9 @@ public struct EnforcementRequest: Sendable {
     public var action: String
     /// Allow, with a warning, when the store cannot be reached (the global `--fail-open`).
     public var failOpen: Bool
+    /// Never allowed without the store, whatever the enforcer's `failOpen` (an approval is never
+    /// granted by an unreachable store).
+    public var neverFailsOpen = false
     /// Added to a denial's audit metadata (the tool, the API call, ...).
     public var metadata: [(String, JSONValue)]
     /// The decision's time; now by default (tests pass their own).

@@ -5,8 +5,9 @@
 extension Enforcer {
     public func requestApproval(agentID: String, sessionID: SessionID?, kind: String, payload: JSONValue = .object([]),
                                 ttl: Int64 = Gates.defaultTTL, stepDigest: String? = nil) throws -> EnforcementResult<Gates.Issued> {
-        try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "gates.request",
-                                       metadata: [("kind", .string(kind))])) { context in
+        var request = EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "gates.request", metadata: [("kind", .string(kind))])
+        request.neverFailsOpen = true
+        return try enforce(request) { context in
             try Gates.request(context.db, keys: keys, kind: kind, agentID: agentID, sessionID: sessionID, payload: payload, ttl: ttl,
                               stepDigest: stepDigest)
         }
@@ -15,8 +16,10 @@ extension Enforcer {
     /// Waits for the decision on `request` (read by the caller, who knows its agent).
     public func waitForApproval(_ request: GateRequest, timeout: Double?, noWait: Bool = false) throws -> EnforcementResult<GateRequest> {
         let agent = request.agentID
-        return try enforce(EnforcementRequest(agentID: agent, sessionID: request.sessionID.flatMap(SessionID.init), action: "gates.wait",
-                                              metadata: [("request_id", .string(request.requestID))])) { context in
+        var path = EnforcementRequest(agentID: agent, sessionID: request.sessionID.flatMap(SessionID.init), action: "gates.wait",
+                                      metadata: [("request_id", .string(request.requestID))])
+        path.neverFailsOpen = true
+        return try enforce(path) { context in
             let outcome = try Gates.wait(context.db, requestID: request.requestID, timeout: timeout, noWait: noWait, recheck: {
                 // A kill ends a wait that is already blocked, not only the next call.
                 if let marker = try KillMarkers.read(context.db, agentID: agent).marker { throw marker.error }

@@ -20,10 +20,9 @@ extension Contract {
                     SharedFlags.tool.required.described("The tool the contract is for")] + (phase == .pre ? [actionDigest] : []),
             examples: ["governance contract \(name) --agent billing-agent --session \"$SESSION\" --tool charge_customer"],
             failures: [.contractViolation, .invalidInput],
-            decide: { args, _, enforcer, failOpen in
+            decide: { args, _, enforcer in
                 try enforcer.contractCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args.require(SharedFlags.session),
-                                           tool: try args.require(SharedFlags.tool), phase: phase, actionDigest: phase == .pre ? try args[actionDigest] : nil,
-                                           failOpen: failOpen)
+                                           tool: try args.require(SharedFlags.tool), phase: phase, actionDigest: phase == .pre ? try args[actionDigest] : nil)
             },
             render: { outcome, _, run in
                 let what = outcome.conditions == 0 ? "no contract for \(Render.quoted(outcome.tool))"

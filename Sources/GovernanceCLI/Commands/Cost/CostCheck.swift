@@ -41,9 +41,9 @@ extension Cost {
             examples: ["governance cost check --agent billing-agent --projected-tokens 4000",
                        "id=$(governance cost check -a billing-agent -m gpt-4o --max-tokens 4000 --json | jq -r .reservation_id)"],
             failures: [.budgetExceeded, .noPolicy, .invalidInput],
-            decide: { args, run, enforcer, failOpen in
+            decide: { args, run, enforcer in
                 return try enforcer.costCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
-                                              projection: try projection(args, run), failOpen: failOpen)
+                                              projection: try projection(args, run))
             },
             render: { decision, _, run in
                 var text = "within budget: " + Snapshot.text(decision.snapshot)

@@ -53,12 +53,12 @@ enum Exec {
                    "governance exec -a billing-agent -t charge_customer --refusal-status 99 -- ./charge.sh 118"],
         needs: .record,
         failures: [.scopeViolation, .noPolicy, .budgetExceeded, .loopDetected, .contractViolation, .invalidInput],
-        decide: { args, run, enforcer, failOpen in
+        decide: { args, run, enforcer in
             guard try !args[argv].isEmpty else { throw GovernanceError.usage("give the command after --: governance exec --agent A --tool T -- COMMAND [ARGS...]") }
             try checkResultFD(args)
             let result = try enforcer.execCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                                 tool: try args.require(SharedFlags.tool), argv: try args[argv],
-                                                projection: try Cost.Check.projection(args, run), failOpen: failOpen)
+                                                projection: try Cost.Check.projection(args, run))
             guard case .denied(var error) = result.outcome else { return result }
             // A refusal: the result document, and the status the caller chose for refusals.
             try writeResult(args, StepOutcome(run: .refused(error)))

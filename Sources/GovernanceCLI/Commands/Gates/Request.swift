@@ -32,7 +32,7 @@ extension GatesCommands {
             examples: ["governance gates request --kind payment.send --agent billing-agent --payload '{\"amount\":\"120.00\"}' --json",
                        "governance gates request --kind charge.customer --agent billing-agent --tool charge -- ./charge.sh 118 1.00"],
             failures: [.invalidInput],
-            decide: { args, _, enforcer, _ in
+            decide: { args, _, enforcer in
                 var digest = try args[actionDigest]
                 if let tool = try args[SharedFlags.tool] {
                     guard try !args[step].isEmpty else {

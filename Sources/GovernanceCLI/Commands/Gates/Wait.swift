@@ -21,7 +21,7 @@ extension GatesCommands {
             examples: ["governance gates wait \"$REQUEST_ID\" --timeout 600 && do_the_payment"],
             needs: .read,
             failures: [.invalidInput, .approvalDenied, .approvalTimedOut, .approvalPending],
-            decide: { args, run, enforcer, _ in
+            decide: { args, run, enforcer in
                 let id = try args.require(GatesCommands.requestArgument)
                 guard SessionID(id) != nil else { throw GovernanceError.invalid("invalid request id \(Render.quoted(id)): expected a UUID") }
                 guard let request = try Gates.find(try run.store.connection, requestID: id.lowercased()) else {

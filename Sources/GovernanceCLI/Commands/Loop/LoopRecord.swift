@@ -12,9 +12,9 @@ extension Loop {
             flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, SharedFlags.tool.required],
             examples: ["governance loop record --agent billing-agent --tool search"],
             failures: [.loopDetected, .invalidInput],
-            decide: { args, _, enforcer, failOpen in
+            decide: { args, _, enforcer in
                 try enforcer.loopRecord(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
-                                        tool: try args.require(SharedFlags.tool), failOpen: failOpen)
+                                        tool: try args.require(SharedFlags.tool))
             },
             render: { observation, _, run in
                 let limit = observation.policy.map { " of \($0.maxCalls) in \($0.windowSeconds) s" } ?? " (no loop policy)"

@@ -19,10 +19,10 @@ extension Scope {
             examples: ["governance scope check --agent billing-agent --tool send_email",
                        "governance scope check -a billing-agent --api \"POST https://api.stripe.com/v1/refunds\""],
             failures: [.scopeViolation, .noPolicy, .invalidInput],
-            decide: { args, _, enforcer, failOpen in
+            decide: { args, _, enforcer in
                 let request: ScopeCheck.Request = if let api = try args[api] { .api(api) } else { .tool(try args.require(SharedFlags.tool)) }
                 return try enforcer.scopeCheck(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
-                                               request, failOpen: failOpen)
+                                               request)
             },
             render: { decision, _, run in
                 run.emit(json: decision.json, text: "allowed: \(Render.escaped(decision.matched))")
