@@ -59,9 +59,10 @@ public final class StepContainment {
     /// The step's first process, once started.
     private(set) var root: Int32?
 
-    /// Called just before the step's first process starts.
+    /// Called just before the step's first process starts. With a cgroup the step's processes
+    /// are its members, so /proc is not read at all.
     func willStart() {
-        baseline = Self.children(of: supervisor)
+        if cgroupPath == nil { baseline = Self.children(of: supervisor) }
     }
 
     func started(_ pid: Int32) { root = pid }
@@ -71,18 +72,19 @@ public final class StepContainment {
     /// with their descendants.
     public func members() -> [Member] {
         var pids = Set<Int32>()
-        if let cgroupPath, let text = try? FileSystem.readText(cgroupPath + "/cgroup.procs", what: "cgroup") {
-            for line in text.split(separator: "\n") { if let pid = Int32(line), pid != supervisor { pids.insert(pid) } }
-        }
-        let tree = Self.processTree()
-        var roots: [Int32] = root.map { [$0] } ?? []
-        if cgroupPath == nil {
-            roots += (tree[supervisor] ?? []).filter { !baseline.contains($0) }
-        }
-        var queue = roots
-        while let pid = queue.popLast() {
-            guard pids.insert(pid).inserted || roots.contains(pid) else { continue }
-            queue += tree[pid] ?? []
+        if let cgroupPath {
+            // Every process the step starts is born in the cgroup and cannot leave it unprivileged.
+            if let text = try? FileSystem.readText(cgroupPath + "/cgroup.procs", what: "cgroup") {
+                for line in text.split(separator: "\n") { if let pid = Int32(line), pid != supervisor { pids.insert(pid) } }
+            }
+        } else {
+            let tree = Self.processTree()
+            let roots: [Int32] = (root.map { [$0] } ?? []) + (tree[supervisor] ?? []).filter { !baseline.contains($0) && $0 != root }
+            var queue = roots
+            while let pid = queue.popLast() {
+                guard pids.insert(pid).inserted else { continue }
+                queue += tree[pid] ?? []
+            }
         }
         return pids.sorted().compactMap { pid in
             guard let stat = Self.stat(pid), stat.state != "Z" else {
