@@ -108,7 +108,7 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
 @MainActor func events(_ count: Int, sessions: [SessionID]) throws -> [PendingEvent] {
     let start = Timestamp.now().microseconds
     return try (0..<count).map { i in
-        let e = AuditEventInput(sessionID: sessions[i % sessions.count], agentID: "bench-agent-\(i % 7)", kind: i % 2 == 0 ? "llm.call" : "tool.call",
+        let e = AuditEventInput(sessionID: sessions[i % sessions.count], agentID: "bench-agent-\(i % 7)", kind: i % 2 == 0 ? "agent.llm_step" : "agent.step",  // audit log refuses governance's own kinds
                                 model: i % 2 == 0 ? "gpt-4o-mini" : nil, inputHash: i % 3 == 0 ? Digest.sha256Hex("input \(i)") : nil,
                                 metadata: .object([("i", .int(i)), ("prompt_tokens", .int(150 + i % 50)), ("tool", .string("refunds.create"))]))
         return PendingEvent(e, metadata: try e.validated(), createdAt: Timestamp(microseconds: start + Int64(i)))
