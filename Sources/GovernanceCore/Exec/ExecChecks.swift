@@ -28,15 +28,21 @@ extension Enforcer {
             _ = try ScopeCheck.check(.tool(tool), policy: policy, agentID: context.agentID)
             try replaySpool(context)
             // The budget first, without reserving: a step over budget must not use up its approval.
-            _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
-                                                     budget: policy?.budget, projectedTokens: projection.tokens > 0 ? projection.tokens : nil,
-                                                     at: context.now)
-            let loop = try LoopDetector.recordCheck(context, tool: tool)
+            // (Without a budget there are no caps, and no write transaction to pay for.)
+            if let budget = policy?.budget {
+                _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
+                                                         budget: budget, projectedTokens: projection.tokens > 0 ? projection.tokens : nil,
+                                                         at: context.now)
+            }
+            let loop = try LoopDetector.recordCheck(context, tool: tool, onlyWithPolicy: true)
             let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, stepDigest: digest)
             // Reserved last, so that a later denial does not leave a reservation behind.
-            let budget = try CostLedger(db: context.db).reserve(agentID: context.agentID, sessionID: context.sessionID, budget: policy?.budget,
-                                                                projection: projection, at: context.now)
-            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: budget.reservation)
+            var reservation: Reservation?
+            if !projection.isEmpty {
+                reservation = try CostLedger(db: context.db).reserve(agentID: context.agentID, sessionID: context.sessionID, budget: policy?.budget,
+                                                                     projection: projection, at: context.now).reservation
+            }
+            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: reservation)
         }
     }
 }

@@ -55,8 +55,13 @@ public struct LoopDetector {
 
     /// The enforcement check for `loop record`: records the call, then throws `.loopDetected`
     /// (exit 13) under `raise`, or audits `loop.detected` and warns under `log`.
-    public static func recordCheck(_ context: EnforcementContext, tool: String) throws -> Observation {
+    /// `onlyWithPolicy` (a governed step): without a loop policy nothing is recorded, saving the
+    /// step a durable write; nothing would judge the call.
+    public static func recordCheck(_ context: EnforcementContext, tool: String, onlyWithPolicy: Bool = false) throws -> Observation {
         let policy = try context.policy()?.loop
+        if onlyWithPolicy && policy == nil {
+            return Observation(tool: tool.lowercased(), count: 0, policy: nil)
+        }
         let observation = try LoopDetector(db: context.db).record(agentID: context.agentID, sessionID: context.sessionID,
                                                                   tool: tool, policy: policy, at: context.now)
         guard observation.detected, let policy else { return observation }
