@@ -17,12 +17,15 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Policy and pricing files (YAML) through libyaml's event parser: small, C, no Foundation.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // Ed25519 verification of operator signatures on every enforcement call: libcrypto's EVP
+        // route sets up OpenSSL 3's provider name map first (3 million instructions a process).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // How a governed step's first process starts (fork or clone3 into a cgroup, a parent-death
         // signal, a subreaper): calls that must run between fork and exec, which Swift cannot make.
         .target(name: "CSpawn", path: "Sources/CSpawn"),
         // The shared core: no printing, no exit(), no argv.
-        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL", "CYAML", "CSpawn"]),
+        .target(name: "GovernanceCore", dependencies: ["CLibPQ", "CSQLite", "COpenSSL", "CYAML", "CSpawn", "CSodium"]),
         // argv -> command -> core call -> rendered output + exit code. Never writes SQL.
         .target(name: "GovernanceCLI", dependencies: ["GovernanceCore"]),
         .executableTarget(name: "governance", dependencies: ["GovernanceCLI"]),

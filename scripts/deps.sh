@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages governance builds and tests with, only those that are missing.
 set -euo pipefail
-packages=(libpq-dev libssl-dev libsqlite3-dev libyaml-dev pkg-config postgresql sqlite3 python3 python3-pip)
+packages=(libpq-dev libssl-dev libsqlite3-dev libyaml-dev libsodium-dev pkg-config postgresql sqlite3 python3 python3-pip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
