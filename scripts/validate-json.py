@@ -38,7 +38,13 @@ def main():
         return 1
     failed = 0
     for number, document in enumerate(documents, 1):
-        for error in validator.iter_errors(json.loads(document)):
+        try:
+            value = json.loads(document)
+        except ValueError as error:
+            failed += 1
+            sys.stderr.write(f"{name}: document {number}: not JSON: {error}\n")
+            continue
+        for error in validator.iter_errors(value):
             failed += 1
             where = "/".join(str(p) for p in error.absolute_path)
             sys.stderr.write(f"{name}: document {number}: /{where}: {error.message}\n")
