@@ -181,6 +181,25 @@ import Testing
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary", "--output", gov.home + "/report.json"])
     }
 
+    /// With --fail-open and the store unreachable, each enforcement command writes fail-open.json's
+    /// document (through its own schema); without it, exit 4 and the error document.
+    @Test func failOpenAndUnreachableStoreValidate() throws {
+        guard let python = try Self.python() else { return }
+        var gov = try Governance()
+        gov.environment["GOVERNANCE_DATABASE_URL"] = "postgresql:///postgres?host=/nonexistent-socket-dir&connect_timeout=2"
+        let s = try SessionID.random().value
+        let commands: [(String, [String])] = [
+            ("scope-check", ["scope", "check", "-a", "billing-agent", "-t", "send_email"]),
+            ("cost-check", ["cost", "check", "-a", "billing-agent", "-s", s]),
+            ("loop-record", ["loop", "record", "-a", "billing-agent", "-s", s, "-t", "send_email"]),
+            ("contract-check-pre", ["contract", "check-pre", "-a", "billing-agent", "-s", s, "-t", "charge_customer"]),
+        ]
+        for (schema, arguments) in commands {
+            _ = try Self.check(gov, python, schema, ["--fail-open"] + arguments)
+            _ = try Self.check(gov, python, schema, arguments, status: 4, stdout: false)
+        }
+    }
+
     /// The schemas are strict: a member they do not describe fails, at the top and nested.
     @Test func aMemberNoSchemaDescribesFails() throws {
         guard let python = try Self.python() else { return }
