@@ -198,6 +198,10 @@ import Testing
             _ = try Self.check(gov, python, schema, ["--fail-open"] + arguments)
             _ = try Self.check(gov, python, schema, arguments, status: 4, stdout: false)
         }
+        // Observations spool what they cannot write: the spooled forms validate too.
+        _ = try Self.check(gov, python, "audit-log", ["audit", "log", "-a", "billing-agent", "-s", s, "-k", "agent.step"])
+        _ = try Self.check(gov, python, "cost-track", ["cost", "track", "-a", "billing-agent", "-s", s, "--tokens", "1", "--usd", "0.01"])
+        _ = try Self.check(gov, python, "presence-heartbeat", ["presence", "heartbeat", "billing-agent"])
     }
 
     /// The schemas are strict: a member they do not describe fails, at the top and nested.
