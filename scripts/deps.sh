@@ -21,5 +21,8 @@ if [ "${1:-}" = "--python" ] && command -v python3 >/dev/null 2>&1; then
     # The independent RFC 8785 implementation the export test checks against.
     python3 -c 'import rfc8785' 2>/dev/null || python3 -m pip install -q --root-user-action=ignore rfc8785 >&2 \
         || echo "deps: could not install the rfc8785 Python package" >&2
+    # The JSON Schema validator the schema test runs every command's --json output through.
+    python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q --root-user-action=ignore jsonschema >&2 \
+        || echo "deps: could not install the jsonschema Python package" >&2
 fi
 exit 0

@@ -58,6 +58,18 @@ import Testing
         #expect(Set(manPages) == Set(files.map(\.path).filter { $0.hasPrefix("man/") }))
     }
 
+    /// Every command publishes the JSON Schema of its --json output, and every schema file is a
+    /// command's or a shared one: a new command without a schema fails here.
+    @Test func everyCommandHasAJSONSchema() throws {
+        let shared: Set<String> = ["docs/schemas/error.json", "docs/schemas/fail-open.json", "docs/schemas/audit-record.json", "docs/schemas/policy.json"]
+        let commands = CommandTable.standard.commands.map(\.schemaPath)
+        for path in commands {
+            #expect(FileManager.default.fileExists(atPath: Self.root + "/" + path), "\(path) is missing: write the schema of the command's --json output")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/docs/schemas").map { "docs/schemas/" + $0 }
+        #expect(Set(files).subtracting(commands).subtracting(shared).isEmpty, "schemas of no command: \(Set(files).subtracting(commands).subtracting(shared).sorted())")
+    }
+
     @Test func exitCodeDocumentIsUpToDate() throws {
         let document = try Self.committed("docs/EXIT-CODES.md")
         let section = try #require(GeneratedFiles.generatedSection(of: document), "docs/EXIT-CODES.md lost its generated markers")

@@ -122,6 +122,8 @@ public struct CommandSpec: Sendable {
     public var manPageName: String? { ownManPage ? "governance-" + path.joined(separator: "-") : nil }
 
     public var name: String { path.joined(separator: " ") }
+    /// The JSON Schema of what the command writes with --json (docs/schemas/; JSON lines: one line).
+    public var schemaPath: String { "docs/schemas/" + path.joined(separator: "-") + ".json" }
 
     /// True when the command takes the flag (any use of its definition).
     public func declares(_ flag: some FlagDeclaration) -> Bool { flags.contains { $0.id == flag.spec.id } }

@@ -22,7 +22,7 @@ extension PresenceCommands {
                          text: "\(Render.escaped(id))  \(agent.status.title)  last seen \(agent.lastSeen?.iso8601 ?? "never")" + (agent.operator.map { "  operator \(Render.escaped($0))" } ?? ""))
             } else {
                 run.emit(json: .object([("agent_id", .string(id)), ("status", .string("unknown")), ("last_seen", .null),
-                                        ("operator", .null), ("metadata", .null), ("kill", .null)]),
+                                        ("operator", .null), ("metadata", .null), ("kill", .null), ("db_user", .null)]),
                          text: "\(Render.escaped(id))  unknown (no heartbeat; not killed)")
             }
             if let kill = agent?.kill { throw kill.error }

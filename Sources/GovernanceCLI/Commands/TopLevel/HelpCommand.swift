@@ -8,7 +8,7 @@ extension TopLevel {
 
         static let command = CommandSpec(
             "help", "Show help for a command (or `help exit-codes`)",
-            doc: "The same text as COMMAND --help. `help exit-codes` prints the exit-code table; with --json as one document.",
+            doc: "The same text as COMMAND --help. `help exit-codes` prints the exit-code table; with --json as one document. `help COMMAND --json` is {\"command\",\"summary\",\"schema\",\"error_schema\",\"help\"}: `schema` is the JSON Schema (docs/schemas/) of what COMMAND writes with --json, null for a group.",
             positionals: [words],
             examples: ["governance help audit log", "governance help exit-codes --json"],
             role: .meta
@@ -28,7 +28,20 @@ extension TopLevel {
                 throw GovernanceError.usage("no help for unknown command \(Render.quoted(words.joined(separator: " ")))",
                                             hint: hint ?? "run `governance help` to see the commands")
             }
-            run.console.write(Help.text(for: words, table: run.table))
+            let text = Help.text(for: words, table: run.table)
+            switch run.format {
+            case .json:
+                // A command names the schema of its JSON output; a group has none of its own.
+                let command = run.table.command(words)
+                run.console.line(JSONWriter.ordered(.object([
+                    ("command", .string(words.joined(separator: " "))),
+                    ("summary", .optional(command?.summary)),
+                    ("schema", .optional(command?.schemaPath)),
+                    ("error_schema", .string("docs/schemas/error.json")),
+                    ("help", .string(text)),
+                ])))
+            case .text: run.console.write(text)
+            }
             return 0
         }
     }
