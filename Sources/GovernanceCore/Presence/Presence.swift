@@ -7,8 +7,6 @@ public enum Presence {
     public enum Status: String, Sendable {
         case live, idle, unresponsive, killed
 
-        /// As the issue names them (`Live`, `Idle`, ...), for text output.
-        public var title: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
     }
 
     public enum Change: String, Sendable {
@@ -94,12 +92,17 @@ public enum Presence {
         /// The database login whose heartbeat or idle last set the row (PostgreSQL's `session_user`, stamped
         /// by the server); nil on SQLite.
         public var dbUser: String? = nil
+        /// The agent's current (latest) run session: the session of its newest audit event outside
+        /// its own chain; nil when it has logged only presence, kills and enforcement in its own chain.
+        public var session: String? = nil
 
         public var json: JSONValue {
             .object([
                 ("agent_id", .string(agentID)),
                 ("status", .string(status.rawValue)),
                 ("last_seen", lastSeen.map { .string($0.iso8601) } ?? .null),
+                ("last_seen_unix", lastSeen.map { .int64($0.microseconds / 1_000_000) } ?? .null),
+                ("session", .optional(session)),
                 ("operator", .optional(`operator`)),
                 ("metadata", metadataJSON.flatMap { try? JSONParser.parse($0) } ?? .null),
                 ("kill", kill?.json ?? .null),
@@ -113,8 +116,27 @@ public enum Presence {
         let kill = try KillMarkers.read(db, agentID: agentID).marker
         let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata, db_user FROM governance_presence WHERE agent_id = ?",
                                     [.text(agentID)])
-        if let row { return try agent(from: row, kill: kill) }
-        return kill.map { Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }
+        guard var found = try row.map({ try agent(from: $0, kill: kill) })
+            ?? kill.map({ Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }) else { return nil }
+        return try addHistory(db, to: &found)
+    }
+
+    /// The agent's current session and, when its presence row is gone (a killed agent that
+    /// closed), the time of its last presence event, so "last seen" is never lost.
+    @discardableResult
+    private static func addHistory(_ db: SQLConnection, to agent: inout Agent) throws -> Agent {
+        let ownChain = AgentChain.sessionID(for: agent.agentID).value
+        agent.session = try db.queryFirst("""
+            SELECT session_id FROM governance_audit_events WHERE agent_id = ? AND session_id <> ?
+            ORDER BY created_at_us DESC, id DESC LIMIT 1
+            """, [.text(agent.agentID), .text(ownChain)])?.text(0)
+        if agent.lastSeen == nil, let row = try db.queryFirst("""
+            SELECT MAX(created_at_us) FROM governance_audit_events WHERE agent_id = ? AND kind IN (?, ?, ?)
+            """, [.text(agent.agentID), .text(EventKind.presenceHeartbeat), .text(EventKind.presenceIdle), .text(EventKind.presenceClose)]),
+           let us = try row.optionalInt(0) {
+            agent.lastSeen = Timestamp(microseconds: us)
+        }
+        return agent
     }
 
     private static func agent(from row: SQLRow, kill: KillMarker?) throws -> Agent {
@@ -137,7 +159,7 @@ public enum Presence {
         for (id, marker) in kills {
             agents.append(Agent(agentID: id, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: marker))
         }
-        return agents.sorted { $0.agentID < $1.agentID }
+        return try agents.sorted { $0.agentID < $1.agentID }.map { var a = $0; return try addHistory(db, to: &a) }
     }
 
     /// The operator an agent's heartbeat bound to it (self-approval prevention), if any.
