@@ -181,6 +181,8 @@ complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from list' -l names -d 'Print only the agent ids, one per line (used by shell completion)'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -d 'Mark agents whose last heartbeat is too old as Unresponsive'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l timeout -r -d 'Mark agents not seen for this long (default 300)'
+complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l kill-after -r -d 'Also kill agents not seen for this long (an operator action: needs --operator-key)'
+complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l operator-key -r -F -d 'The operator\'s Ed25519 private key (PEM); the action is signed with it'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l by -r -d 'Who is acting (default: the OS user)'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from kill' -d 'Halt an agent: every enforcement command refuses it (exit 15)'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from kill' -l reason -s r -r -d 'Why (shown to every refused call; 1-1024 bytes)'

@@ -88,4 +88,58 @@ import Testing
         let other = try gov.run(["scope", "check", "--agent", "bot", "--tool", "send"])
         #expect(other.status == 10 && other.stderr.contains("allowed_tools"))
     }
+
+    @Test(arguments: Backend.allCases)
+    func sweepKillsAgentsSilentPastKillAfterWithACronKeyFile(backend: Backend) throws {
+        var gov = try Governance(backend: backend)
+        #expect(try gov.run(["presence", "heartbeat", "stuck"]).status == 0)
+        // Without a key, --kill-after is refused and nothing is swept.
+        let keyless = try gov.run(["presence", "sweep", "--timeout", "3600", "--kill-after", "1"])
+        #expect(keyless.status == 2 && keyless.stderr.contains("--operator-key"))
+
+        // Cron names the key file in its environment.
+        gov.environment["GOVERNANCE_OPERATOR_KEY_FILE"] = try gov.operatorKey("cron")
+        let patient = try gov.json(["presence", "sweep", "--timeout", "3600", "--kill-after", "3600"])
+        #expect(patient["killed"] == .array([]) && patient["kill_after_seconds"] == .int(3600))
+        var killed: JSONValue?
+        var marked: [JSONValue] = []
+        let done = try waitUntil(15) {
+            let swept = try gov.json(["presence", "sweep", "--timeout", "1", "--kill-after", "1"])
+            marked += swept["marked"]?.arrayValue ?? []
+            killed = swept["killed"]?.arrayValue?.first
+            return killed != nil
+        }
+        #expect(done)
+        #expect(marked.count == 1)
+        for agent in marked {
+            #expect(agent["seconds_since_seen"]?.seconds.map { $0 >= 1 } == true)
+            #expect(agent["last_seen_unix"]?.seconds != nil)
+        }
+        let kill = try #require(killed)
+        #expect(kill["agent_id"] == .string("stuck"))
+        #expect(kill["seconds_since_seen"]?.seconds.map { $0 >= 1 } == true)
+        #expect(kill["kill"]?["killed_by"] == .string("cron"))
+        #expect(try gov.run(["presence", "status", "stuck"]).status == 15)
+        #expect(try gov.json(["presence", "sweep", "--timeout", "1", "--kill-after", "1"])["killed"] == .array([]), "killed once")
+        #expect(try PresencePolicyCommandTests.kinds(gov, agent: "stuck").contains(EventKind.operatorKill))
+        #expect(try gov.run(["audit", "verify"]).status == 0)
+    }
+
+    @Test func lastSeenUnixIsTheSameInstantInWholeSeconds() throws {
+        let gov = try Governance(backend: .sqlite)
+        #expect(try gov.run(["presence", "heartbeat", "worker"]).status == 0)
+        let list = try gov.json(["presence", "list"])
+        let agent = try #require(list["agents"]?.arrayValue?.first)
+        let unix = try #require(agent["last_seen_unix"]?.seconds)
+        let iso = try #require(agent["last_seen"]?.stringValue)
+        #expect(Int64(unix) == (try #require(Timestamp(parsing: iso)).microseconds) / 1_000_000)
+    }
+}
+
+private extension JSONValue {
+    /// A JSON number as whole seconds.
+    var seconds: Int? {
+        if case .number(let n) = self { return Int(n) }
+        return nil
+    }
 }

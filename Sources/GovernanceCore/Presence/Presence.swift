@@ -171,9 +171,28 @@ public enum Presence {
         public var agentID: String
         public var lastSeen: Timestamp
         public var `operator`: String?
+        /// Whole seconds between the last sign of life and the sweep.
+        public var secondsSinceSeen: Int64 = 0
 
         public var json: JSONValue {
-            .object([("agent_id", .string(agentID)), ("last_seen", .string(lastSeen.iso8601)), ("operator", .optional(`operator`))])
+            .object([("agent_id", .string(agentID)), ("last_seen", .string(lastSeen.iso8601)),
+                     ("last_seen_unix", .int64(lastSeen.microseconds / 1_000_000)), ("seconds_since_seen", .int64(secondsSinceSeen)),
+                     ("operator", .optional(`operator`))])
+        }
+    }
+
+    /// Agents with a presence row, not killed, silent for more than `seconds` at `time`: what
+    /// `presence sweep --kill-after` kills, by id.
+    public static func silent(_ db: SQLConnection, seconds: Int64, at time: Timestamp = .now(), limit: Int = 10_000) throws -> [Swept] {
+        let cutoff = time.microseconds - seconds * 1_000_000
+        return try db.query("""
+            SELECT agent_id, last_seen_us, operator FROM governance_presence
+            WHERE last_seen_us < ? AND agent_id NOT IN (SELECT agent_id FROM governance_kill_markers)
+            ORDER BY agent_id LIMIT ?
+            """, [.int(cutoff), .int(Int64(limit))]).map { row in
+            let seen = Timestamp(microseconds: try row.int(1))
+            return Swept(agentID: try row.text(0), lastSeen: seen, operator: row.optionalText(2),
+                         secondsSinceSeen: (time.microseconds - seen.microseconds) / 1_000_000)
         }
     }
 
@@ -191,7 +210,9 @@ public enum Presence {
                 WHERE status <> 'unresponsive' AND last_seen_us < ?
                 RETURNING agent_id, last_seen_us, operator
                 """, [.int(time.microseconds), .int(cutoff)]) { row in
-                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: try row.int(1)), operator: row.optionalText(2)))
+                let seen = try row.int(1)
+                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: seen), operator: row.optionalText(2),
+                                   secondsSinceSeen: (time.microseconds - seen) / 1_000_000))
             }
             swept.sort { $0.agentID < $1.agentID }
             let log = AuditLog(db: db, keys: keys)
