@@ -84,7 +84,7 @@ _governance() {
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
         " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit") COMPREPLY=($(compgen -W "log verify events trace sessions export tail flush" -- "$cur")) ;;
-        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --strict --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --require-events --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;

@@ -79,6 +79,7 @@ complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_su
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l input-hash -r -d 'SHA-256 of the input (64 hex characters)'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l output-hash -r -d 'SHA-256 of the output (64 hex characters)'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l batch -d 'Read events as JSON lines from FILE or stdin'
+complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l strict -d 'With --batch: all or nothing; any rejected line appends none and exits 2'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -l require-durable -d 'Exit 4 when the store is unreachable instead of spooling'
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from log' -F
 complete -c governance -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from verify' -d 'Verify audit chains and name the first bad seq'

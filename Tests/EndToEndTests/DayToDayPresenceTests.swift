@@ -101,20 +101,15 @@ import Testing
         gov.environment["GOVERNANCE_OPERATOR_KEY_FILE"] = try gov.operatorKey("cron")
         let patient = try gov.json(["presence", "sweep", "--timeout", "3600", "--kill-after", "3600"])
         #expect(patient["killed"] == .array([]) && patient["kill_after_seconds"] == .int(3600))
-        var killed: JSONValue?
         var marked: [JSONValue] = []
-        let done = try waitUntil(15) {
-            let swept = try gov.json(["presence", "sweep", "--timeout", "1", "--kill-after", "1"])
-            marked += swept["marked"]?.arrayValue ?? []
-            killed = swept["killed"]?.arrayValue?.first
-            return killed != nil
-        }
-        #expect(done)
+        #expect(try waitUntil(15) {
+            marked += try gov.json(["presence", "sweep", "--timeout", "1"])["marked"]?.arrayValue ?? []
+            return !marked.isEmpty
+        })
         #expect(marked.count == 1)
-        for agent in marked {
-            #expect(agent["seconds_since_seen"]?.seconds.map { $0 >= 1 } == true)
-            #expect(agent["last_seen_unix"]?.seconds != nil)
-        }
+        #expect(marked.first?["seconds_since_seen"]?.seconds.map { $0 >= 1 } == true)
+        #expect(marked.first?["last_seen_unix"]?.seconds != nil)
+        let killed = try gov.json(["presence", "sweep", "--timeout", "1", "--kill-after", "1"])["killed"]?.arrayValue?.first
         let kill = try #require(killed)
         #expect(kill["agent_id"] == .string("stuck"))
         #expect(kill["seconds_since_seen"]?.seconds.map { $0 >= 1 } == true)
@@ -133,6 +128,34 @@ import Testing
         let unix = try #require(agent["last_seen_unix"]?.seconds)
         let iso = try #require(agent["last_seen"]?.stringValue)
         #expect(Int64(unix) == (try #require(Timestamp(parsing: iso)).microseconds) / 1_000_000)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func strictBatchAppendsNothingWhenALineIsRejected(backend: Backend) throws {
+        let gov = try Governance(backend: backend)
+        let session = try gov.run(["session", "new"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = [#"{"kind":"step"}"#, #"{"kind":"step","metadata":"not an object"}"#, #"{"kind":"note"}"#, #"{"kind":"step"}"#]
+            .joined(separator: "\n") + "\n"
+        let flags = ["--session", session, "--agent", "bot"]
+
+        let strict = try gov.run(["audit", "log", "--batch", "--strict"] + flags, stdin: lines)
+        #expect(strict.status == 2)
+        #expect(strict.stdout.contains("line 2"))
+        #expect(try gov.run(["audit", "export"]).stdout.isEmpty, "nothing appended")
+        let json = try gov.run(["--json", "audit", "log", "--batch", "--strict"] + flags, stdin: lines)
+        #expect(json.status == 2)
+        let report = try JSONParser.parse(json.stdout)
+        #expect(report["appended"] == .int(0) && report["rejected_count"] == .int(1))
+        #expect(try gov.run(["audit", "export"]).stdout.isEmpty)
+
+        #expect(try gov.run(["audit", "log", "--strict", "-k", "x"] + flags).status == 2, "--strict belongs to --batch")
+        let good = try gov.run(["--json", "audit", "log", "--batch", "--strict"] + flags, stdin: #"{"kind":"a"}"# + "\n" + #"{"kind":"b"}"# + "\n")
+        #expect(good.status == 0)
+        #expect((try? JSONParser.parse(good.stdout))?["appended"] == .int(2))
+        let lenient = try gov.run(["audit", "log", "--batch"] + flags, stdin: lines)
+        #expect(lenient.status == 0)
+        #expect(try gov.run(["audit", "export"]).stdout.split(separator: "\n").count == 5)
+        #expect(try gov.run(["audit", "verify"]).status == 0)
     }
 }
 

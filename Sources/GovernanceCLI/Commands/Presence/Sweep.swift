@@ -30,11 +30,12 @@ extension PresenceCommands {
         ) { args, run in
             let seconds = try args[timeout] ?? Presence.defaultSweepTimeout
             let db = try run.store.connection
-            let swept = try Presence.sweep(db, keys: try run.keys(), timeout: seconds, by: try PresenceCommands.operatorIdentity(args))
+            let now = Timestamp.now()
+            let swept = try Presence.sweep(db, keys: try run.keys(), timeout: seconds, by: try PresenceCommands.operatorIdentity(args), at: now)
             var killed: [(Presence.Swept, KillMarker)] = []
             if let after = try args[killAfter] {
                 let signer = try SharedFlags.operatorCredential(args, run)
-                for agent in try Presence.silent(db, seconds: after) {
+                for agent in try Presence.silent(db, seconds: after, at: now) {
                     killed.append((agent, try OperatorKill.kill(db, keys: try run.keys(), agentID: agent.agentID,
                                                                 reason: "silent for \(agent.secondsSinceSeen) s (presence sweep --kill-after \(after))",
                                                                 by: signer.credential, identity: signer.identity)))
