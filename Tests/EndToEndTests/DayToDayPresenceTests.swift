@@ -128,6 +128,13 @@ import Testing
         let unix = try #require(agent["last_seen_unix"]?.seconds)
         let iso = try #require(agent["last_seen"]?.stringValue)
         #expect(Int64(unix) == (try #require(Timestamp(parsing: iso)).microseconds) / 1_000_000)
+        // The recipe docs/JSON.md gives, where jq is installed.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/jq") {
+            let listed = try gov.run(["--json", "presence", "list"]).stdout
+            let jq = try runProcess("/usr/bin/jq", ["-r", ".agents[] | .last_seen_unix | todate"], environment: [:], stdin: listed)
+            #expect(jq.status == 0)
+            #expect(jq.stdout == String(iso.prefix(19)) + "Z\n")
+        }
     }
 
     @Test(arguments: Backend.allCases)
