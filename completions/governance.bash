@@ -53,6 +53,7 @@ _governance() {
         --from-response) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --import) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator) return ;;
+        --kill-after) return ;;
         --by) return ;;
         --reason|-r) return ;;
         --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
@@ -83,7 +84,7 @@ _governance() {
         " session") COMPREPLY=($(compgen -W "new" -- "$cur")) ;;
         " session new") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit") COMPREPLY=($(compgen -W "log verify events trace sessions export tail flush" -- "$cur")) ;;
-        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " audit log") COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "--agent -a --kind -k --session -s --model -m --metadata --input --output --input-hash --output-hash --batch --strict --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit verify") COMPREPLY=($(compgen -W "--session -s --from-seq --to-seq --require-events --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit events") COMPREPLY=($(compgen -W "--session -s --agent -a --kind -k --since --until --limit -n --verify --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit trace") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -115,9 +116,9 @@ _governance() {
         " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence sweep") COMPREPLY=($(compgen -W "--timeout --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence sweep") COMPREPLY=($(compgen -W "--timeout --kill-after --operator-key --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence is-killed") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates") COMPREPLY=($(compgen -W "request grant deny cancel wait list show" -- "$cur")) ;;

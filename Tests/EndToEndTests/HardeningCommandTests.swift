@@ -51,7 +51,7 @@ import Testing
         #expect(r.status == 20, "\(r.stderr)")
 
         let damaged = try Governance()
-        #expect(try damaged.run(["presence", "kill", "a", "--reason", "test"]).status == 0)
+        #expect(try damaged.run(["presence", "kill", "a", "--reason", "test", "--force"]).status == 0)
         let path = damaged.home + "/governance.db"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         for i in 100..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i &* 7) }

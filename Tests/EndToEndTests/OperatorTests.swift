@@ -13,12 +13,12 @@ import Testing
         if backend == .sqlite { #expect(try gov.run(["presence", "status", "billing"]).status == 3) }
         #expect(try gov.run(["init"]).status == 0)
         #expect(try gov.run(["presence", "status", "billing"]).status == 0, "an agent never seen and not killed is not refused")
-        let kill = try gov.json(["presence", "kill", "billing", "--reason", "runaway spend", "--by", "carol"])
+        let kill = try gov.json(["presence", "kill", "billing", "--reason", "runaway spend", "--by", "carol", "--force"])
         #expect(kill["killed_by"] == .string("carol"))
         #expect(kill["os_user"]?.stringValue?.isEmpty == false)
         let status = try gov.run(["presence", "status", "billing"])
         #expect(status.status == 15)
-        #expect(status.stdout.contains("Killed"))
+        #expect(status.stdout.contains(" killed "))
         #expect(status.stderr.contains("killed by \"carol\""))
         #expect(status.stderr.contains("runaway spend"))
         #expect(status.stderr.contains(kill["killed_at"]?.stringValue ?? "no time"))
@@ -101,7 +101,7 @@ import Testing
     @Test func completionsOfferAgentIdsFromTheStore() throws {
         let gov = try Governance(backend: .sqlite)
         #expect(try gov.run(["presence", "heartbeat", "alpha"]).status == 0)
-        #expect(try gov.run(["presence", "kill", "ghost", "--reason", "halt"]).status == 0)
+        #expect(try gov.run(["presence", "kill", "ghost", "--reason", "halt", "--force"]).status == 0)
         #expect(try gov.run(["presence", "list", "--names"]).stdout == "alpha\nghost\n")
         var away = gov
         away.environment["GOVERNANCE_DATABASE_URL"] = "postgresql://127.0.0.1:1/nowhere?connect_timeout=2"
@@ -114,7 +114,7 @@ import Testing
     @Test(arguments: Backend.allCases)
     func aKilledAgentsGatesRequestExits15(backend: Backend) throws {
         let gov = try Governance(backend: backend)
-        #expect(try gov.run(["presence", "kill", "release-bot", "--reason", "halt"]).status == 0)
+        #expect(try gov.run(["presence", "kill", "release-bot", "--reason", "halt", "--force"]).status == 0)
         let request = try gov.run(["gates", "request", "--kind", "deploy", "--agent", "release-bot"])
         #expect(request.status == 15)
         #expect(request.stderr.contains("halt"))
@@ -154,7 +154,7 @@ import Testing
         let waiter = try SpawnedProcess(governanceBinary(), ["gates", "wait", id, "--timeout", "60"], environment: gov.environment)
         waiter.send(nil)
         #expect(waitUntil { isBlockedInChangeWait(waiter.pid) }, "the waiter never blocked in the wait")
-        #expect(try gov.run(["presence", "kill", "release-bot", "--reason", "halt"]).status == 0)
+        #expect(try gov.run(["presence", "kill", "release-bot", "--reason", "halt", "--force"]).status == 0)
         let r = waiter.finish()
         #expect(r.status == 15, "\(r.stderr)")
         #expect(r.stderr.contains("halt"))

@@ -66,7 +66,7 @@ import Testing
         let before = try gov.run(["--json", "presence", "is-killed", "bot"])
         let first = try JSONParser.parse(before.stdout)
         #expect(before.status == 0 && first["killed"] == .bool(false))
-        #expect(try gov.run(["presence", "kill", "bot", "--reason", "runaway"]).status == 0)
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "runaway", "--force"]).status == 0)
         let after = try gov.run(["--json", "presence", "is-killed", "bot"])
         #expect(after.status == 0, "\(after.stderr)")
         let answer = try JSONParser.parse(after.stdout)

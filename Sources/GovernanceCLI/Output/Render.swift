@@ -78,3 +78,17 @@ public enum Render {
         return count(n, "byte")
     }
 }
+
+extension Render {
+    /// Aligned columns under an upper-case header, as kubectl prints them. Cells must already be
+    /// escaped; empty cells print as `-`.
+    public static func columns(_ header: [String], _ rows: [[String]]) -> String {
+        let cells = [header] + rows.map { $0.map { $0.isEmpty ? "-" : $0 } }
+        var widths = header.map(\.count)
+        for row in cells { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return cells.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 3) }
+                .joined()
+        }.joined(separator: "\n")
+    }
+}

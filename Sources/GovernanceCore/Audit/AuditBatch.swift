@@ -23,12 +23,19 @@ public struct AuditBatch {
     /// counted, so that a batch's memory does not grow with its length.
     public static let keptRejections = 1_000
 
+    /// The most events a strict batch holds before appending any.
+    public static let maxStrictEvents = 100_000
+
     public let defaults: BatchInput.Defaults
     public let recorder: AuditRecorder
+    /// All or nothing: every line is read and checked before the first is appended, and one
+    /// rejected line appends none (the batch is held in memory, at most `maxStrictEvents` events).
+    public let strict: Bool
 
-    public init(defaults: BatchInput.Defaults, recorder: AuditRecorder) {
+    public init(defaults: BatchInput.Defaults, recorder: AuditRecorder, strict: Bool = false) {
         self.defaults = defaults
         self.recorder = recorder
+        self.strict = strict
     }
 
     /// What the parsing thread hands over: up to one transaction's worth of valid events, and
@@ -88,25 +95,44 @@ public struct AuditBatch {
         }
         defer { parser.cancel() }
         var report = Report()
-        while var parsed = try parser.next() {
-            defer { parser.giveBack(parsed) }
+        var held: [Parsed] = [], heldEvents = 0
+        while let parsed = try parser.next() {
             report.lines = max(report.lines, parsed.lines)
             report.rejected += parsed.rejected
             report.rejectedCount += parsed.rejectedCount
-            guard !parsed.events.isEmpty else { continue }
-            switch try recorder.record(parsed.events) {
-            case .appended(let records):
-                report.appended += records.count
-                for (session, last) in parsed.lastOfSession { report.lastSeq[session] = records[last].seq }
-                parsed.appended = records
-            case .spooled(let path, let count):
-                report.spooled += count
-                report.spoolFiles.append(path)
-            case .placeholder(let records):
-                report.unrecorded += records.count
+            if strict {
+                heldEvents += parsed.events.count
+                if heldEvents > Self.maxStrictEvents {
+                    throw GovernanceError.invalid("a --strict batch holds at most \(Self.maxStrictEvents) events; nothing was appended",
+                                                  hint: "split the file, or drop --strict")
+                }
+                held.append(parsed)
+            } else {
+                parser.giveBack(try append(parsed, to: &report, progress: progress))
             }
-            progress?(report)
         }
+        guard report.rejectedCount == 0 else { return report }
+        for parsed in held { _ = try append(parsed, to: &report, progress: progress) }
         return report
+    }
+
+    /// Records one transaction's events; returns the chunk with the records, to be freed on the
+    /// parsing thread.
+    private func append(_ chunk: Parsed, to report: inout Report, progress: ((Report) -> Void)?) throws -> Parsed {
+        var parsed = chunk
+        guard !parsed.events.isEmpty else { return parsed }
+        switch try recorder.record(parsed.events) {
+        case .appended(let records):
+            report.appended += records.count
+            for (session, last) in parsed.lastOfSession { report.lastSeq[session] = records[last].seq }
+            parsed.appended = records
+        case .spooled(let path, let count):
+            report.spooled += count
+            report.spoolFiles.append(path)
+        case .placeholder(let records):
+            report.unrecorded += records.count
+        }
+        progress?(report)
+        return parsed
     }
 }

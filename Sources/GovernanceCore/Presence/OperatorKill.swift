@@ -42,6 +42,28 @@ public enum OperatorKill {
         }
     }
 
+    /// Whether the store has ever heard of the agent: a presence row, a kill marker, a policy or
+    /// any audit event of its own. Kill and revive refuse an unknown agent (a typo) unless forced.
+    public static func isKnown(_ db: SQLConnection, agentID: String) throws -> Bool {
+        try Identifier.check(agentID, field: "agent")
+        for table in ["governance_presence", "governance_kill_markers", "governance_policies", "governance_audit_events"] {
+            if try db.queryFirst("SELECT 1 FROM \(table) WHERE agent_id = ? LIMIT 1", [.text(agentID)]) != nil { return true }
+        }
+        return false
+    }
+
+    /// Agent ids the store knows from presence rows, kill markers and policies, at most `limit`
+    /// of each, sorted: the candidates of a did-you-mean.
+    public static func knownAgents(_ db: SQLConnection, limit: Int = 1000) throws -> [String] {
+        var ids = Set<String>()
+        for table in ["governance_presence", "governance_kill_markers", "governance_policies"] {
+            for row in try db.query("SELECT agent_id FROM \(table) ORDER BY agent_id LIMIT ?", [.int(Int64(limit))]) {
+                ids.insert(try row.text(0))
+            }
+        }
+        return ids.sorted()
+    }
+
     static func checkReason(_ reason: String) throws {
         guard !reason.isEmpty, reason.utf8.count <= maxReasonBytes else {
             throw GovernanceError.invalid("reason must be 1 to \(maxReasonBytes) bytes (got \(reason.utf8.count))")

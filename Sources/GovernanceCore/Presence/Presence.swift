@@ -7,8 +7,6 @@ public enum Presence {
     public enum Status: String, Sendable {
         case live, idle, unresponsive, killed
 
-        /// As the issue names them (`Live`, `Idle`, ...), for text output.
-        public var title: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
     }
 
     public enum Change: String, Sendable {
@@ -94,12 +92,17 @@ public enum Presence {
         /// The database login whose heartbeat or idle last set the row (PostgreSQL's `session_user`, stamped
         /// by the server); nil on SQLite.
         public var dbUser: String? = nil
+        /// The agent's current (latest) run session: the session of its newest audit event outside
+        /// its own chain; nil when it has logged only presence, kills and enforcement in its own chain.
+        public var session: String? = nil
 
         public var json: JSONValue {
             .object([
                 ("agent_id", .string(agentID)),
                 ("status", .string(status.rawValue)),
                 ("last_seen", lastSeen.map { .string($0.iso8601) } ?? .null),
+                ("last_seen_unix", lastSeen.map { .int64($0.microseconds / 1_000_000) } ?? .null),
+                ("session", .optional(session)),
                 ("operator", .optional(`operator`)),
                 ("metadata", metadataJSON.flatMap { try? JSONParser.parse($0) } ?? .null),
                 ("kill", kill?.json ?? .null),
@@ -113,8 +116,27 @@ public enum Presence {
         let kill = try KillMarkers.read(db, agentID: agentID).marker
         let row = try db.queryFirst("SELECT agent_id, operator, status, last_seen_us, metadata, db_user FROM governance_presence WHERE agent_id = ?",
                                     [.text(agentID)])
-        if let row { return try agent(from: row, kill: kill) }
-        return kill.map { Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }
+        guard var found = try row.map({ try agent(from: $0, kill: kill) })
+            ?? kill.map({ Agent(agentID: agentID, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: $0) }) else { return nil }
+        return try addHistory(db, to: &found)
+    }
+
+    /// The agent's current session and, when its presence row is gone (a killed agent that
+    /// closed), the time of its last presence event, so "last seen" is never lost.
+    @discardableResult
+    private static func addHistory(_ db: SQLConnection, to agent: inout Agent) throws -> Agent {
+        let ownChain = AgentChain.sessionID(for: agent.agentID).value
+        agent.session = try db.queryFirst("""
+            SELECT session_id FROM governance_audit_events WHERE agent_id = ? AND session_id <> ?
+            ORDER BY created_at_us DESC, id DESC LIMIT 1
+            """, [.text(agent.agentID), .text(ownChain)])?.text(0)
+        if agent.lastSeen == nil, let row = try db.queryFirst("""
+            SELECT MAX(created_at_us) FROM governance_audit_events WHERE agent_id = ? AND kind IN (?, ?, ?)
+            """, [.text(agent.agentID), .text(EventKind.presenceHeartbeat), .text(EventKind.presenceIdle), .text(EventKind.presenceClose)]),
+           let us = try row.optionalInt(0) {
+            agent.lastSeen = Timestamp(microseconds: us)
+        }
+        return agent
     }
 
     private static func agent(from row: SQLRow, kill: KillMarker?) throws -> Agent {
@@ -137,7 +159,7 @@ public enum Presence {
         for (id, marker) in kills {
             agents.append(Agent(agentID: id, status: .killed, lastSeen: nil, operator: nil, metadataJSON: nil, kill: marker))
         }
-        return agents.sorted { $0.agentID < $1.agentID }
+        return try agents.sorted { $0.agentID < $1.agentID }.map { var a = $0; return try addHistory(db, to: &a) }
     }
 
     /// The operator an agent's heartbeat bound to it (self-approval prevention), if any.
@@ -149,9 +171,28 @@ public enum Presence {
         public var agentID: String
         public var lastSeen: Timestamp
         public var `operator`: String?
+        /// Whole seconds between the last sign of life and the sweep.
+        public var secondsSinceSeen: Int64 = 0
 
         public var json: JSONValue {
-            .object([("agent_id", .string(agentID)), ("last_seen", .string(lastSeen.iso8601)), ("operator", .optional(`operator`))])
+            .object([("agent_id", .string(agentID)), ("last_seen", .string(lastSeen.iso8601)),
+                     ("last_seen_unix", .int64(lastSeen.microseconds / 1_000_000)), ("seconds_since_seen", .int64(secondsSinceSeen)),
+                     ("operator", .optional(`operator`))])
+        }
+    }
+
+    /// Agents with a presence row, not killed, silent for more than `seconds` at `time`: what
+    /// `presence sweep --kill-after` kills, by id.
+    public static func silent(_ db: SQLConnection, seconds: Int64, at time: Timestamp = .now(), limit: Int = 10_000) throws -> [Swept] {
+        let cutoff = time.microseconds - seconds * 1_000_000
+        return try db.query("""
+            SELECT agent_id, last_seen_us, operator FROM governance_presence
+            WHERE last_seen_us < ? AND agent_id NOT IN (SELECT agent_id FROM governance_kill_markers)
+            ORDER BY agent_id LIMIT ?
+            """, [.int(cutoff), .int(Int64(limit))]).map { row in
+            let seen = Timestamp(microseconds: try row.int(1))
+            return Swept(agentID: try row.text(0), lastSeen: seen, operator: row.optionalText(2),
+                         secondsSinceSeen: (time.microseconds - seen.microseconds) / 1_000_000)
         }
     }
 
@@ -169,7 +210,9 @@ public enum Presence {
                 WHERE status <> 'unresponsive' AND last_seen_us < ?
                 RETURNING agent_id, last_seen_us, operator
                 """, [.int(time.microseconds), .int(cutoff)]) { row in
-                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: try row.int(1)), operator: row.optionalText(2)))
+                let seen = try row.int(1)
+                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: seen), operator: row.optionalText(2),
+                                   secondsSinceSeen: (time.microseconds - seen) / 1_000_000))
             }
             swept.sort { $0.agentID < $1.agentID }
             let log = AuditLog(db: db, keys: keys)

@@ -38,7 +38,8 @@ public enum ScopeCheck {
         case .tool(let tool):
             try Identifier.check(tool, field: "tool")
             if Identifier.contains(scope.hiddenTools, tool) {
-                throw violation("tool \(quoted(tool)) is hidden from agent \(quoted(agentID))", scope: scope)
+                throw violation("tool \(quoted(tool)) is hidden from agent \(quoted(agentID))", scope: scope,
+                                hint: "a hidden tool is refused even when allowed_tools lists it; remove it from the agent's hidden_tools if it should be allowed")
             }
             guard Identifier.contains(scope.allowedTools, tool) else {
                 throw violation("tool \(quoted(tool)) is not allowed for agent \(quoted(agentID))", scope: scope)
@@ -70,10 +71,11 @@ public enum ScopeCheck {
         return tools.filter { !set.contains(Array($0.utf8)) }
     }
 
-    private static func violation(_ what: String, scope: ScopePolicy) -> GovernanceError {
+    private static func violation(_ what: String, scope: ScopePolicy,
+                                  hint: String = "add the tool to the agent's allowed_tools if it should be allowed") -> GovernanceError {
         let allowed = scope.allowedTools.filter { !Identifier.contains(scope.hiddenTools, $0) }
         return GovernanceError(.scopeViolation, "\(what); allowed tools: \(listing(allowed))",
-                               hint: "add the tool to the agent's allowed_tools if it should be allowed",
+                               hint: hint,
                                details: [("allowed_tools", .array(allowed.prefix(listedInMessage).map(JSONValue.string))),
                                          ("allowed_tools_count", .int(allowed.count))])
     }

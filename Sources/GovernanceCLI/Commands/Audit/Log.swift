@@ -8,6 +8,7 @@ extension Audit {
         static let inputHash: Flag<String> = .text("input-hash", value: "SHA256", "SHA-256 of the input (64 hex characters)")
         static let outputHash: Flag<String> = .text("output-hash", value: "SHA256", "SHA-256 of the output (64 hex characters)")
         static let batch: Flag<Bool> = .toggle("batch", "Read events as JSON lines from FILE or stdin")
+        static let strict: Flag<Bool> = .toggle("strict", "With --batch: all or nothing; any rejected line appends none and exits 2")
         static let file: Positional<String> = .one("FILE", "With --batch: a JSON lines file, or - for stdin (the default)", optional: true,
                                                    completion: .file)
 
@@ -31,7 +32,9 @@ extension Audit {
             session_id, agent_id, kind, model, metadata, input_hash, output_hash, input, output; --session, \
             --agent, --kind and --model fill in what a line leaves out. A line may be at most 1 MiB. Events are \
             appended in order, 1,000 to a transaction. A bad line rejects only itself: the report names it and \
-            the reason (the first 1,000 such lines; the rest are counted), and the other lines are appended.
+            the reason (the first 1,000 such lines; the rest are counted), and the other lines are appended. \
+            With --strict every line is checked before any is appended (at most 100,000 events, held in \
+            memory): one rejected line appends nothing, the report lists the rejections and the exit status is 2.
             
             Logging never breaks the calling script: when the store is unreachable the event is written to a \
             local spool ($GOVERNANCE_HOME/spool), a warning goes to stderr and the exit status is 0; the next \
@@ -41,12 +44,13 @@ extension Audit {
             """,
             flags: [SharedFlags.agent.requiredUnless(batch), SharedFlags.kind.requiredUnless(batch), SharedFlags.session.requiredUnless(batch),
                     SharedFlags.model, SharedFlags.metadata.conflicts(with: batch), input.conflicts(with: inputHash, batch),
-                    output.conflicts(with: outputHash, batch), inputHash.conflicts(with: batch), outputHash.conflicts(with: batch), batch],
+                    output.conflicts(with: outputHash, batch), inputHash.conflicts(with: batch), outputHash.conflicts(with: batch), batch, strict.requires(batch)],
             positionals: [file],
             examples: [
                 "governance audit log --agent billing-agent --kind llm.call --model gpt-4o-mini --metadata '{\"prompt_tokens\":150}'",
                 "governance audit log -a billing-agent -k tool.result --output @result.json",
                 "governance audit log --batch events.jsonl --json",
+                "governance audit log --batch --strict events.jsonl || exit",
             ],
             record: { args, run, recorder -> Logged in
                 if try args.has(batch) { return .batch(try logBatch(args, run, recorder)) }
@@ -109,7 +113,7 @@ extension Audit {
             defer { if fd >= 0 { FileSystem.close(fd) } }
 
             let console = run.console
-            let report = try AuditBatch(defaults: defaults, recorder: recorder).ingest(next) { r in
+            let report = try AuditBatch(defaults: defaults, recorder: recorder, strict: try args.has(strict)).ingest(next) { r in
                 console.progress("batch: \(Render.count(r.lines, "line")), \(Render.grouped(r.appended)) appended, \(Render.grouped(r.spooled)) spooled, \(Render.grouped(r.rejectedCount)) rejected")
             }
             console.endProgress()
@@ -144,7 +148,7 @@ extension Audit {
                     ("spool_files", .array(report.spoolFiles.map(JSONValue.string))),
                 ]),
                 text: text)
-            return 0
+            return report.rejectedCount > 0 && ((try? args.has(strict)) ?? true) ? GovernanceError.Kind.invalidInput.exitCode : 0
         }
     }
 }

@@ -12,16 +12,19 @@ extension PresenceCommands {
             in any process on any host sharing the store, the agent gets exit 15 with who, when and why: nothing \
             caches the marker. The agent need not have sent a heartbeat. The marker is signed with --operator-key; \
             the enforcement path ignores (and audits) a marker no registered operator signed. Audited (presence.kill) \
-            in the agent's chain.
+            in the agent's chain. An agent the store has never seen and that has no policy is refused (exit 2, with \
+            the known agents) unless --force: a typo would otherwise kill nothing and exit 0.
             """,
-            flags: [reason.required, SharedFlags.operatorKey.required],
+            flags: [reason.required, SharedFlags.operatorKey.required, PresenceCommands.force],
             positionals: [PresenceCommands.agentArgument],
             examples: ["governance presence kill billing-agent --reason 'runaway spend'"],
             needs: CommandNeeds(store: .write, keys: true),
             failures: [.invalidInput, .operatorNotPermitted]
         ) { args, run in
+            let agent = try args.require(PresenceCommands.agentArgument)
+            try PresenceCommands.requireKnown(agent, args, try run.store.connection)
             let signer = try SharedFlags.operatorCredential(args, run)
-            let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: try args.require(PresenceCommands.agentArgument),
+            let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: agent,
                                                reason: try args.require(reason), by: signer.credential, identity: signer.identity)
             run.emit(json: marker.json,
                      text: "killed \(Render.escaped(marker.agentID)) (by \(Render.escaped(marker.killedBy)), user \(Render.escaped(marker.osUser)) on \(Render.escaped(marker.host)) at \(marker.killedAt.iso8601))")

@@ -8,8 +8,10 @@ extension PresenceCommands {
         static let command = CommandSpec(
             "list", "List agents: status, last seen, operator",
             doc: """
-            One line per agent: its status (Live, Idle, Unresponsive or Killed), when it was last seen (UTC) and the \
-            operator bound to it. Agents killed before they ever sent a heartbeat are listed as Killed. Status is \
+            Aligned columns under a header, one line per agent: its status (live, idle, unresponsive or killed, the \
+            words --json uses), when it was last seen (UTC), its current session (the session of its newest audit \
+            event outside its own chain), the operator bound to it and who killed it, when and why. A killed agent \
+            keeps its last seen time after it closes. Agents killed before they ever sent a heartbeat are listed as killed. Status is \
             what was reported or swept: run `presence sweep` (cron) to mark stale agents Unresponsive. --names \
             prints only the ids (the shell completions call it and ignore its errors). The store unreachable is \
             exit 4: an empty list would read as "no agent is running".
@@ -23,13 +25,8 @@ extension PresenceCommands {
                 for agent in agents { run.console.line(Render.escaped(agent.agentID)) }
                 return 0
             }
-            var text = agents.isEmpty ? "no agents: none has sent a heartbeat or been killed" : ""
-            for a in agents {
-                if !text.isEmpty { text += "\n" }
-                text += "\(Render.escaped(a.agentID))  \(a.status.title)  last seen \(a.lastSeen?.iso8601 ?? "never")"
-                if let op = a.operator { text += "  operator \(Render.escaped(op))" }
-                if let kill = a.kill { text += "  killed by \(Render.escaped(kill.killedBy)) at \(kill.killedAt.iso8601): \(Render.escaped(kill.reason))" }
-            }
+            let text = agents.isEmpty ? "no agents: none has sent a heartbeat or been killed"
+                : Render.columns(["AGENT", "STATUS", "LAST SEEN", "SESSION", "OPERATOR", "KILLED"], agents.map(PresenceCommands.row))
             run.emit(json: .object([("agents", .array(agents.map(\.json)))]), text: text)
             return 0
         }

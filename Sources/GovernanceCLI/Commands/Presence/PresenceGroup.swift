@@ -40,6 +40,26 @@ enum PresenceCommands {
             })
     }
 
+    /// One agent as a row of list's and status's columns.
+    static func row(_ a: Presence.Agent) -> [String] {
+        [Render.escaped(a.agentID), a.status.rawValue, a.lastSeen?.iso8601 ?? "never", a.session ?? "", a.operator.map(Render.escaped) ?? "",
+         a.kill.map { "by \(Render.escaped($0.killedBy)) at \($0.killedAt.iso8601): \(Render.escaped($0.reason))" } ?? ""]
+    }
+
+    static let force: Flag<Bool> = .toggle("force", "Act on an agent the store has never seen",
+                                           doc: "Without it, an agent with no presence row, kill marker, policy or audit event is refused (exit 2), since it is most likely a typo.")
+
+    /// Refuses (exit 2, nothing written) an agent the store has never heard of, naming the
+    /// closest known one, unless --force.
+    static func requireKnown(_ agent: String, _ args: Arguments, _ db: SQLConnection) throws {
+        guard try !args.has(force), try !OperatorKill.isKnown(db, agentID: agent) else { return }
+        let known = try OperatorKill.knownAgents(db)
+        var hint = Suggest.closest(to: agent, in: known).map { "did you mean \($0)? " } ?? ""
+        hint += known.isEmpty ? "the store knows no agent; " : "known agents: \(known.prefix(20).joined(separator: ", "))\(known.count > 20 ? " and \(known.count - 20) more" : ""); "
+        hint += "pass --force to act on it anyway"
+        throw GovernanceError.invalid("agent \(agent) is unknown: no heartbeat, kill, policy or event", hint: hint)
+    }
+
     static func operatorIdentity(_ args: Arguments) throws -> OperatorIdentity {
         try OperatorIdentity.current(claimed: try args[SharedFlags.by])
     }

@@ -19,9 +19,9 @@ extension PresenceCommands {
             let agent = try Presence.agent(try run.store.connection, agentID: id)
             if let agent {
                 run.emit(json: agent.json,
-                         text: "\(Render.escaped(id))  \(agent.status.title)  last seen \(agent.lastSeen?.iso8601 ?? "never")" + (agent.operator.map { "  operator \(Render.escaped($0))" } ?? ""))
+                         text: Render.columns(["AGENT", "STATUS", "LAST SEEN", "SESSION", "OPERATOR", "KILLED"], [PresenceCommands.row(agent)]))
             } else {
-                run.emit(json: .object([("agent_id", .string(id)), ("status", .string("unknown")), ("last_seen", .null),
+                run.emit(json: .object([("agent_id", .string(id)), ("status", .string("unknown")), ("last_seen", .null), ("last_seen_unix", .null), ("session", .null),
                                         ("operator", .null), ("metadata", .null), ("kill", .null), ("db_user", .null)]),
                          text: "\(Render.escaped(id))  unknown (no heartbeat; not killed)")
             }
