@@ -235,11 +235,13 @@ public struct ChildProcess {
         containment.willStart()
         var intoCgroup: Int32 = 0
         let status = arguments.withUnsafeBufferPointer { args in
-            var options = governance_spawn_options(file: args[0], argv: args.baseAddress, envp: variables,
-                                                   stdin_fd: stdinFD == 0 ? -1 : stdinFD, stdout_fd: outputWriteFD,
-                                                   close_fd: outputReadFD, cgroup_fd: containment.cgroupDescriptor,
-                                                   pdeathsig: SIGKILL)
-            return governance_spawn(&options, &pid, &intoCgroup)
+            variables.withUnsafeBufferPointer { envp in
+                var options = governance_spawn_options(file: args[0], argv: args.baseAddress, envp: envp.baseAddress,
+                                                       stdin_fd: stdinFD == 0 ? -1 : stdinFD, stdout_fd: outputWriteFD,
+                                                       close_fd: outputReadFD, cgroup_fd: containment.cgroupDescriptor,
+                                                       pdeathsig: SIGKILL)
+                return governance_spawn(&options, &pid, &intoCgroup)
+            }
         }
         if status == 0 && intoCgroup == 0 { containment.cgroupUnused() }
         return status

@@ -78,7 +78,7 @@ enum Exec {
         let request = StepRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                   tool: try args.require(SharedFlags.tool), argv: try args[argv], stdin: stdin,
                                   captureOutput: try args.has(captureOutput), timeoutSeconds: try args[timeout].map(Double.init),
-                                  killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: try args.failOpen)
+                                  killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen)
         var outcome = try run.enforcer().perform(request, reservation: reservation, recorder: try run.recorder)
         outcome.failedOpen = failedOpen
         for warning in outcome.warnings { run.warn(warning) }
