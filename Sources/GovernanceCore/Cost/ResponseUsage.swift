@@ -43,7 +43,9 @@ public struct ResponseUsage: Sendable, Equatable {
     /// in many small events, up to 16 MiB. Past either bound the read stops and exits 2.
     public static let maxJSONBytes = 1 << 20
     public static let maxStreamBytes = 16 << 20
-    static let maxModelBytes = 256
+    /// What an audit event can carry as its model (`AuditEventInput.maxModelLength`): a longer name
+    /// read from a response would be refused only when the call is tracked.
+    static let maxModelBytes = AuditEventInput.maxModelLength
 
     public static let acceptedShapes = """
         accepted: an OpenAI Chat Completions response (object "chat.completion", or its stream of "chat.completion.chunk" \
