@@ -211,9 +211,11 @@ public final class EnforcementContext {
         self.now = now
     }
 
-    /// The agent's policy, read (and checked) now; nil when it has none, or when the stored one
-    /// carries no valid operator signature (that is audited and said).
+    /// The agent's policy, read (and its signature checked) once per decision: the scope, loop,
+    /// budget and contract checks of one call all ask for it. nil when it has none; a stored one
+    /// without a valid operator signature is refused (exit 20), audited and said once.
     public func policy() throws -> AgentPolicy? {
+        if let read = policyRead { return read }
         let read = try PolicyStore(db: db).verified(agentID)
         if let why = read.ignored {
             if !ignoredPolicyReported {
@@ -222,8 +224,10 @@ public final class EnforcementContext {
             }
             throw PolicyStore.unsigned(agentID, why)
         }
+        policyRead = .some(read.policy?.policy)
         return read.policy?.policy
     }
+    private var policyRead: AgentPolicy??
     private var ignoredPolicyReported = false
 
     /// Audits an event of an allowed call (a loop detected under `action: log`), in this chain.
