@@ -16,6 +16,13 @@ import Testing
         }
     }
 
+    /// The chain verifies and the presence rows are what replaying its transitions gives.
+    static func expectChainAndStateAgree(_ gov: Governance, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try gov.run(["audit", "verify"]).status == 0, sourceLocation: sourceLocation)
+        let check = try gov.run(["db", "check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)", sourceLocation: sourceLocation)
+    }
+
     @Test(arguments: Backend.allCases)
     func heartbeatsThatChangeNothingWriteNoEventAndTransitionsAreAuditedOnce(backend: Backend) throws {
         let gov = try Governance(backend: backend)
@@ -44,9 +51,7 @@ import Testing
         #expect(try gov.json(["presence", "close", "bot"])["status"] == .string("appended"))
         #expect(try Self.presenceKinds(gov, agent: "bot") == ["presence.heartbeat", "presence.heartbeat", "presence.idle",
                                                               "presence.heartbeat", "presence.close"])
-        #expect(try gov.run(["audit", "verify"]).status == 0)
-        let check = try gov.run(["db", "check"])
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        try Self.expectChainAndStateAgree(gov)
     }
 
     /// Swept Unresponsive by the sweep that observes it (audited once, by the sweep); the next
@@ -66,9 +71,7 @@ import Testing
         #expect(try gov.run(["db", "check"]).status == 0, "the replay of the transitions agrees with the row")
         #expect(try gov.json(["presence", "heartbeat", "bot"])["status"] == .string("appended"))
         #expect(try Self.presenceKinds(gov, agent: "bot") == ["presence.heartbeat", "presence.unresponsive", "presence.heartbeat"])
-        #expect(try gov.run(["audit", "verify"]).status == 0)
-        let check = try gov.run(["db", "check"])
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        try Self.expectChainAndStateAgree(gov)
     }
 
     /// Heartbeats racing in parallel processes, on an Idle agent: exactly one is the transition.
@@ -88,7 +91,6 @@ import Testing
         }
         let kinds = try Self.presenceKinds(gov, agent: "racer")
         #expect(kinds == Array(repeating: ["presence.idle", "presence.heartbeat"], count: 3).flatMap { $0 })
-        #expect(try gov.run(["audit", "verify"]).status == 0)
-        #expect(try gov.run(["db", "check"]).status == 0)
+        try Self.expectChainAndStateAgree(gov)
     }
 }
