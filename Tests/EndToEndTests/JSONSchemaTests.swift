@@ -131,6 +131,8 @@ import Testing
         // Presence and the kill switch.
         _ = try c("presence-heartbeat", ["presence", "heartbeat", "billing-agent"])
         _ = try c("presence-idle", ["presence", "idle", "billing-agent"])
+        let seen = try c("presence-idle", ["presence", "idle", "billing-agent"])
+        #expect(try JSONParser.parse(seen.stdout)["status"] == .string("seen"), "an idle of an Idle agent is state only")
         _ = try c("presence-list", ["presence", "list"])
         _ = try c("presence-status", ["presence", "status", "billing-agent"])
         _ = try c("presence-status", ["presence", "status", "nobody"])

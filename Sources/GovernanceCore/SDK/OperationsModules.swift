@@ -23,7 +23,8 @@ extension Governance {
         func record(_ change: GovernanceCore.Presence.Change, agentID: String, operator: String? = nil, metadata: JSONValue = .object([]),
                     requireDurable: Bool) throws -> Recorded {
             let event = try GovernanceCore.Presence.event(change, agentID: agentID, operator: `operator`, metadata: metadata)
-            return try governance.recording([event], requireDurable: requireDurable)
+            return try governance.recording([event], requireDurable: requireDurable,
+                                            stateOnly: { try GovernanceCore.Presence.stateOnly(event, db: $0) })
         }
 
         /// `presence list`.
