@@ -81,13 +81,15 @@ import Testing
         let script = Completions.bash(.standard) + """
         COMP_WORDS=(governance audit ve); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance audit log --ag); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
-        COMP_WORDS=(governance --format j); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance compliance report --format j); COMP_CWORD=4; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance compliance report --fo); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance audit verify --fo); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance help au); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance help audit ver); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance man s); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         """
         let result = try runProcess("/bin/bash", ["-c", script], environment: ["PATH": "/usr/bin:/bin"])
-        #expect(result.stdout == "verify\n--agent\njson\naudit\nverify\nsecret session scope\n")
+        #expect(result.stdout == "verify\n--agent\njson\n--format\n\naudit\nverify\nsecret session scope\n")
     }
 }
 
@@ -129,6 +131,42 @@ import Testing
         }
         let document = try GeneratedFilesTests.committed("docs/EXIT-CODES.md")
         for row in rows { #expect(document.contains("| \(row.label) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
+    }
+
+    /// Each command's help lists each exit code once (`gates wait` once listed 4 twice: its store
+    /// need and the enforcement role both imply it), and the table lists no code without a use.
+    @Test func helpListsEachExitCodeOnceAndNoneUnused() {
+        for command in table.commands {
+            let help = Help.commandHelp(command)
+            let line = help.split(separator: "\n").first { $0.hasPrefix("Exit codes: ") }.map(String.init) ?? ""
+            let codes = line.dropFirst("Exit codes: ".count).split(separator: "(").first!.split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(!codes.isEmpty, "\(command.name) lists no exit codes")
+            #expect(Set(codes).count == codes.count, "\(command.name) repeats an exit code: \(line)")
+            let numbers = codes.compactMap { $0.split(separator: " ").first }
+            #expect(Set(numbers).count == numbers.count, "\(command.name) lists one status twice: \(line)")
+            let kinds = command.exitKinds.map(\.exitCode)
+            #expect(Set(kinds).count == kinds.count, "\(command.name)")
+        }
+        for row in ExitCodeTable(table: table).rows where row.code > 3 {
+            #expect(!row.commands.isEmpty, "exit \(row.code) (\(row.names)) has no command that ends with it: remove it or use it")
+        }
+        let page = ManPage.main(table)
+        let exitStatus = page.components(separatedBy: ".SH EXIT STATUS\n").dropFirst().first?.components(separatedBy: "\n.SH ").first ?? ""
+        #expect(exitStatus.contains("store unavailable"))
+        let text = ExitCodeTable(table: table).text + ExitCodeTable(table: table).markdown + exitStatus
+        #expect(!text.lowercased().contains("reserved"), "no exit code is shown as reserved")
+    }
+
+    /// The man page's ENVIRONMENT section says each thing once.
+    @Test func environmentSectionHasNoRepeatedLine() throws {
+        for page in [ManPage.main(table), try GeneratedFilesTests.committed("man/governance.1")] {
+            let section = try #require(page.components(separatedBy: ".SH ENVIRONMENT\n").dropFirst().first?.components(separatedBy: "\n.SH ").first)
+            let lines = section.split(separator: "\n").filter { $0 != ".TP" }
+            #expect(lines.count >= 2 * EnvironmentVariable.all.count)
+            var seen: Set<Substring> = []
+            for line in lines { #expect(seen.insert(line).inserted, "ENVIRONMENT repeats: \(line)") }
+        }
     }
 
     @Test func everyEnvironmentFallbackIsDocumented() {
