@@ -158,7 +158,9 @@ import Testing
         #expect(!text.lowercased().contains("reserved"), "no exit code is shown as reserved")
     }
 
-    /// The man page's ENVIRONMENT section says each thing once.
+    /// The man page's ENVIRONMENT section says each thing once: no line twice, and no entry that
+    /// names its flag twice ("The store, when --database-url is not given. Read when
+    /// --database-url is not given." was one).
     @Test func environmentSectionHasNoRepeatedLine() throws {
         for page in [ManPage.main(table), try GeneratedFilesTests.committed("man/governance.1")] {
             let section = try #require(page.components(separatedBy: ".SH ENVIRONMENT\n").dropFirst().first?.components(separatedBy: "\n.SH ").first)
@@ -166,6 +168,12 @@ import Testing
             #expect(lines.count >= 2 * EnvironmentVariable.all.count)
             var seen: Set<Substring> = []
             for line in lines { #expect(seen.insert(line).inserted, "ENVIRONMENT repeats: \(line)") }
+            for line in lines where !line.hasPrefix("\\fB") {
+                #expect(line.components(separatedBy: "not given").count <= 2, "ENVIRONMENT says it twice: \(line)")
+                for flag in line.matches(of: /\\-\\-[a-z-]+/).map(\.output) {
+                    #expect(line.components(separatedBy: flag).count <= 2, "ENVIRONMENT names \(flag) twice: \(line)")
+                }
+            }
         }
     }
 
