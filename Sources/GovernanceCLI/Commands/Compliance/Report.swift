@@ -57,11 +57,10 @@ extension Compliance {
             needs: CommandNeeds(store: .read, keys: true, recorder: true),
             failures: [.integrityFailure, .complianceBelowThreshold]
         ) { args, run in
-            // Read and checked before anything is read from the store or written.
+            // The file is read and checked, with the flags (`generate`), before anything is written.
             var given = try args[metadataFile].map { path in try ReportMetadata.read(file: path) } ?? ReportMetadata()
             given = given.overridden(by: ReportMetadata(systemName: try args[systemName], systemVersion: try args[systemVersion],
                                                         provider: try args[provider], deployer: try args[deployer]))
-            try given.validate()
             let options = ReportOptions(
                 kind: ReportKind(rawValue: try args.require(kind)) ?? .article12,
                 filters: ReportFilters(agentID: try args[SharedFlags.agent], sessionIDs: try args.all(SharedFlags.session), from: try args[from], to: try args[to]),
