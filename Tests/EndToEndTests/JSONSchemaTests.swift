@@ -181,6 +181,10 @@ import Testing
         _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--verify-chain"])
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary"])
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary", "--output", gov.home + "/report.json"])
+        try "system_name: Billing\nsign_off: {name: Jane Doe, role: Auditor, date: 2026-11-24, statement: Reviewed.}\n"
+            .write(toFile: gov.home + "/system.yaml", atomically: true, encoding: .utf8)
+        _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--metadata-file", gov.home + "/system.yaml",
+                                        "--provider", "Example AI", "--no-record"])
     }
 
     /// With --fail-open and the store unreachable, each enforcement command writes fail-open.json's

@@ -64,11 +64,8 @@ public struct CommandSpec: Sendable {
     public let needs: CommandNeeds
     /// Failures this command can end with beyond the ones every command can (1, 2, 3) and the
     /// ones its needs imply (4 with a store): the per-command exit codes in help and the
-    /// "reserved" marks in the exit-code table come from these.
+    /// commands column of the exit-code table come from these.
     public let failures: [GovernanceError.Kind]
-    /// The values of the global --format this command renders (text and json for every command;
-    /// a document format such as html only where listed).
-    public let formats: [String]
     public let handler: @Sendable (Arguments, Run) throws -> Int32
     /// Ends with the status of the command it runs (`exec`): the exit-code table lists
     /// `ExecStatus`'s codes for it.
@@ -79,14 +76,13 @@ public struct CommandSpec: Sendable {
     public init(_ name: String, _ summary: String, doc: String = "", flags: [any FlagDeclaration] = [],
                 positionals: [any PositionalDeclaration] = [], examples: [String] = [], role: CommandRole = .inspect,
                 needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind] = [],
-                formats: [String] = GlobalFlags.standardFormats,
                 handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.init(path: [name], summary, doc: doc, flags: flags.map(\.spec), positionals: positionals.map(\.spec), examples: examples,
-                  role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+                  role: role, needs: needs, failures: failures, handler: handler)
     }
 
     init(path: [String], _ summary: String, doc: String, flags: [FlagSpec], positionals: [PositionalSpec], examples: [String],
-         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind], formats: [String],
+         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind],
          handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.path = path
         self.summary = summary
@@ -97,14 +93,13 @@ public struct CommandSpec: Sendable {
         self.role = role
         self.needs = needs
         self.failures = failures
-        self.formats = formats
         self.handler = handler
     }
 
     /// The same command placed under `group`.
     func placed(under group: String?) -> CommandSpec {
         var placed = CommandSpec(path: (group.map { [$0] } ?? []) + path, summary, doc: doc, flags: flags, positionals: positionals,
-                                 examples: examples, role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+                                 examples: examples, role: role, needs: needs, failures: failures, handler: handler)
         placed.passesOnChildStatus = passesOnChildStatus
         placed.ownManPage = ownManPage
         return placed

@@ -32,7 +32,7 @@ public struct EnvironmentVariable: Sendable, Hashable {
         "An operator's Ed25519 private key (PEM), private to its owner. Never give it to an agent.")
     public static let execContainment = EnvironmentVariable("GOVERNANCE_EXEC_CONTAINMENT",
         "`process_tree` keeps `exec` from making a cgroup for its step (the /proc fallback); for hosts whose cgroups misbehave.")
-    public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance.")
+    public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Read only when GOVERNANCE_HOME is not set, for its default (above).")
     /// Set for a contract's custom check (with the agent and session above), not read.
     public static let tool = EnvironmentVariable("GOVERNANCE_TOOL", "The tool, for a contract's custom check.")
 
