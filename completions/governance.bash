@@ -8,15 +8,16 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
+            " init"|" help"|" completions"|" complete"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy diff"|" policy test"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
         esac
     done
     case "$prev" in
         --database-url) return ;;
         --audit-secret-file) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --format) COMPREPLY=($(compgen -W "text json markdown html" -- "$cur")); return ;;
-        --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur")); return ;;
-        --session|-s) return ;;
+        --limit|-n) return ;;
+        --agent|-a) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur")); return ;;
+        --session|-s) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete sessions 2>/dev/null)" -- "$cur")); return ;;
         --tool|-t) return ;;
         --timeout) return ;;
         --kill-grace) return ;;
@@ -30,7 +31,10 @@ _governance() {
         --operator-role) return ;;
         --auditor-role) return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
-        --kind|-k) return ;;
+        --kind|-k) case "$path" in
+            " compliance report") COMPREPLY=($(compgen -W "article12 summary" -- "$cur")); return ;;
+            *) return ;;
+        esac ;;
         --metadata) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --input) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --input-hash) return ;;
@@ -39,10 +43,10 @@ _governance() {
         --to-seq) return ;;
         --since) return ;;
         --until) return ;;
-        --limit|-n) return ;;
         --lines|-n) return ;;
         --file|-f) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --cases) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --api) return ;;
         --tokens) return ;;
         --usd) return ;;
@@ -59,7 +63,7 @@ _governance() {
         --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --action-digest) return ;;
         --ttl) return ;;
-        --request) return ;;
+        --request) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur")); return ;;
         --from) return ;;
         --to) return ;;
         --retention-days) return ;;
@@ -68,10 +72,11 @@ _governance() {
         --public-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract operator" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " complete") COMPREPLY=($(compgen -W "agents sessions requests --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " man") COMPREPLY=($(compgen -W "$(_governance_topics groups)" -- "$cur")) ;;
         " exec") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --timeout --kill-grace --hash-stdin --capture-output --refusal-status --result-fd --projected-tokens --max-tokens --model -m --pricing-file --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " db") COMPREPLY=($(compgen -W "migrate status roles check" -- "$cur")) ;;
@@ -92,11 +97,13 @@ _governance() {
         " audit export") COMPREPLY=($(compgen -W "--session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit tail") COMPREPLY=($(compgen -W "--follow -f --lines -n --session -s --agent -a --kind -k --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " audit flush") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " policy") COMPREPLY=($(compgen -W "apply list show delete export" -- "$cur")) ;;
-        " policy apply") COMPREPLY=($(compgen -W "--file -f --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy") COMPREPLY=($(compgen -W "apply diff test list show delete export" -- "$cur")) ;;
+        " policy apply") COMPREPLY=($(compgen -W "--file -f --dry-run --operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy diff") COMPREPLY=($(compgen -W "--file -f --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy test") COMPREPLY=($(compgen -W "--file -f --cases --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " policy show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " policy delete") COMPREPLY=($(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy show") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " policy delete") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " policy export") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " scope") COMPREPLY=($(compgen -W "check filter-tools" -- "$cur")) ;;
         " scope check") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --api --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -112,23 +119,23 @@ _governance() {
         " loop record") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " loop check") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence") COMPREPLY=($(compgen -W "heartbeat idle close list sweep kill revive status is-killed" -- "$cur")) ;;
-        " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence heartbeat") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--operator --metadata --require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence idle") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence close") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--require-durable --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence list") COMPREPLY=($(compgen -W "--limit -n --names --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence sweep") COMPREPLY=($(compgen -W "--timeout --kill-after --operator-key --by --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " presence is-killed") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" presence list --names 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence kill") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--reason -r --operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --force --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " presence is-killed") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates") COMPREPLY=($(compgen -W "request grant deny cancel wait list show" -- "$cur")) ;;
         " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --tool -t --action-digest --ttl --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates grant") COMPREPLY=($(compgen -W "--operator-key --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates deny") COMPREPLY=($(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates cancel") COMPREPLY=($(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates wait") COMPREPLY=($(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates grant") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates deny") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates cancel") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates wait") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates show") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates show") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " compliance") COMPREPLY=($(compgen -W "report" -- "$cur")) ;;
         " compliance report") COMPREPLY=($(compgen -W "--kind --agent -a --session -s --from --to --verify-chain --annex-iii-1a --retention-days --fail-on --output -o --no-record --database-url --audit-secret-file --json --format --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " contract") COMPREPLY=($(compgen -W "check-pre check-post" -- "$cur")) ;;
@@ -148,7 +155,7 @@ _governance_topics() {
         "all secret") echo "generate" ;;
         "all session") echo "new" ;;
         "all audit") echo "log verify events trace sessions export tail flush" ;;
-        "all policy") echo "apply list show delete export" ;;
+        "all policy") echo "apply diff test list show delete export" ;;
         "all scope") echo "check filter-tools" ;;
         "all cost") echo "check track track-usage snapshot breakdown models" ;;
         "all loop") echo "record check" ;;
@@ -157,7 +164,7 @@ _governance_topics() {
         "all compliance") echo "report" ;;
         "all contract") echo "check-pre check-post" ;;
         "all operator") echo "keygen add list remove" ;;
-        "all "*) echo "init help completions man exec db secret session audit policy scope cost loop presence gates compliance contract operator exit-codes" ;;
+        "all "*) echo "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator exit-codes" ;;
         *) echo "db secret session audit policy scope cost loop presence gates compliance contract operator" ;;
     esac
 }
