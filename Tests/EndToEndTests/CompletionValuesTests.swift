@@ -40,7 +40,7 @@ import Testing
     func anAgentsIdCannotRunCodeInTheOperatorsShell(backend: Backend) throws {
         let gov = try Governance(backend: backend)
         let marker = gov.home + "/pwned"
-        let evil = "x$(touch${IFS}\(marker))"
+        let evil = "g$(touch${IFS}\(marker))"
         #expect(try gov.run(["presence", "heartbeat", evil]).status == 0)
         #expect(try gov.run(["presence", "heartbeat", "good-agent"]).status == 0)
         #expect(try Self.lines(gov.run(["complete", "agents"])) == ["good-agent"])
@@ -48,7 +48,7 @@ import Testing
 
         // The generated bash completion, driven as bash drives it, with the real binary and store.
         let bash = try gov.run(["completions", "bash"]).stdout
-        let script = bash + "\nCOMP_WORDS=(\(governanceBinary()) presence kill ''); COMP_CWORD=3; _governance; echo \"${COMPREPLY[*]}\"\n"
+        let script = bash + "\nCOMP_WORDS=(\(governanceBinary()) presence kill g); COMP_CWORD=3; _governance; echo \"${COMPREPLY[*]}\"\n"
         let r = try runProcess("/bin/bash", ["-c", script], environment: gov.environment)
         #expect(r.stdout == "good-agent\n", "\(r.stdout)\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: marker), "completing ran code an agent chose")
