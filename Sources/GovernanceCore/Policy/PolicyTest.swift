@@ -202,14 +202,8 @@ extension PolicyTest {
     }
 
     public static func parse(_ bytes: [UInt8], source: String) throws(GovernanceError) -> [Case] {
-        let node: DocumentNode
-        do {
-            node = try YAMLReader.read(bytes)
-        } catch {
-            throw GovernanceError(.invalidInput, "\(source): \(error.message)", hint: "see docs/POLICIES.md for the cases file format",
-                                  details: [("file", .string(source)), ("reason", .string(error.message))])
-        }
-        let r = PolicyParser.Reader(source: source)
+        let node = try PolicyParser.read(bytes, source: source, format: "the cases file format")
+        let r = PolicyParser.Reader(source: source, format: "the cases file format")
         let top = try r.mapping(node, "", keys: ["cases"])
         guard let list = top.first(where: { $0.0 == "cases" })?.1 else { throw r.fail("cases", "is missing; a cases file is `cases: [{name: ..., agent: ..., expect: allow|deny, scope: ...}]`") }
         guard case .sequence(let elements) = list else { throw r.fail("cases", "must be a list, not \(list.typeName)") }
