@@ -97,10 +97,18 @@ import Testing
         _ = try c("operator-remove", ["operator", "remove", "bob", "--operator-key", try gov.operatorKey("admin")])
         let file = gov.home + "/policy.yaml"
         _ = try c("policy-apply", ["policy", "apply", "-f", file])
+        _ = try c("policy-diff", ["policy", "diff", "-f", file])
         _ = try c("policy-list", ["policy", "list"])
         _ = try c("policy-show", ["policy", "show", "billing-agent"])
         _ = try c("policy-delete", ["policy", "delete", "other-agent"])
         _ = try c("error", ["policy", "show", "other-agent"], status: 11, stdout: false)
+        _ = try c("policy-diff", ["policy", "diff", "-f", file], status: 1, answer: true)
+        _ = try c("policy-apply", ["policy", "apply", "--dry-run", "-f", file])
+        let example = packageRoot() + "/examples/policy-test"
+        _ = try c("policy-test", ["policy", "test", "-f", example + "/policies.yaml", "--cases", example + "/cases.yaml"])
+        _ = try c("policy-test", ["policy", "test", "-f", file, "--cases", example + "/cases.yaml"], status: 1, answer: true)
+        _ = try c("complete", ["complete", "agents"])
+        _ = try c("complete", ["complete", "requests"])
 
         // Enforcement: allowed, denied, and allowed without a check.
         _ = try c("scope-check", ["scope", "check"] + agent + ["-t", "send_email"])

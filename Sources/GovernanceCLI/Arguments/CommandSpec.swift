@@ -72,6 +72,11 @@ public struct CommandSpec: Sendable {
     public private(set) var passesOnChildStatus = false
     /// Has a man page of its own (governance-NAME(1)) besides its place in its group's.
     public private(set) var ownManPage = false
+    /// What a run needs when its flags change it (`policy apply --dry-run` reads only); nil: `needs`.
+    public private(set) var needsWhen: (@Sendable (Arguments) throws -> CommandNeeds)?
+
+    /// What this run needs, given its flags.
+    public func needs(for arguments: Arguments) throws -> CommandNeeds { try needsWhen?(arguments) ?? needs }
 
     public init(_ name: String, _ summary: String, doc: String = "", flags: [any FlagDeclaration] = [],
                 positionals: [any PositionalDeclaration] = [], examples: [String] = [], role: CommandRole = .inspect,
@@ -102,7 +107,15 @@ public struct CommandSpec: Sendable {
                                  examples: examples, role: role, needs: needs, failures: failures, handler: handler)
         placed.passesOnChildStatus = passesOnChildStatus
         placed.ownManPage = ownManPage
+        placed.needsWhen = needsWhen
         return placed
+    }
+
+    /// A command whose flags change what it needs prepared (a dry run reads only).
+    func needing(_ needs: @escaping @Sendable (Arguments) throws -> CommandNeeds) -> CommandSpec {
+        var spec = self
+        spec.needsWhen = needs
+        return spec
     }
 
     /// A command that runs another and ends with its status, documented on a page of its own.

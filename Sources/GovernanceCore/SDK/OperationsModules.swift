@@ -166,6 +166,21 @@ extension Governance {
             return try governance.reading { try PolicyStore(db: $0).apply(documents, keys: governance.keys, by: credential, identity: identity) }
         }
 
+        /// `policy diff` (and `apply --dry-run`): what applying the documents would change, against
+        /// the signature-checked store; writes nothing.
+        public func diff(_ documents: [PolicyDocument]) throws -> PolicyDiff {
+            try governance.reading { db in
+                let store = PolicyStore(db: db)
+                return try PolicyDiff.compute(documents, stored: store.verified, storedAgents: try store.list().map(\.policy.agentID))
+            }
+        }
+
+        /// `policy test`: decision cases (`PolicyTest.parse`) against the documents; no store is
+        /// opened.
+        public func test(_ cases: [PolicyTest.Case], against documents: [PolicyDocument]) throws -> PolicyTest.Report {
+            try PolicyTest.run(cases, documents: documents)
+        }
+
         /// `policy list`.
         public func list() throws -> [PolicyStore.Stored] {
             try governance.reading { try PolicyStore(db: $0).list() }
