@@ -189,7 +189,7 @@ complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from close' -a '(governance complete agents 2>/dev/null)'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from list' -d 'List agents: status, last seen, operator'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from list' -l limit -s n -r -d 'At most N agents (default 1000)'
-complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from list' -l names -d 'Print only the agent ids, one per line (used by shell completion)'
+complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from list' -l names -d 'Print only the agent ids, one per line'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -d 'Mark agents whose last heartbeat is too old as Unresponsive'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l timeout -r -d 'Mark agents not seen for this long (default 300)'
 complete -c governance -n '__fish_seen_subcommand_from presence; and __fish_seen_subcommand_from sweep' -l kill-after -r -d 'Also kill agents not seen for this long (an operator action: needs --operator-key)'
