@@ -50,9 +50,11 @@ fuzz: deps
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run.sh
 
 # Speed: each figure beside a baseline measured in the same run (QUICK=1 for a smaller run,
-# ONLY=batch,verify for some sections: batch, batch-memory, verify, one-process, enforcement, compliance, exec).
+# ONLY=batch,verify for some sections: batch, batch-memory, verify, one-process, enforcement,
+# compliance, exec, startup). PREVIOUS=PATH: an earlier release binary whose start-up instructions
+# the startup section counts beside this one's (valgrind's callgrind).
 bench: release
-	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
+	scripts/with-postgres.sh .build/release/governance-bench $(BIN_RELEASE) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY)) $(if $(PREVIOUS),--previous $(PREVIOUS))
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -30,14 +30,20 @@ if arguments.count >= 3, arguments[1] == "--measure" {
     exit(0)
 }
 
-let sections = ["batch", "batch-memory", "verify", "one-process", "enforcement", "compliance", "exec"]
+let sections = ["batch", "batch-memory", "verify", "one-process", "enforcement", "compliance", "exec", "startup"]
 /// `--only batch,verify`: run just those sections (while working on one figure); the default is all.
 let only: Set<String> = {
     guard let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count else { return Set(sections) }
     return Set(arguments[i + 1].split(separator: ",").map(String.init))
 }()
-guard arguments.count >= 2, only.isSubset(of: sections), !arguments.dropFirst().contains(where: { $0.hasPrefix("-") && $0 != "--quick" && $0 != "--only" }) else {
-    say("usage: governance-bench GOVERNANCE_BINARY [--quick] [--only SECTION,...]  (sections: \(sections.joined(separator: ", ")))")
+/// `--previous BINARY`: an earlier `governance` whose start-up the `startup` section counts beside this one's.
+let previousBinary: String? = {
+    guard let i = arguments.firstIndex(of: "--previous"), i + 1 < arguments.count, !arguments[i + 1].isEmpty else { return nil }
+    return arguments[i + 1]
+}()
+guard arguments.count >= 2, only.isSubset(of: sections),
+      !arguments.dropFirst().contains(where: { $0.hasPrefix("-") && !["--quick", "--only", "--previous"].contains($0) }) else {
+    say("usage: governance-bench GOVERNANCE_BINARY [--quick] [--only SECTION,...] [--previous BINARY]  (sections: \(sections.joined(separator: ", ")))")
     exit(2)
 }
 let binary = arguments[1]
@@ -313,7 +319,7 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     let plain = median(plains), verified = median(verifies)
     let ratio = plain / verified
     rows.append(Row(name: "verify \(grouped(verifyEvents)), \(backend) (events/s)", figure: rate(verifyEvents, verified), baseline: rate(verifyEvents, plain),
-                    ratio: ratio, target: ">= 60% of reading without verifying", met: ratio >= 0.6))
+                    ratio: ratio, target: ">= 90% of reading without verifying", met: ratio >= 0.9))
 
     // Peak memory of the real command at 10,000 and at the full chain.
     let (small, smallURL) = try open("verify_small_\(backend)")
@@ -395,7 +401,7 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     let ratio = ours / theirs
     rows.append(Row(name: "one `audit log` process (median ms)", figure: milliseconds(ours),
                     baseline: milliseconds(theirs) + " (sqlite3 INSERT)",
-                    ratio: ratio, target: "<= 3x the sqlite3 one-row insert", met: ratio <= 3))
+                    ratio: ratio, target: "<= 1.5x the sqlite3 one-row insert", met: ratio <= 1.5))
 }
 
 // MARK: 4. enforcement commands
@@ -518,18 +524,18 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
 }
 
 /// Applies a policy file as an operator: one key per store, registered on first use.
-@MainActor func applyPolicy(_ file: String, env: [String: String]) throws {
+@MainActor func applyPolicy(_ file: String, env: [String: String], using tool: String = binary) throws {
     let key = "\(workDir)/operator-\(Digest.sha256Hex(env["GOVERNANCE_DATABASE_URL"] ?? "").prefix(12)).pem"
     if !FileSystem.exists(key) {
         let made = try OperatorKey.generate()
         let publicKey = key + ".pub"
         guard try FileSystem.createExclusive(key, contents: made.privateKeyPEM, mode: 0o600),
               try FileSystem.createExclusive(publicKey, contents: made.publicKeyPEM, mode: 0o600),
-              spawn(binary, ["-q", "operator", "add", "bench-operator", "--public-key", publicKey], env: env).status == 0 else {
+              spawn(tool, ["-q", "operator", "add", "bench-operator", "--public-key", publicKey], env: env).status == 0 else {
             throw GovernanceError.internalError("registering the bench's operator failed")
         }
     }
-    guard spawn(binary, ["-q", "policy", "apply", "-f", file, "--operator-key", key], env: env).status == 0 else {
+    guard spawn(tool, ["-q", "policy", "apply", "-f", file, "--operator-key", key], env: env).status == 0 else {
         throw GovernanceError.internalError("policy apply failed")
     }
 }
@@ -559,6 +565,65 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
                     ratio: ours / theirs, target: "no slower than the floor", met: ours <= theirs))
 }
 
+// MARK: 7. start-up, in instructions
+
+/// The instructions (callgrind) of one `scope check`, `cost check` and `audit log` process, each
+/// beside the same command of `--previous BINARY` (make bench PREVIOUS=PATH), each binary on a
+/// store it set up itself. Instructions, not seconds: a busy machine does not move them.
+@MainActor func benchStartup() throws {
+    guard let valgrind = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].first(where: { FileSystem.exists($0) }) else {
+        say("startup: skipped, valgrind is not installed (apt-get install valgrind)")
+        return
+    }
+    if previousBinary == nil { say("startup: no --previous binary (make bench PREVIOUS=PATH); counting this one alone") }
+    let session = try SessionID.random().value
+    let commands: [(String, [String])] = [
+        ("`scope check -s S`", ["-q", "scope", "check", "-a", "bench", "-t", "read_invoice", "-s", session]),
+        ("`scope check` (the agent's own chain)", ["-q", "scope", "check", "-a", "bench", "-t", "read_invoice"]),
+        ("`cost check -s S`", ["-q", "cost", "check", "-a", "bench", "-s", session]),
+        ("`audit log -s S`", ["-q", "audit", "log", "-a", "bench", "-k", "step", "-s", session]),
+    ]
+    func counts(_ program: String, _ tag: String) throws -> [Int] {
+        let (_, url) = try sqliteStore("startup-\(tag)")
+        let env = baseEnv(url)
+        let policy = "\(workDir)/startup-policy.yaml"
+        if !FileSystem.exists(policy) {
+            _ = try FileSystem.createExclusive(policy, contents: """
+                agents:
+                  bench:
+                    scope: {allowed_tools: [read_invoice]}
+                    budget: {per_session_usd: 100.00}
+                """, mode: 0o600)
+        }
+        // A binary from before operator signatures applies the policy unsigned.
+        if (try? applyPolicy(policy, env: env, using: program)) == nil,
+           spawn(program, ["-q", "policy", "apply", "-f", policy], env: env).status != 0 {
+            throw GovernanceError.internalError("startup: \(program) could not apply the policy")
+        }
+        return try commands.map { name, args in
+            _ = spawn(program, args, env: env)  // warm: the WAL, the page cache
+            let out = "\(workDir)/callgrind-\(tag).out"
+            let run = spawn(valgrind, ["--tool=callgrind", "--callgrind-out-file=" + out, program] + args, env: env)
+            guard run.status == 0, let text = try? FileSystem.readText(out),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("summary:") || $0.hasPrefix("totals:") }),
+                  let count = Int(line.split(separator: " ").last ?? "") else {
+                throw GovernanceError.internalError("startup: callgrind of \(name) failed (\(run.status))")
+            }
+            unlink(out)
+            return count
+        }
+    }
+    let ours = try counts(binary, "this")
+    let theirs = try previousBinary.map { try counts($0, "previous") }
+    for (i, (name, _)) in commands.enumerated() {
+        let ratio = theirs.map { Double(ours[i]) / Double($0[i]) }
+        rows.append(Row(name: "\(name), instructions", figure: grouped(ours[i]),
+                        baseline: theirs.map { grouped($0[i]) + " (previous binary)" } ?? "(no --previous)",
+                        ratio: ratio, target: theirs == nil ? "(no target without --previous)" : "<= the previous binary (+1%: a new command grows the table)",
+                        met: ratio.map { $0 <= 1.01 }))
+    }
+}
+
 // MARK: run
 
 do {
@@ -577,6 +642,7 @@ do {
     if only.contains("enforcement") { try benchEnforcement() }
     if only.contains("compliance") { try benchComplianceReport() }
     if only.contains("exec") { try benchExec() }
+    if only.contains("startup") { try benchStartup() }
 } catch {
     say("governance-bench: \(error)")
     removeWorkDir()
