@@ -17,6 +17,21 @@ enum Cost {
         return id.value
     }
 
+    /// After tracked spend: the budget's soft alerts it reached (`alert_at`), audited and sent to
+    /// the notification hook. An observation: a failure here is a warning, never the command's.
+    static func raiseAlerts(_ db: SQLConnection, agentID: String, sessionID: SessionID, _ run: Run) {
+        do {
+            guard let budget = try PolicyStore(db: db).verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return }
+            let alerts = try CostLedger(db: db).raiseAlerts(agentID: agentID, sessionID: sessionID, budget: budget, keys: try run.keys())
+            for alert in alerts {
+                run.warn("budget alert: \(agentID) used \(alert.used) of \(alert.cap) \(alert.limit) (alert_at \(alert.alertAtPercent)%)")
+            }
+            Notifications.send(alerts.map(\.notifyEvent), db: db, run)
+        } catch {
+            run.warn("the budget alert could not be checked: \((error as? GovernanceError)?.message ?? "\(error)")")
+        }
+    }
+
     /// A spend as an observation (`cost track`, `cost track-usage`): counted and audited in one
     /// transaction, or spooled (counted on replay), or, failing both, a placeholder with a warning.
     /// `usage` reads the command's own flags; the agent, session and reservation are read here.
@@ -30,7 +45,9 @@ enum Cost {
                 let agent = try args.require(SharedFlags.agent)
                 let session = AgentChain.resolve(try args[SharedFlags.session], agentID: agent)
                 let pending = try PendingEvent(validating: CostLedger.event(agentID: agent, sessionID: session, usage: spend))
-                return (spend, agent, session, Recorded(try recorder.record([pending], returningIDs: true)))
+                let outcome = Recorded(try recorder.record([pending], returningIDs: true))
+                if case .appended = outcome, let db = recorder.storeConnection { raiseAlerts(db, agentID: agent, sessionID: session, run) }
+                return (spend, agent, session, outcome)
             },
             render: { tracked, _, run in
                 let (usage, agent, session, outcome) = tracked
