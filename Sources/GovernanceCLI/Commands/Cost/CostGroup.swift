@@ -3,7 +3,7 @@ import GovernanceCore
 enum Cost {
     static let group = GroupSpec("cost", "Track spend exactly and stop an agent at its budget",
                                  doc: "Money is exact: integer nano-dollars in the store, decimal USD at the edges, never floating point. Spend is counted per session and per agent and UTC day when its audit event enters the chain, so a spooled `cost track` is counted once, when it is replayed. Five caps (docs/POLICIES.md): per_session_usd, per_session_tokens, per_agent_usd_daily, per_agent_tokens_daily, per_session_seconds.",
-                                 commands: [Check.command, Track.command, TrackUsage.command, Snapshot.command, Breakdown.command, Models.command])
+                                 commands: [Check.command, Track.command, TrackUsage.command, Snapshot.command, Breakdown.command, Report.command, Models.command])
 
     static let pricingFile: Flag<String> = .path("pricing-file", value: "FILE", "Prices that override or extend the built-in table (YAML or JSON)",
                                                  environment: .pricingFile)
