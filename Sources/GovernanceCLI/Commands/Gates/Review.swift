@@ -2,7 +2,7 @@ import GovernanceCore
 
 extension GatesCommands {
     enum Review {
-        static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N pending requests, oldest first (default 100)", range: 1...10_000)
+        static let limit: Flag<Int64> = .integer("limit", short: "n", "At most the N newest pending requests, shown oldest first (default 100)", range: 1...10_000)
 
         static let command = CommandSpec(
             "review", "Decide pending requests one by one at a terminal: grant, deny or skip",
