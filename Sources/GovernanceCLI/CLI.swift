@@ -49,7 +49,7 @@ public enum CLI {
             let arguments = try FlagResolver(environment: environment, console: console).resolve(parsed, command: command)
             let run = Run(arguments: arguments, console: console, environment: environment, table: table)
             do {
-                try run.prepare(command.needs, requireDurable: command.declares(Observation.requireDurable) && arguments.has(Observation.requireDurable))
+                try run.prepare(try command.needs(for: arguments), requireDurable: command.declares(Observation.requireDurable) && arguments.has(Observation.requireDurable))
                 return try command.handler(arguments, run)
             } catch {
                 return report(error, console: console, format: run.format)

@@ -123,10 +123,18 @@ public final class Run: @unchecked Sendable {
         // The path writes (a denial is audited), so it may create the embedded store's secret.
         // A command that read the store before the path (`gates wait`) hands over that connection
         // rather than opening a second one.
-        let opened = preparedStore
-        return Enforcer(configuration: try configuration(), keys: try keys(creating: true), openStore: opened.map { store in { store } },
-                        failOpen: failOpen)
+        // Every later step of the command (exec's tool.call, tool.result and post-check) goes
+        // through the same connection: a command opens the store once, not once per step.
+        let configuration = try configuration()
+        return Enforcer(configuration: configuration, keys: try keys(creating: true), openStore: { [unowned self] in
+            if let store = self.preparedStore ?? self.enforcementStore { return store }
+            let store = try Store.open(configuration)
+            self.enforcementStore = store
+            return store
+        }, failOpen: failOpen)
     }
+    /// The connection `enforcer()` opened, kept for the rest of the command.
+    private var enforcementStore: Store?
 
     // MARK: output
 

@@ -90,14 +90,17 @@ public final class Governance: Sendable {
     }
 
     /// Records events as an observation command does: the store, else the spool, else placeholders.
-    func recording(_ events: [PendingEvent], requireDurable: Bool) throws -> Recorded {
+    func recording(_ events: [PendingEvent], requireDurable: Bool, stateOnly: ((SQLConnection) throws -> Bool)? = nil) throws -> Recorded {
         try connection.run { open in
             let recorder = AuditRecorder(spool: AuditSpool(home: configuration.home, configuration: configuration), keys: keys,
                                          requireDurable: requireDurable, openStore: open)
-            let outcome = try recorder.record(events, returningIDs: true)
+            let outcome = try recorder.record(events, returningIDs: true, stateOnly: stateOnly)
             let recorded = Recorded(outcome: outcome, warnings: recorder.warnings)
             // The next call tries the store again rather than a connection that failed.
-            if case .appended = outcome { return recorded }
+            switch outcome {
+            case .appended, .stateOnly: return recorded
+            case .spooled, .placeholder: break
+            }
             throw StoreLost(result: recorded)
         }
     }
@@ -152,6 +155,9 @@ public struct Recorded: Sendable {
         case spooled
         /// Neither the store nor the spool took it: placeholder records (hmac of zeros).
         case unavailable
+        /// A presence report that changed nothing the chain records: the presence row took it
+        /// (last seen), and no event was written.
+        case seen
     }
 
     public var outcome: AuditRecorder.Outcome
@@ -162,6 +168,7 @@ public struct Recorded: Sendable {
         case .appended: .appended
         case .spooled: .spooled
         case .placeholder: .unavailable
+        case .stateOnly: .seen
         }
     }
 
@@ -169,7 +176,7 @@ public struct Recorded: Sendable {
     public var records: [AuditRecord] {
         switch outcome {
         case .appended(let records), .placeholder(let records): records
-        case .spooled: []
+        case .spooled, .stateOnly: []
         }
     }
 

@@ -90,6 +90,17 @@ import Testing
         #expect(snapshot["session_usd_used"] == .string("0.01") && snapshot["session_tokens_used"] == .int(10), "the server counted the spend")
         let presence = try agent.json(["presence", "list"])
         #expect(presence["agents"]?.arrayValue?.first?["db_user"] == .string(botLogin))
+        // A heartbeat that changes nothing moves the row through the one function the agent may run.
+        let seenBefore = try #require(presence["agents"]?.arrayValue?.first?["last_seen_unix"])
+        usleep(1_100_000)
+        let beat = try agent.json(["presence", "heartbeat", "bot", "--metadata", "{\"step\":2}"])
+        #expect(beat["status"] == .string("seen"), "\(beat)")
+        let moved = try #require(try agent.json(["presence", "list"])["agents"]?.arrayValue?.first)
+        #expect(moved["status"] == .string("live") && moved["metadata"] == .object([("step", .int(2))]))
+        #expect(moved["last_seen_unix"] != seenBefore)
+        #expect(try agent.json(["presence", "idle", "bot"])["status"] == .string("appended"))
+        #expect(try agent.json(["presence", "idle", "bot"])["status"] == .string("seen"))
+        #expect(try agent.json(["presence", "heartbeat", "bot"])["status"] == .string("appended"))
 
         // Its own SQL.
         let sql = try PostgresConnection(url: Self.url(agent))
@@ -114,6 +125,8 @@ import Testing
             "INSERT INTO governance_operators (name, public_key, added_at_us) VALUES ('mallory', 'ab', 0)",
             "UPDATE governance_presence SET status = 'live'",
             "DELETE FROM governance_presence",
+            "UPDATE governance_presence SET last_seen_us = 0",
+            "INSERT INTO governance_presence (agent_id, status, last_seen_us, status_changed_us, metadata) VALUES ('ghost', 'live', 0, 0, '{}')",
         ]
         for statement in refused {
             #expect(throws: GovernanceError.self, "\(statement)") { try sql.execute(statement) }
@@ -124,6 +137,17 @@ import Testing
                 return e?.exitCode == 4 && (e?.message.contains("permission denied") == true || e?.message.contains("pending and undecided") == true)
             }
         }
+        // Through the presence function it moves last seen of a row already in that status, never
+        // past the server's clock, and nothing else.
+        let far = Timestamp.now().microseconds + 86_400_000_000
+        #expect(try sql.queryFirst("SELECT governance_presence_seen('bot', 'idle', NULL, NULL, \(far))")?.text(0) == "f", "not Idle: no change")
+        #expect(try sql.queryFirst("SELECT governance_presence_seen('bot', 'live', 'mallory', NULL, \(far))")?.text(0) == "f", "not its operator")
+        #expect(try sql.queryFirst("SELECT governance_presence_seen('bot', 'live', NULL, NULL, \(far))")?.text(0) == "t")
+        let row = try #require(try sql.queryFirst("SELECT status, last_seen_us, operator FROM governance_presence WHERE agent_id = 'bot'"))
+        #expect(try row.text(0) == "live" && row.int(1) < far && row.optionalText(2) == nil, "clamped to the server's clock")
+        #expect(throws: GovernanceError.self) { try sql.queryFirst("SELECT governance_presence_seen('bot', 'unresponsive', NULL, NULL, 0)") }
+        #expect(throws: GovernanceError.self) { try sql.queryFirst("SELECT governance_presence_seen('bot', 'live', NULL, 'not json', 0)") }
+
         // Spend the agent could lower: a negative counter, or an event that carries negative spend.
         #expect(throws: GovernanceError.self) {
             try sql.execute("INSERT INTO governance_cost_sessions (agent_id, session_id, usd_nanos, tokens, started_at_us, updated_at_us) VALUES ('bot', 'other', -1000000000, -5, 0, 0)")
@@ -171,6 +195,9 @@ import Testing
         #expect(verify.status == 0, "\(verify.stderr)")
         let reader = try PostgresConnection(url: Self.url(auditor))
         #expect(throws: GovernanceError.self) { try reader.execute("DELETE FROM governance_gate_requests") }
+        #expect(throws: GovernanceError.self, "the auditor moves no presence") {
+            try reader.queryFirst("SELECT governance_presence_seen('bot', 'live', NULL, NULL, 0)")
+        }
         let byLogin = try reader.query("SELECT DISTINCT kind, db_user FROM governance_audit_events WHERE kind IN ('presence.kill', 'gate.granted', 'policy.applied', 'tool.call')")
         let stamps = Set(try byLogin.map { "\(try $0.text(0))=\($0.optionalText(1) ?? "-")" })
         #expect(stamps.isSuperset(of: ["presence.kill=\(opLogin)", "gate.granted=\(opLogin)", "tool.call=\(botLogin)"]), "\(stamps)")

@@ -19,7 +19,7 @@ struct Governance {
             environment["GOVERNANCE_DATABASE_URL"] = db.url
             if backend == .postgres {
                 let r = try run(["db", "migrate"])
-                precondition(r.status == 0, r.stderr)
+                guard r.status == 0 else { throw TestSetupError("db migrate failed: \(r.stderr)") }
             }
         }
     }
@@ -57,11 +57,11 @@ struct Governance {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let existing = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".pem") }.sorted()
         let keygen = try runProcess(governanceBinary(), ["operator", "keygen", "--out", path], environment: environment)
-        precondition(keygen.status == 0, keygen.stderr)
+        guard keygen.status == 0 else { throw TestSetupError("operator keygen failed: \(keygen.stderr)") }
         let signer = existing.first.map { ["--operator-key", directory + "/" + $0] } ?? []
         let add = try runProcess(governanceBinary(), ["operator", "add", name, "--public-key", "-"] + signer, environment: environment,
                                  stdin: keygen.stdout)
-        precondition(add.status == 0, add.stderr)
+        guard add.status == 0 else { throw TestSetupError("operator add failed: \(add.stderr)") }
         return path
     }
 

@@ -21,7 +21,7 @@ import Testing
         var gov = try Governance()
         gov.environment["GOVERNANCE_DATABASE_URL"] = proxy.url(query: options)
         let migrated = try gov.run(["db", "migrate"])
-        precondition(migrated.status == 0, migrated.stderr)
+        guard migrated.status == 0 else { throw TestSetupError("db migrate failed: \(migrated.stderr)") }
         return (gov, db.url)
     }
 

@@ -98,11 +98,19 @@ import Testing
         _ = try c("operator-remove", ["operator", "remove", "bob", "--operator-key", try gov.operatorKey("admin")])
         let file = gov.home + "/policy.yaml"
         _ = try c("policy-apply", ["policy", "apply", "-f", file])
+        _ = try c("policy-diff", ["policy", "diff", "-f", file])
         _ = try c("policy-list", ["policy", "list"])
         _ = try c("policy-show", ["policy", "show", "billing-agent"])
         _ = try c("policy-show", ["policy", "show", "other-agent"])
         _ = try c("policy-delete", ["policy", "delete", "other-agent"])
         _ = try c("error", ["policy", "show", "other-agent"], status: 11, stdout: false)
+        _ = try c("policy-diff", ["policy", "diff", "-f", file], status: 1, answer: true)
+        _ = try c("policy-apply", ["policy", "apply", "--dry-run", "-f", file])
+        let example = packageRoot() + "/examples/policy-test"
+        _ = try c("policy-test", ["policy", "test", "-f", example + "/policies.yaml", "--cases", example + "/cases.yaml"])
+        _ = try c("policy-test", ["policy", "test", "-f", file, "--cases", example + "/cases.yaml"], status: 1, answer: true)
+        _ = try c("complete", ["complete", "agents"])
+        _ = try c("complete", ["complete", "requests"])
 
         // Enforcement: allowed, denied, and allowed without a check.
         _ = try c("scope-check", ["scope", "check"] + agent + ["-t", "send_email"])
@@ -136,6 +144,8 @@ import Testing
         // Presence and the kill switch.
         _ = try c("presence-heartbeat", ["presence", "heartbeat", "billing-agent"])
         _ = try c("presence-idle", ["presence", "idle", "billing-agent"])
+        let seen = try c("presence-idle", ["presence", "idle", "billing-agent"])
+        #expect(try JSONParser.parse(seen.stdout)["status"] == .string("seen"), "an idle of an Idle agent is state only")
         _ = try c("presence-list", ["presence", "list"])
         _ = try c("presence-status", ["presence", "status", "billing-agent"])
         _ = try c("presence-status", ["presence", "status", "nobody"])
@@ -184,6 +194,10 @@ import Testing
         _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--verify-chain"])
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary"])
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary", "--output", gov.home + "/report.json"])
+        try "system_name: Billing\nsign_off: {name: Jane Doe, role: Auditor, date: 2026-11-24, statement: Reviewed.}\n"
+            .write(toFile: gov.home + "/system.yaml", atomically: true, encoding: .utf8)
+        _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--metadata-file", gov.home + "/system.yaml",
+                                        "--provider", "Example AI", "--no-record"])
     }
 
     /// With --fail-open and the store unreachable, each enforcement command writes fail-open.json's

@@ -97,7 +97,8 @@ import Testing
         #expect(try gov.run(["presence", "status", "billing"]).status == 4)
     }
 
-    /// The completion scripts ask `presence list --names`; with the store away it prints nothing.
+    /// `presence list --names` prints the ids; with the store away it prints nothing. The completion
+    /// scripts ask `governance complete agents` (CompletionValuesTests).
     @Test func completionsOfferAgentIdsFromTheStore() throws {
         let gov = try Governance(backend: .sqlite)
         #expect(try gov.run(["presence", "heartbeat", "alpha"]).status == 0)
@@ -107,7 +108,7 @@ import Testing
         away.environment["GOVERNANCE_DATABASE_URL"] = "postgresql://127.0.0.1:1/nowhere?connect_timeout=2"
         #expect(try away.run(["presence", "list", "--names"]).stdout.isEmpty)
         let bash = try gov.run(["completions", "bash"]).stdout
-        #expect(bash.contains("\" presence kill\") COMPREPLY=($(compgen -W \"$(\"${COMP_WORDS[0]}\" presence list --names 2>/dev/null)\""))
+        #expect(bash.contains("\" presence kill\") COMPREPLY=($(compgen -W \"$(\"${COMP_WORDS[0]}\" complete agents 2>/dev/null)\""))
     }
 
     /// Needs the enforcement path (the lead routes `.enforce` commands through it at merge).

@@ -82,13 +82,15 @@ import Testing
         let script = Completions.bash(.standard) + """
         COMP_WORDS=(governance audit ve); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance audit log --ag); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
-        COMP_WORDS=(governance --format j); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance compliance report --format j); COMP_CWORD=4; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance compliance report --fo); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
+        COMP_WORDS=(governance audit verify --fo); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance help au); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance help audit ver); COMP_CWORD=3; _governance; echo "${COMPREPLY[*]}"
         COMP_WORDS=(governance man s); COMP_CWORD=2; _governance; echo "${COMPREPLY[*]}"
         """
         let result = try runProcess("/bin/bash", ["-c", script], environment: ["PATH": "/usr/bin:/bin"])
-        #expect(result.stdout == "verify\n--agent\njson\naudit\nverify\nsecret session scope\n")
+        #expect(result.stdout == "verify\n--agent\njson\n--format\n\naudit\nverify\nsecret session scope\n")
     }
 }
 
@@ -130,6 +132,50 @@ import Testing
         }
         let document = try GeneratedFilesTests.committed("docs/EXIT-CODES.md")
         for row in rows { #expect(document.contains("| \(row.label) |"), "exit \(row.code) is not in docs/EXIT-CODES.md") }
+    }
+
+    /// Each command's help lists each exit code once (`gates wait` once listed 4 twice: its store
+    /// need and the enforcement role both imply it), and the table lists no code without a use.
+    @Test func helpListsEachExitCodeOnceAndNoneUnused() {
+        for command in table.commands {
+            let help = Help.commandHelp(command)
+            let line = help.split(separator: "\n").first { $0.hasPrefix("Exit codes: ") }.map(String.init) ?? ""
+            let codes = line.dropFirst("Exit codes: ".count).split(separator: "(").first!.split(separator: ",")
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(!codes.isEmpty, "\(command.name) lists no exit codes")
+            #expect(Set(codes).count == codes.count, "\(command.name) repeats an exit code: \(line)")
+            let numbers = codes.compactMap { $0.split(separator: " ").first }
+            #expect(Set(numbers).count == numbers.count, "\(command.name) lists one status twice: \(line)")
+            let kinds = command.exitKinds.map(\.exitCode)
+            #expect(Set(kinds).count == kinds.count, "\(command.name)")
+        }
+        for row in ExitCodeTable(table: table).rows where row.code > 3 {
+            #expect(!row.commands.isEmpty, "exit \(row.code) (\(row.names)) has no command that ends with it: remove it or use it")
+        }
+        let page = ManPage.main(table)
+        let exitStatus = page.components(separatedBy: ".SH EXIT STATUS\n").dropFirst().first?.components(separatedBy: "\n.SH ").first ?? ""
+        #expect(exitStatus.contains("store unavailable"))
+        let text = ExitCodeTable(table: table).text + ExitCodeTable(table: table).markdown + exitStatus
+        #expect(!text.lowercased().contains("reserved"), "no exit code is shown as reserved")
+    }
+
+    /// The man page's ENVIRONMENT section says each thing once: no line twice, and no entry that
+    /// names its flag twice ("The store, when --database-url is not given. Read when
+    /// --database-url is not given." was one).
+    @Test func environmentSectionHasNoRepeatedLine() throws {
+        for page in [ManPage.main(table), try GeneratedFilesTests.committed("man/governance.1")] {
+            let section = try #require(page.components(separatedBy: ".SH ENVIRONMENT\n").dropFirst().first?.components(separatedBy: "\n.SH ").first)
+            let lines = section.split(separator: "\n").filter { $0 != ".TP" }
+            #expect(lines.count >= 2 * EnvironmentVariable.all.count)
+            var seen: Set<Substring> = []
+            for line in lines { #expect(seen.insert(line).inserted, "ENVIRONMENT repeats: \(line)") }
+            for line in lines where !line.hasPrefix("\\fB") {
+                #expect(line.components(separatedBy: "not given").count <= 2, "ENVIRONMENT says it twice: \(line)")
+                for flag in line.matches(of: /\\-\\-[a-z-]+/).map(\.output) {
+                    #expect(line.components(separatedBy: flag).count <= 2, "ENVIRONMENT names \(flag) twice: \(line)")
+                }
+            }
+        }
     }
 
     @Test func everyEnvironmentFallbackIsDocumented() {
@@ -347,5 +393,23 @@ import Testing
 
         let id = runCLI(["session", "new"], env: env).out
         #expect(SessionID(String(id.dropLast())) != nil)
+    }
+}
+
+/// The docs say what the tool does, not how it came to: no "after the merges", no work promised
+/// for "a later issue". docs/BENCHMARKS.md is a dated log and may name what each run measured.
+@Suite struct DocsTellNoHistoryTests {
+    static let phrases = ["after the merge", "a later issue", "in a later issue", "for now", "not measurable yet", "will run the",
+                          "contracts` other than `{}`"]
+
+    @Test func docsDescribeWhatIs() throws {
+        let docs = try FileManager.default.contentsOfDirectory(atPath: GeneratedFilesTests.root + "/docs")
+            .filter { $0.hasSuffix(".md") && $0 != "BENCHMARKS.md" }.map { "docs/" + $0 } + ["README.md"]
+        #expect(docs.contains("docs/POLICIES.md") && docs.contains("docs/COMPLIANCE.md"))
+        for path in docs {
+            let text = try GeneratedFilesTests.committed(path)
+            for phrase in Self.phrases { #expect(!text.lowercased().contains(phrase.lowercased()), "\(path) says \"\(phrase)\"") }
+            #expect(text.firstMatch(of: /\([Ii]ssue \d+/) == nil, "\(path) names an issue")
+        }
     }
 }

@@ -65,7 +65,7 @@ import Testing
     @Test func typedValuesAreCheckedBeforeTheCommandRuns() throws {
         let env = try freshEnvironment()
         let cases: [([String], String)] = [
-            (["--format", "yaml", "audit", "verify"], "choose one of: text, json"),
+            (["compliance", "report", "--kind", "summary", "--format", "yaml"], "choose one of: text, json, markdown, html"),
             (["audit", "events", "--limit", "0"], "--limit must be a whole number of at least 1 (got \"0\")"),
             (["audit", "events", "--limit", "ten"], "--limit must be a whole number"),
             (["audit", "events", "--since", "last-tuesday"], "--since must be an RFC 3339 time"),

@@ -108,7 +108,6 @@ import Testing
         for status in ExecStatus.documented {
             let row = try #require(rows.first { $0.code == status.status })
             #expect(row.commands == ["exec"])
-            #expect(!row.reserved)
         }
         #expect(rows.map(\.label).suffix(5) == ["124", "125", "126", "127", "128+N"])
         var out = ""

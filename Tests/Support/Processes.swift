@@ -5,6 +5,10 @@ import Glibc
 
 private let spawnLock = NSLock()
 
+/// A child that exits before reading the stdin a test writes to it must fail that write with EPIPE,
+/// not end the whole test runner with SIGPIPE (which leaves no report of which test it was).
+private let brokenPipesFailWrites: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
 /// The result of running a program.
 public struct ProcessResult: Sendable {
     public let status: Int32
@@ -23,6 +27,7 @@ public final class SpawnedProcess: @unchecked Sendable {
     private var reaped: Int32?
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String], captureStderr: Bool = true) throws {
+        _ = brokenPipesFailWrites
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
         // Close-on-exec, so that a child spawned at the same moment by another test does not
         // inherit these pipes and hold them open (dup2 onto 0, 1, 2 clears the flag for ours).

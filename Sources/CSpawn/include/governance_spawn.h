@@ -35,4 +35,8 @@ int governance_set_child_subreaper(void);
 /// pipe2(O_CLOEXEC): a pipe no other child inherits.
 int governance_pipe_cloexec(int fds[2]);
 
+/// getrandom(2), which Swift's Glibc module does not export: fills `buffer` from the kernel's
+/// generator. Returns 0, or the errno of what failed.
+int governance_random_bytes(void *buffer, size_t length);
+
 #endif

@@ -80,12 +80,13 @@ public struct Arguments: @unchecked Sendable {
     // The global flags every command has.
     public var format: OutputFormat {
         if global(GlobalFlags.json) == true { return .json }
-        return global(GlobalFlags.format).flatMap(OutputFormat.init(rawValue:)) ?? .text
+        return global(DocumentFormat.flag).flatMap(OutputFormat.init(rawValue:)) ?? .text
     }
-    /// The --format asked for, document formats included (`format` folds those into text).
+    /// The --format asked for, document formats included (`format` folds those into text); only a
+    /// command that declares `DocumentFormat.flag` has one.
     public var formatName: String {
         if global(GlobalFlags.json) == true { return "json" }
-        return global(GlobalFlags.format) ?? "text"
+        return global(DocumentFormat.flag) ?? "text"
     }
     public var quiet: Bool { global(GlobalFlags.quiet) == true }
     public var verbose: Bool { global(GlobalFlags.verbose) == true }
@@ -144,10 +145,6 @@ public struct FlagResolver {
             }
         }
         try checkPositionals(parsed.positionals, command)
-        if let format = values[GlobalFlags.format.spec.id]?.last as? String, !command.formats.contains(format) {
-            throw GovernanceError.usage("`governance \(command.name)` does not write --format \(format)",
-                                        hint: "it writes \(command.formats.joined(separator: ", ")); markdown and html are for `governance compliance report`")
-        }
         return Arguments(command: command, positionals: parsed.positionals, values: values, given: given)
     }
 

@@ -64,29 +64,30 @@ public struct CommandSpec: Sendable {
     public let needs: CommandNeeds
     /// Failures this command can end with beyond the ones every command can (1, 2, 3) and the
     /// ones its needs imply (4 with a store): the per-command exit codes in help and the
-    /// "reserved" marks in the exit-code table come from these.
+    /// commands column of the exit-code table come from these.
     public let failures: [GovernanceError.Kind]
-    /// The values of the global --format this command renders (text and json for every command;
-    /// a document format such as html only where listed).
-    public let formats: [String]
     public let handler: @Sendable (Arguments, Run) throws -> Int32
     /// Ends with the status of the command it runs (`exec`): the exit-code table lists
     /// `ExecStatus`'s codes for it.
     public private(set) var passesOnChildStatus = false
     /// Has a man page of its own (governance-NAME(1)) besides its place in its group's.
     public private(set) var ownManPage = false
+    /// What a run needs when its flags change it (`policy apply --dry-run` reads only); nil: `needs`.
+    public private(set) var needsWhen: (@Sendable (Arguments) throws -> CommandNeeds)?
+
+    /// What this run needs, given its flags.
+    public func needs(for arguments: Arguments) throws -> CommandNeeds { try needsWhen?(arguments) ?? needs }
 
     public init(_ name: String, _ summary: String, doc: String = "", flags: [any FlagDeclaration] = [],
                 positionals: [any PositionalDeclaration] = [], examples: [String] = [], role: CommandRole = .inspect,
                 needs: CommandNeeds = .nothing, failures: [GovernanceError.Kind] = [],
-                formats: [String] = GlobalFlags.standardFormats,
                 handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.init(path: [name], summary, doc: doc, flags: flags.map(\.spec), positionals: positionals.map(\.spec), examples: examples,
-                  role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+                  role: role, needs: needs, failures: failures, handler: handler)
     }
 
     init(path: [String], _ summary: String, doc: String, flags: [FlagSpec], positionals: [PositionalSpec], examples: [String],
-         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind], formats: [String],
+         role: CommandRole, needs: CommandNeeds, failures: [GovernanceError.Kind],
          handler: @escaping @Sendable (Arguments, Run) throws -> Int32) {
         self.path = path
         self.summary = summary
@@ -97,17 +98,24 @@ public struct CommandSpec: Sendable {
         self.role = role
         self.needs = needs
         self.failures = failures
-        self.formats = formats
         self.handler = handler
     }
 
     /// The same command placed under `group`.
     func placed(under group: String?) -> CommandSpec {
         var placed = CommandSpec(path: (group.map { [$0] } ?? []) + path, summary, doc: doc, flags: flags, positionals: positionals,
-                                 examples: examples, role: role, needs: needs, failures: failures, formats: formats, handler: handler)
+                                 examples: examples, role: role, needs: needs, failures: failures, handler: handler)
         placed.passesOnChildStatus = passesOnChildStatus
         placed.ownManPage = ownManPage
+        placed.needsWhen = needsWhen
         return placed
+    }
+
+    /// A command whose flags change what it needs prepared (a dry run reads only).
+    func needing(_ needs: @escaping @Sendable (Arguments) throws -> CommandNeeds) -> CommandSpec {
+        var spec = self
+        spec.needsWhen = needs
+        return spec
     }
 
     /// A command that runs another and ends with its status, documented on a page of its own.

@@ -9,16 +9,20 @@ public enum GlobalFlags {
         doc: "Read the audit secret from PATH (one trailing newline is dropped). Otherwise GOVERNANCE_AUDIT_SECRET, then GOVERNANCE_AUDIT_SECRET_FILE, then (embedded store only) $GOVERNANCE_HOME/audit.secret, created on first use with mode 0600.",
         environment: .auditSecretFile, environmentResolvedByCore: true)
     public static let json: Flag<Bool> = .toggle("json", "Write one JSON document (JSON lines for streams) to stdout",
-        doc: "Same as --format json. Field names are snake_case and stable; errors go to stderr as {\"error\":{...}}.")
-    public static let format: Flag<String> = .choice("format", ["text", "json", "markdown", "html"], "Output format",
-        doc: "text (the default) or json, for every command. markdown and html are document formats that only some commands offer (compliance report); any other command rejects them with exit 2.")
-    /// The formats every command offers; a command lists any others it renders (`CommandSpec.formats`).
-    public static let standardFormats = ["text", "json"]
+        doc: "Field names are snake_case and stable; errors go to stderr as {\"error\":{...}}.")
     public static let quiet: Flag<Bool> = .toggle("quiet", short: "q", "Print nothing on success (errors still go to stderr)")
     public static let verbose: Flag<Bool> = .toggle("verbose", short: "v", "Explain what is happening on stderr")
     public static let failOpen: Flag<Bool> = .toggle("fail-open", "Enforcement commands allow (with a warning) when the store is unreachable",
         doc: "Without it an enforcement command (scope check, cost check, loop record, ...) fails closed with exit 4 when the store cannot be reached. With it the command exits 0 with a warning on stderr and \"fail_open\": true in its JSON, having checked nothing. A kill switch, a policy or a budget cannot be read from a store that cannot be reached: use it only where an unavailable store must not stop the agent.")
-    public static let all: [FlagSpec] = [databaseURL.spec, auditSecretFile.spec, json.spec, format.spec, quiet.spec, verbose.spec, failOpen.spec]
+    public static let all: [FlagSpec] = [databaseURL.spec, auditSecretFile.spec, json.spec, quiet.spec, verbose.spec, failOpen.spec]
+}
+
+/// `--format`, declared only by a command that writes a document format besides text and json
+/// (`compliance report`): help, man pages and completions list it there and nowhere else, and
+/// any other command refuses it as an unknown flag. Every command takes `--json`.
+public enum DocumentFormat {
+    public static let flag: Flag<String> = .choice("format", ["text", "json", "markdown", "html"], "Output format",
+        doc: "text (the default), json (the same as --json), markdown, or html (one self-contained page).")
 }
 
 /// The one table of commands (git's `commands[]`): every group, and in it every command. Adding

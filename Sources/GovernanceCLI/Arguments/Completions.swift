@@ -32,22 +32,27 @@ public enum Completions {
         out += "            " + paths.map { "\" \($0)\"" }.joined(separator: "|") + ") path=\"$path $w\" ;;\n"
         out += "        esac\n    done\n"
         out += "    case \"$prev\" in\n"
-        let allFlags = GlobalFlags.all + table.commands.flatMap(\.flags)
-        var seenValueFlags = Set<String>()
-        // A flag name that takes an agent anywhere completes agent ids everywhere.
-        let agentFlags = Set(allFlags.filter { $0.completion == .agent }.map(\.name))
-        for f in allFlags where f.takesValue && seenValueFlags.insert(f.name).inserted {
-            let names = (["--" + f.name] + (f.short.map { ["-\($0)"] } ?? [])).joined(separator: "|")
-            if agentFlags.contains(f.name) {
-                out += "        \(names)) COMPREPLY=($(compgen -W \"$(\(bashAgents))\" -- \"$cur\")); return ;;\n"
+        // One arm per flag name; a name whose values differ between commands (`--kind`: free text
+        // for `audit log`, article12|summary for `compliance report`) branches on the command.
+        var uses: [(name: String, short: Character?, arms: [(path: String?, arm: String)])] = []
+        for (path, f) in GlobalFlags.all.map({ (String?.none, $0) }) + table.commands.flatMap({ c in c.flags.map { (Optional(" " + c.name), $0) } })
+        where f.takesValue {
+            let arm = bashValueArm(f)
+            if let i = uses.firstIndex(where: { $0.name == f.name }) { uses[i].arms.append((path, arm)) } else { uses.append((f.name, f.short, [(path, arm)])) }
+        }
+        for use in uses {
+            let names = (["--" + use.name] + (use.short.map { ["-\($0)"] } ?? [])).joined(separator: "|")
+            let distinct = use.arms.map(\.arm).uniqued()
+            if distinct.count == 1 {
+                out += "        \(names)) \(distinct[0]) ;;\n"
                 continue
             }
-            switch f.completion {
-            case .choices: out += "        \(names)) COMPREPLY=($(compgen -W \"\(f.choices.joined(separator: " "))\" -- \"$cur\")); return ;;\n"
-            case .file: out += "        \(names)) COMPREPLY=($(compgen -f -- \"${cur#@}\")); return ;;\n"
-            case .directory: out += "        \(names)) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
-            case .none, .command, .group, .agent: out += "        \(names)) return ;;\n"
+            out += "        \(names)) case \"$path\" in\n"
+            for arm in distinct where arm != "return" {
+                let paths = use.arms.filter { $0.arm == arm }.map { "\"\($0.path ?? "")\"" }
+                out += "            \(paths.joined(separator: "|"))) \(arm) ;;\n"
             }
+            out += "            *) return ;;\n        esac ;;\n"
         }
         out += "    esac\n    case \"$path\" in\n"
         var words: [(String, [String])] = [("", table.children(of: []))]
@@ -68,8 +73,8 @@ public enum Completions {
                 out += "        \(key)) COMPREPLY=($(compgen -W \"$(_governance_topics \(first.completion == .group ? "groups" : "all"))\" -- \"$cur\")) ;;\n"
                 continue
             }
-            if let c = table.command(p.split(separator: " ").map(String.init)), c.positionals.first?.completion == .agent {
-                out += "        \(key)) COMPREPLY=($(compgen -W \"$(\(bashAgents))\" -- \"$cur\") $(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
+            if let c = table.command(p.split(separator: " ").map(String.init)), let kind = c.positionals.first?.completion.storeValues {
+                out += "        \(key)) COMPREPLY=($(compgen -W \"$(\(bashValues(kind)))\" -- \"$cur\") $(compgen -W \"\(choices.joined(separator: " "))\" -- \"$cur\")) ;;\n"
                 continue
             }
             if let c = table.command(p.split(separator: " ").map(String.init)), c.positionals.first?.completion == .file {
@@ -84,11 +89,22 @@ public enum Completions {
         return out
     }
 
-    /// Agent ids from the store, asked of the binary being completed; nothing (and no noise) when
-    /// the store is unreachable.
-    static let bashAgents = "\"${COMP_WORDS[0]}\" presence list --names 2>/dev/null"
-    static let zshAgents = "_governance_agents"
-    static let fishAgents = "(governance presence list --names 2>/dev/null)"
+    /// Values from the store (`governance complete KIND`), asked of the binary being completed;
+    /// nothing (and no noise) when the store is unreachable.
+    static func bashValues(_ kind: String) -> String { "\"${COMP_WORDS[0]}\" complete \(kind) 2>/dev/null" }
+    static func zshValues(_ kind: String) -> String { "_governance_values \(kind)" }
+    static func fishValues(_ kind: String) -> String { "(governance complete \(kind) 2>/dev/null)" }
+
+    /// What bash offers after a flag that takes a value (the body of its `case "$prev"` arm).
+    static func bashValueArm(_ f: FlagSpec) -> String {
+        if let kind = f.completion.storeValues { return "COMPREPLY=($(compgen -W \"$(\(bashValues(kind)))\" -- \"$cur\")); return" }
+        switch f.completion {
+        case .choices: return "COMPREPLY=($(compgen -W \"\(f.choices.joined(separator: " "))\" -- \"$cur\")); return"
+        case .file: return "COMPREPLY=($(compgen -f -- \"${cur#@}\")); return"
+        case .directory: return "COMPREPLY=($(compgen -d -- \"$cur\")); return"
+        default: return "return"
+        }
+    }
 
     /// `_governance_topics all|groups`: what `help` and `man` take, given the words typed after
     /// them (a group's commands once a group is typed).
@@ -115,7 +131,7 @@ public enum Completions {
             case .choices: action = ":\(f.valueName!):(\(f.choices.joined(separator: " ")))"
             case .file: action = ":\(f.valueName!):_files"
             case .directory: action = ":\(f.valueName!):_files -/"
-            case .agent: action = ":\(f.valueName!):\(zshAgents)"
+            case .agent, .session, .request: action = ":\(f.valueName!):\(zshValues(f.completion.storeValues!))"
             case .none, .command, .group: action = ":\(f.valueName!): "
             }
         }
@@ -145,7 +161,7 @@ public enum Completions {
                     case .command: args.append("'*:\(first.name):(\(table.helpTopics.joined(separator: " ")) \(table.commands.filter { $0.path.count > 1 }.map { $0.path[1] }.uniqued().joined(separator: " ")))'")
                     case .group: args.append("'*:\(first.name):(\(table.namedGroups.compactMap(\.name).joined(separator: " ")))'")
                     case .file: args.append("'*:\(first.name):_files'")
-                    case .agent: args.append("'*:\(first.name):\(zshAgents)'")
+                    case .agent, .session, .request: args.append("'*:\(first.name):\(zshValues(first.completion.storeValues!))'")
                     default: args.append("'*:\(first.name):(\(first.choices.joined(separator: " ")))'")
                     }
                 }
@@ -160,7 +176,7 @@ public enum Completions {
             }
         }
         out += "    esac\n}\n\n"
-        out += "\(zshAgents)() {\n    local -a agents\n    agents=(${(f)\"$(${words[1]} presence list --names 2>/dev/null)\"})\n    compadd -a agents\n}\n\n"
+        out += "_governance_values() {\n    local -a values\n    values=(${(f)\"$(${words[1]} complete $1 2>/dev/null)\"})\n    compadd -a values\n}\n\n"
         out += "_governance \"$@\"\n"
         return out
     }
@@ -178,7 +194,7 @@ public enum Completions {
             if f.takesValue { line += " -r" }
             if f.completion == .file { line += " -F" }
             if !f.choices.isEmpty { line += " -a '\(f.choices.joined(separator: " "))'" }
-            if f.completion == .agent { line += " -a '\(fishAgents)'" }
+            if let kind = f.completion.storeValues { line += " -a '\(fishValues(kind))'" }
             return line + " -d '\(fishEscape(f.summary))'\n"
         }
         for f in GlobalFlags.all { out += flagLine(f, condition: "") }
@@ -207,8 +223,8 @@ public enum Completions {
                     out += "complete -c governance -n '\(condition)' -a '\(first.choices.joined(separator: " "))'\n"
                 case .file:
                     out += "complete -c governance -n '\(condition)' -F\n"
-                case .agent:
-                    out += "complete -c governance -n '\(condition)' -a '\(fishAgents)'\n"
+                case .agent, .session, .request:
+                    out += "complete -c governance -n '\(condition)' -a '\(fishValues(first.completion.storeValues!))'\n"
                 case .none, .directory:
                     break
                 }

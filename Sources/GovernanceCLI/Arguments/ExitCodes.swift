@@ -1,8 +1,9 @@
 import GovernanceCore
 
 /// The exit-code table, generated from the error kinds, the command table and `exec`'s own
-/// statuses (`ExecStatus`): a code no command in the table can end with is marked "reserved".
-/// `help exit-codes`, the man pages and docs/EXIT-CODES.md all print this.
+/// statuses (`ExecStatus`). Every code in it is one some command can end with (a test checks
+/// this), so none is listed without a use. `help exit-codes`, the man pages and
+/// docs/EXIT-CODES.md all print this.
 public struct ExitCodeTable: Sendable {
     public struct Row: Sendable {
         public let code: Int32
@@ -13,27 +14,25 @@ public struct ExitCodeTable: Sendable {
         public let meaning: String
         /// The commands that can end with it (empty for 0, 1, 2 and 3, which every command can).
         public let commands: [String]
-        public let reserved: Bool
     }
 
     public let rows: [Row]
 
     public init(table: CommandTable) {
-        var rows = [Row(code: 0, label: "0", names: ["ok"], meaning: "ok: done, allowed, verified", commands: [], reserved: false)]
+        var rows = [Row(code: 0, label: "0", names: ["ok"], meaning: "ok: done, allowed, verified", commands: [])]
         let byCode = Dictionary(grouping: GovernanceError.Kind.allCases, by: \.exitCode)
         for code in byCode.keys.sorted() {
             let kinds = byCode[code]!
             let universal = code <= 3
             let commands = universal ? [] : table.commands.filter { c in c.exitKinds.contains { $0.exitCode == code } }.map(\.name)
             rows.append(Row(code: code, label: String(code), names: kinds.map(\.rawValue), meaning: kinds.map(\.meaning).joined(separator: "; "),
-                            commands: commands, reserved: !universal && commands.isEmpty))
+                            commands: commands))
         }
         // `exec` passes on its command's status; these are the ones it gives itself.
         let exec = table.commands.filter { $0.passesOnChildStatus }.map(\.name)
         for status in ExecStatus.documented {
             let label = status.status == ExecStatus.signalBase ? "\(status.status)+N" : String(status.status)
-            rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: exec,
-                            reserved: exec.isEmpty))
+            rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: exec))
         }
         self.rows = rows
     }
@@ -44,14 +43,14 @@ public struct ExitCodeTable: Sendable {
             let c = row.label
             let name = row.names.joined(separator: ", ")
             return "  " + String(repeating: " ", count: width - c.count) + c + "  " + name + String(repeating: " ", count: max(1, 28 - name.count))
-                + (row.reserved ? "(reserved) " : "") + row.meaning
+                + row.meaning
         }.joined(separator: "\n") + "\n"
     }
 
     public var json: JSONValue {
         .object([("exit_codes", .array(rows.map { row in
             .object([("code", .int(Int(row.code))), ("label", .string(row.label)), ("names", .array(row.names.map(JSONValue.string))),
-                     ("meaning", .string(row.meaning)), ("reserved", .bool(row.reserved)),
+                     ("meaning", .string(row.meaning)),
                      ("commands", .array(row.commands.map(JSONValue.string)))])
         }))])
     }
@@ -59,7 +58,7 @@ public struct ExitCodeTable: Sendable {
     /// The Markdown table in docs/EXIT-CODES.md between its generated markers.
     public var markdown: String {
         "| code | name | meaning | commands |\n|---:|---|---|---|\n" + rows.map { row in
-            let commands = row.code <= 3 ? "every command" : row.reserved ? "reserved: no command yet" : row.commands.map { "`\($0)`" }.joined(separator: ", ")
+            let commands = row.code <= 3 ? "every command" : row.commands.map { "`\($0)`" }.joined(separator: ", ")
             return "| \(row.label) | \(row.names.map { "`\($0)`" }.joined(separator: ", ")) | \(row.meaning) | \(commands) |"
         }.joined(separator: "\n") + "\n"
     }

@@ -221,8 +221,9 @@ extension Flag where Value == Timestamp {
 
 extension Flag where Value == SessionID {
     public static func uuid(_ name: String, short: Character? = nil, value: String = "UUID", _ summary: String, doc: String = "",
-                            environment: EnvironmentVariable? = nil, missingHint: String? = nil) -> Flag<SessionID> {
-        Flag(FlagSpec(name, short: short, kind: .uuid, value: value, summary, doc: doc, environment: environment, missingHint: missingHint))
+                            completion: CompletionKind? = nil, environment: EnvironmentVariable? = nil, missingHint: String? = nil) -> Flag<SessionID> {
+        Flag(FlagSpec(name, short: short, kind: .uuid, value: value, summary, doc: doc, completion: completion, environment: environment,
+                      missingHint: missingHint))
     }
 }
 

@@ -7,8 +7,22 @@ public enum CompletionKind: String, Sendable {
     case command
     /// A group name (`governance man <Tab>`).
     case group
-    /// An agent id from the store (`presence list --names`); nothing when the store is unreachable.
+    /// An agent id from the store (`governance complete agents`); nothing when the store is unreachable.
     case agent
+    /// A session id from the store (`governance complete sessions`).
+    case session
+    /// A pending approval request's id (`governance complete requests`).
+    case request
+
+    /// The `governance complete` kind of a value read from the store; nil for the others.
+    var storeValues: String? {
+        switch self {
+        case .agent: "agents"
+        case .session: "sessions"
+        case .request: "requests"
+        default: nil
+        }
+    }
 }
 
 /// What a flag's value is. The parser checks it before any command runs, with one error style,

@@ -50,7 +50,7 @@ public enum ManPage {
 
     static func exitStatus(_ table: CommandTable) -> String {
         ".SH EXIT STATUS\n" + ExitCodeTable(table: table).rows.map { row in
-            ".TP\n\\fB\(row.label)\\fR\n\(row.reserved ? "(reserved) " : "")\(escape(row.meaning)) (\(escape(row.names.joined(separator: ", ")))).\n"
+            ".TP\n\\fB\(row.label)\\fR\n\(escape(row.meaning)) (\(escape(row.names.joined(separator: ", ")))).\n"
         }.joined()
     }
 

@@ -14,12 +14,15 @@ public enum Recorded: Sendable {
     case spooled(path: String)
     /// Neither store nor spool took it: placeholder records.
     case unavailable([AuditRecord])
+    /// A presence report that changed nothing the chain records: state only, no event.
+    case seen
 
     public init(_ outcome: AuditRecorder.Outcome) {
         switch outcome {
         case .appended(let records): self = .appended(records)
         case .spooled(let path, _): self = .spooled(path: path)
         case .placeholder(let records): self = .unavailable(records)
+        case .stateOnly: self = .seen
         }
     }
 
@@ -29,6 +32,7 @@ public enum Recorded: Sendable {
         case .appended: appended
         case .spooled: "spooled"
         case .unavailable: "unavailable"
+        case .seen: "seen"
         }
     }
 

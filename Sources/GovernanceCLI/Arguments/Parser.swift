@@ -118,6 +118,12 @@ public struct ArgumentParser {
         if result.command == nil, table.commands.contains(where: { $0.flags.contains { "--" + $0.name == shown } }) {
             message += " (command flags go after the command)"
         }
+        if let command = result.command, shown == "--" + DocumentFormat.flag.spec.name {
+            // --format is a command's flag, not a global one: say which command has it.
+            let owners = CommandTable.standard.commands.filter { $0.declares(DocumentFormat.flag) }.map { "`governance \($0.name)`" }
+            return GovernanceError.usage("`governance \(command.name)` has no --format (it is a flag of \(owners.joined(separator: ", ")))",
+                                         hint: "use --json for JSON output")
+        }
         if let suggestion = Suggest.closest(to: shown, in: known) {
             return GovernanceError.usage(message, hint: "did you mean \(suggestion)?")
         }

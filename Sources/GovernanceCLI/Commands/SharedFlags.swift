@@ -10,10 +10,10 @@ import GovernanceCore
 /// what is read does not (`filter`), so that `audit verify` in a shell with GOVERNANCE_SESSION_ID
 /// exported still verifies every chain (docs/DECISIONS.md).
 enum SharedFlags {
-    static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)", environment: .agentID,
+    static let agent: Flag<String> = .text("agent", short: "a", value: "ID", "The agent's id (1-256 bytes)", completion: .agent, environment: .agentID,
                                            missingHint: "name the agent, for example --agent billing-agent")
     static let session: Flag<SessionID> = .uuid("session", short: "s", "The session (one agent run)",
-                                                doc: "A UUID from `governance session new`.", environment: .sessionID,
+                                                doc: "A UUID from `governance session new`.", completion: .session, environment: .sessionID,
                                                 missingHint: "run `export GOVERNANCE_SESSION_ID=$(governance session new)` once per agent run")
     /// The session of an enforcement or cost command: without one, the agent's own chain and
     /// counters (a UUIDv5 of the agent id, docs/CHAIN.md).

@@ -131,6 +131,8 @@ public struct AuditBatch {
             report.spoolFiles.append(path)
         case .placeholder(let records):
             report.unrecorded += records.count
+        case .stateOnly:
+            break
         }
         progress?(report)
         return parsed

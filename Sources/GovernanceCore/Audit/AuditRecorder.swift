@@ -10,6 +10,9 @@ public final class AuditRecorder {
         /// Neither store nor spool could take the events: placeholder records, hmac of zeros and
         /// `metadata["audit.unavailable"] = true`, so the caller can go on.
         case placeholder([AuditRecord])
+        /// Taken as state alone (`stateOnly` said the events change nothing the chain records):
+        /// nothing was appended.
+        case stateOnly
     }
 
     private enum Mode {
@@ -48,7 +51,10 @@ public final class AuditRecorder {
 
     /// Records validated events, in order. What an event does to other tables (spend, presence)
     /// happens when it enters the chain, in the append's transaction (`ChainEffects`).
-    public func record(_ events: [PendingEvent], returningIDs: Bool = false) throws -> Outcome {
+    /// `stateOnly` runs first, inside the append's write transaction: when it returns true it has
+    /// recorded what the events say as state, and nothing is appended (`.stateOnly`).
+    public func record(_ events: [PendingEvent], returningIDs: Bool = false,
+                       stateOnly: ((SQLConnection) throws -> Bool)? = nil) throws -> Outcome {
         if case .unopened = mode { try open() }
         // Made before the first attempt: if the COMMIT's reply is lost, the spooled copy carries
         // it and the replay skips events that did commit.
@@ -57,10 +63,11 @@ public final class AuditRecorder {
             let appendID = try AuditLog.newAppendID()
             do {
                 attempted = appendID
-                let records = try log.db.writeTransaction {
-                    try log.appendInTransaction(events, returningIDs: returningIDs, appendID: appendID)
+                let records: [AuditRecord]? = try log.db.writeTransaction {
+                    if let stateOnly, try stateOnly(log.db) { return nil }
+                    return try log.appendInTransaction(events, returningIDs: returningIDs, appendID: appendID)
                 }
-                return .appended(records)
+                return records.map(Outcome.appended) ?? .stateOnly
             } catch let error as GovernanceError where error.kind == .storeUnavailable {
                 if requireDurable { throw error }
                 mode = .spooling(reason: error)

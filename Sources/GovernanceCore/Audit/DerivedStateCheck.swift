@@ -222,12 +222,22 @@ public struct DerivedStateCheck {
 
     enum ColumnType { case int, text }
 
+    /// How a stored value may differ from the replay's.
+    enum Bound {
+        case equal
+        /// Lower, not higher.
+        case atMost
+        /// Higher, not lower: presence's last seen time, which reports that change nothing else
+        /// move without an event (`Presence.stateOnly`).
+        case atLeast
+    }
+
     /// A table that `ChainEffects` keeps: compared row by row with the scratch store's replay.
     struct ReplayedTable {
         var table: String
         var keys: [String]
-        /// Compared columns; `atMost`: the stored value may be lower than the replay's, not higher.
-        var compared: [(name: String, type: ColumnType, atMost: Bool)]
+        /// Compared columns, each within its bound of the replay's value.
+        var compared: [(name: String, type: ColumnType, bound: Bound)]
         /// Written with a missing row, not compared.
         var uncompared: [(name: String, type: ColumnType)]
         /// Counters: a stored row the chain never touched must hold zeros (a budget check opens a
@@ -235,20 +245,20 @@ public struct DerivedStateCheck {
         var zeroWhenAbsent: Bool
     }
 
-    static let counters: [(String, ColumnType, Bool)] = [("usd_nanos", .int, false), ("tokens", .int, false), ("unpriced_calls", .int, false)]
+    static let counters: [(String, ColumnType, Bound)] = [("usd_nanos", .int, .equal), ("tokens", .int, .equal), ("unpriced_calls", .int, .equal)]
 
     static let replayedTables = [
         ReplayedTable(table: "governance_cost_sessions", keys: ["agent_id", "session_id"],
-                      compared: counters + [("started_at_us", .int, true)], uncompared: [("updated_at_us", .int)], zeroWhenAbsent: true),
+                      compared: counters + [("started_at_us", .int, .atMost)], uncompared: [("updated_at_us", .int)], zeroWhenAbsent: true),
         ReplayedTable(table: "governance_cost_daily", keys: ["agent_id", "day"], compared: counters, uncompared: [], zeroWhenAbsent: true),
         ReplayedTable(table: "governance_cost_models", keys: ["agent_id", "model"],
-                      compared: [("calls", .int, false), ("usd_nanos", .int, false), ("input_tokens", .int, false), ("output_tokens", .int, false),
-                                 ("cached_input_tokens", .int, false), ("unpriced_calls", .int, false)],
+                      compared: [("calls", .int, .equal), ("usd_nanos", .int, .equal), ("input_tokens", .int, .equal), ("output_tokens", .int, .equal),
+                                 ("cached_input_tokens", .int, .equal), ("unpriced_calls", .int, .equal)],
                       uncompared: [], zeroWhenAbsent: true),
         ReplayedTable(table: "governance_presence", keys: ["agent_id"],
-                      compared: [("operator", .text, false), ("status", .text, false), ("last_seen_us", .int, false),
-                                 ("status_changed_us", .int, false), ("metadata", .text, false)],
-                      uncompared: [], zeroWhenAbsent: false),
+                      compared: [("operator", .text, .equal), ("status", .text, .equal), ("last_seen_us", .int, .atLeast),
+                                 ("status_changed_us", .int, .equal)],
+                      uncompared: [("metadata", .text)], zeroWhenAbsent: false),
     ]
 
     static func value(_ row: SQLRow, _ i: Int, _ type: ColumnType) throws -> SQLValue {
@@ -284,7 +294,7 @@ public struct DerivedStateCheck {
                                                   key.map { .text($0.1) })
             guard let replayed else {
                 if spec.zeroWhenAbsent {
-                    for (i, column) in spec.compared.enumerated() where !column.atMost && stored[i] != .int(0) {
+                    for (i, column) in spec.compared.enumerated() where column.bound == .equal && stored[i] != .int(0) {
                         drifts.append(Drift(table: spec.table, key: key, agentID: agent, field: column.name, expected: .int(0),
                                             stored: Self.json(stored[i]), repair: .update(column: column.name, value: .int(0))))
                     }
@@ -298,10 +308,10 @@ public struct DerivedStateCheck {
             for (i, column) in spec.compared.enumerated() {
                 let expected = try Self.value(replayed, i, column.type)
                 let drifted: Bool
-                if column.atMost, case .int(let e) = expected, case .int(let s) = stored[i] {
-                    drifted = s > e
-                } else {
-                    drifted = stored[i] != expected
+                switch (column.bound, expected, stored[i]) {
+                case (.atMost, .int(let e), .int(let s)): drifted = s > e
+                case (.atLeast, .int(let e), .int(let s)): drifted = s < e
+                default: drifted = stored[i] != expected
                 }
                 guard drifted else { continue }
                 drifts.append(Drift(table: spec.table, key: key, agentID: agent, field: column.name, expected: Self.json(expected),

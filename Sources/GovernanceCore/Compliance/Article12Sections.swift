@@ -75,7 +75,7 @@ struct Article12Sections {
         let finding = spans
             ? "The oldest event kept is \(age) days old: the log reaches back the full \(days)-day retention period (Art. 19(1), 26(6): at least six months)."
             : "The oldest event kept is \(age) days old, younger than the \(days)-day retention period: either the system is newer than that, or older events were removed; the log cannot tell which."
-        return ([("Retention period", "\(days) days"), ("Oldest event kept", oldest.iso8601), ("Its age", "\(age) days")], finding,
+        return ([("Retention period", "\(days) days"), ("Oldest event kept", oldest.readable()), ("Its age", "\(age) days")], finding,
                 .object([("retention_days", .int64(days)), ("oldest_event_at", .string(oldest.iso8601)),
                          ("oldest_event_age_days", .int64(age)), ("log_spans_retention_period", .bool(spans))]))
     }
@@ -108,9 +108,11 @@ struct Article12Sections {
             description: "The period of each use: start and end date and time of each session, in UTC, from its first and last recorded event.",
             status: status, findings: findings,
             facts: [("Sessions", grouped(e.sessions.count + e.sessionsOmitted))],
-            tables: [ReportTable(title: "Sessions", columns: ["Session", "Agent", "Start (UTC)", "End (UTC)", "Events"],
-                                 rows: sessions.prefix(200).map { [$0.sessionID, $0.agentID, $0.startAt.iso8601, $0.endAt.iso8601, grouped($0.events)] },
-                                 omitted: max(0, e.sessions.count - 200) + e.sessionsOmitted)],
+            tables: [ReportTable(title: "Sessions", columns: ["Session", "Agent", "Start", "End", "Events"],
+                                 rows: sessions.prefix(options.sessionsShown).map {
+                                     [$0.sessionID, $0.agentID, $0.startAt.readable(), $0.endAt.readable(), grouped($0.events)]
+                                 },
+                                 omitted: max(0, e.sessions.count - options.sessionsShown) + e.sessionsOmitted, rowNoun: "sessions")],
             data: .object([
                 ("sessions", .array(sessions.map { .object([("session_id", .string($0.sessionID)), ("agent_id", .string($0.agentID)),
                                                              ("start_at", .string($0.startAt.iso8601)), ("end_at", .string($0.endAt.iso8601)),

@@ -11,6 +11,8 @@ public struct ComplianceReporter {
 
     public func generate(_ options: ReportOptions, now: Timestamp = .now(), progress: ((Int) -> Void)? = nil) throws -> ComplianceReport {
         guard options.retentionDays >= 1 else { throw GovernanceError.invalid("--retention-days must be at least 1") }
+        guard options.sessionsShown >= 1 else { throw GovernanceError.invalid("--sessions-shown must be at least 1") }
+        try options.metadata.validate()
         if let from = options.filters.from, let to = options.filters.to, !(from < to) {
             throw GovernanceError.invalid("--from (\(from.iso8601)) must be before --to (\(to.iso8601))")
         }

@@ -88,12 +88,21 @@ public struct ReportOptions: Sendable {
     /// Whether the report's generation is audited (`report.generated`); false for a read-only
     /// credential (`--no-record`), and the report says so.
     public var recordGeneration: Bool
+    /// The system, its provider and deployer, and a sign-off, as given.
+    public var metadata: ReportMetadata
+    /// Rows of the sessions table in the human formats; the rest are counted ("and 12 more
+    /// sessions"). The JSON report lists every session the reader kept.
+    public var sessionsShown: Int
 
     public static let defaultRetentionDays: Int64 = 183
+    public static let defaultSessionsShown = 50
 
     public init(kind: ReportKind, filters: ReportFilters = ReportFilters(), verifyChain: Bool = false, annexIII1a: Bool = false,
-                retentionDays: Int64 = defaultRetentionDays, recordGeneration: Bool = true) {
+                retentionDays: Int64 = defaultRetentionDays, recordGeneration: Bool = true, metadata: ReportMetadata = ReportMetadata(),
+                sessionsShown: Int = defaultSessionsShown) {
         self.recordGeneration = recordGeneration
+        self.metadata = metadata
+        self.sessionsShown = sessionsShown
         self.kind = kind
         self.filters = filters
         self.verifyChain = verifyChain
@@ -110,12 +119,20 @@ public struct ReportTable: Sendable {
     public var rows: [[String]]
     /// Rows left out to keep the report bounded ("and N more").
     public var omitted: Int
+    /// What a row is, plural, for the count of the rest ("and 12 more sessions"); nil: "and 12 more".
+    public var rowNoun: String?
 
-    public init(title: String, columns: [String], rows: [[String]], omitted: Int = 0) {
+    public init(title: String, columns: [String], rows: [[String]], omitted: Int = 0, rowNoun: String? = nil) {
         self.title = title
         self.columns = columns
         self.rows = rows
         self.omitted = omitted
+        self.rowNoun = rowNoun
+    }
+
+    /// "and 12 more sessions", or "" when nothing was left out.
+    public var omittedLine: String {
+        omitted > 0 ? "and \(grouped(omitted)) more" + (rowNoun.map { " " + $0 } ?? "") : ""
     }
 }
 
@@ -185,6 +202,7 @@ public struct ComplianceReport: Sendable {
             ("kind", .string(kind.rawValue)),
             ("title", .string(title)),
             ("regulation", .string("Regulation (EU) 2024/1689 (AI Act)")),
+            ("metadata", options.metadata.json),
             ("filters", options.filters.json),
             ("options", .object([
                 ("verify_chain", .bool(options.verifyChain)),

@@ -17,10 +17,10 @@ struct SummarySections {
             status: registration.status, findings: registration.findings,
             facts: [("Agents", grouped(e.agents.count)), ("Events", grouped(e.events)), ("Sessions", grouped(e.sessionsRead)),
                     ("Models", grouped(e.models.count + e.modelsOmitted)), ("Spend (USD)", Money(nanos: e.usdNanos).decimal)],
-            tables: [ReportTable(title: "Agents", columns: ["Agent", "Events", "Sessions", "Models", "USD", "First (UTC)", "Last (UTC)"],
+            tables: [ReportTable(title: "Agents", columns: ["Agent", "Events", "Sessions", "Models", "USD", "First", "Last"],
                                  rows: sorted.prefix(200).map { [$0.key, grouped($0.value.events), grouped($0.value.sessions),
                                                                  $0.value.models.joined(separator: ", ") + ($0.value.modelsOmitted > 0 ? " and \($0.value.modelsOmitted) more" : ""),
-                                                                 Money(nanos: $0.value.usdNanos).decimal, $0.value.firstAt.iso8601, $0.value.lastAt.iso8601] },
+                                                                 Money(nanos: $0.value.usdNanos).decimal, $0.value.firstAt.readable(), $0.value.lastAt.readable()] },
                                  omitted: max(0, sorted.count - 200))],
             data: .object([
                 ("agents", .array(sorted.map { agent in

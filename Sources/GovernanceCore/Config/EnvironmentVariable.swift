@@ -34,7 +34,7 @@ public struct EnvironmentVariable: Sendable, Hashable {
         "`process_tree` keeps `exec` from making a cgroup for its step (the /proc fallback); for hosts whose cgroups misbehave.")
     public static let notifyCommand = EnvironmentVariable("GOVERNANCE_NOTIFY_COMMAND",
         "A command run through /bin/sh -c with a JSON document on stdin on an approval request, a kill, a sweep's marking and a budget alert (docs/GATES.md), besides the agent's policy `notify` hook.")
-    public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Where GOVERNANCE_HOME defaults to, as $XDG_STATE_HOME/governance.")
+    public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Read only when GOVERNANCE_HOME is not set, for its default (above).")
     /// Set for a contract's custom check (with the agent and session above), not read.
     public static let tool = EnvironmentVariable("GOVERNANCE_TOOL", "The tool, for a contract's custom check.")
 

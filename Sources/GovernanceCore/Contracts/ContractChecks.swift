@@ -38,6 +38,19 @@ extension Enforcer {
     }
 }
 
+/// What a contract's conditions ask of the world: the store on the enforcement path
+/// (`ContractEvaluation.StoreFacts`), a case's stated facts in `policy test`.
+protocol ContractFacts {
+    /// A granted, unexpired, unused approval of `kind` exists.
+    func approvalAvailable(kind: String) throws -> Bool
+    /// Throws `.budgetExceeded` when the agent is over a cap.
+    func checkBudget(_ budget: BudgetPolicy?) throws
+    /// The session logged a `tool.result` for the tool since its pre-check.
+    func toolResultLogged(tool: String) throws -> Bool
+    /// Why a custom condition fails; nil when it passes.
+    func customFailure(_ condition: ContractCondition, tool: String) throws -> String?
+}
+
 enum ContractEvaluation {
     /// `stepDigest`: the step being run (`Gates.stepDigest`), or the action digest a caller
     /// declared; `hitl_approved` uses only an approval made for that digest (or, without one, only
@@ -47,39 +60,8 @@ enum ContractEvaluation {
             return ContractOutcome(tool: tool, phase: phase, conditions: 0, consumedApprovals: [])
         }
         let conditions = phase == .pre ? contract.pre : contract.post
-        // Approvals are looked for in order with the rest, and used up only once every condition
-        // passed: a later failing condition must not waste a human's approval.
-        var approvalsToUse: [(index: Int, condition: ContractCondition)] = []
-        for (index, condition) in conditions.enumerated() {
-            let fail = Failure(tool: tool, phase: phase, index: index, condition: condition)
-            switch condition.check {
-            case .hitlApproved:
-                guard try Approvals.available(context, kind: condition.kind ?? "", stepDigest: stepDigest) != nil else {
-                    throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))"
-                                     + (stepDigest.map { " for this step (digest \($0.prefix(16))...)" } ?? ""))
-                }
-                approvalsToUse.append((index, condition))
-            case .budgetAvailable:
-                do {
-                    _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
-                                                            budget: policy.budget, at: context.now)
-                } catch let error as GovernanceError where error.kind == .budgetExceeded {
-                    throw fail.error(error.message)
-                }
-            case .scopeAllowed:
-                if let why = try scopeDenial(tool: tool, policy: policy, agentID: context.agentID) { throw fail.error(why) }
-            case .auditLogged:
-                guard try ToolResults.loggedSincePreCheck(context.db, session: context.sessionID, tool: tool) else {
-                    throw fail.error("the session's chain holds no tool.result for \(quoted(tool)) since its contract pre-check")
-                }
-            case .custom:
-                let result = CustomCheck.run(condition.command, timeoutSeconds: condition.timeoutSeconds,
-                                             environment: [(EnvironmentVariable.agentID.name, context.agentID),
-                                                           (EnvironmentVariable.sessionID.name, context.sessionID.value),
-                                                           (EnvironmentVariable.tool.name, tool)])
-                if let why = result.failure { throw fail.error(why) }
-            }
-        }
+        let approvalsToUse = try judge(conditions, tool: tool, phase: phase, policy: policy, agentID: context.agentID,
+                                       stepDigest: stepDigest, facts: StoreFacts(context: context, stepDigest: stepDigest))
         var consumed: [String] = []
         for (index, condition) in approvalsToUse {
             guard let id = try Approvals.consume(context, kind: condition.kind ?? "", stepDigest: stepDigest) else {
@@ -95,6 +77,66 @@ enum ContractEvaluation {
             context.audit(kind: EventKind.contractPreChecked, metadata: [("tool", .string(tool)), ("conditions", .int(conditions.count))])
         }
         return ContractOutcome(tool: tool, phase: phase, conditions: conditions.count, consumedApprovals: consumed)
+    }
+
+    /// The decision on a contract's conditions, in order: the first that fails throws a
+    /// `.contractViolation` (exit 14). Returns the `hitl_approved` conditions whose approvals
+    /// the caller uses up: only once every condition passed, so a later failing condition does
+    /// not waste a human's approval. `facts` answers what the conditions ask of the world.
+    static func judge(_ conditions: [ContractCondition], tool: String, phase: ContractPhase, policy: AgentPolicy, agentID: String,
+                      stepDigest: String?, facts: some ContractFacts) throws -> [(index: Int, condition: ContractCondition)] {
+        var approvalsToUse: [(index: Int, condition: ContractCondition)] = []
+        for (index, condition) in conditions.enumerated() {
+            let fail = Failure(tool: tool, phase: phase, index: index, condition: condition)
+            switch condition.check {
+            case .hitlApproved:
+                guard try facts.approvalAvailable(kind: condition.kind ?? "") else {
+                    throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))"
+                                     + (stepDigest.map { " for this step (digest \($0.prefix(16))...)" } ?? ""))
+                }
+                approvalsToUse.append((index, condition))
+            case .budgetAvailable:
+                do {
+                    try facts.checkBudget(policy.budget)
+                } catch let error as GovernanceError where error.kind == .budgetExceeded {
+                    throw fail.error(error.message)
+                }
+            case .scopeAllowed:
+                if let why = try scopeDenial(tool: tool, policy: policy, agentID: agentID) { throw fail.error(why) }
+            case .auditLogged:
+                guard try facts.toolResultLogged(tool: tool) else {
+                    throw fail.error("the session's chain holds no tool.result for \(quoted(tool)) since its contract pre-check")
+                }
+            case .custom:
+                if let why = try facts.customFailure(condition, tool: tool) { throw fail.error(why) }
+            }
+        }
+        return approvalsToUse
+    }
+
+    /// The enforcement path's facts: the store, and the custom commands run.
+    struct StoreFacts: ContractFacts {
+        let context: EnforcementContext
+        let stepDigest: String?
+
+        func approvalAvailable(kind: String) throws -> Bool {
+            try Approvals.available(context, kind: kind, stepDigest: stepDigest) != nil
+        }
+
+        func checkBudget(_ budget: BudgetPolicy?) throws {
+            _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID, budget: budget, at: context.now)
+        }
+
+        func toolResultLogged(tool: String) throws -> Bool {
+            try ToolResults.loggedSincePreCheck(context.db, session: context.sessionID, tool: tool)
+        }
+
+        func customFailure(_ condition: ContractCondition, tool: String) throws -> String? {
+            CustomCheck.run(condition.command, timeoutSeconds: condition.timeoutSeconds,
+                            environment: [(EnvironmentVariable.agentID.name, context.agentID),
+                                          (EnvironmentVariable.sessionID.name, context.sessionID.value),
+                                          (EnvironmentVariable.tool.name, tool)]).failure
+        }
     }
 
     /// Why the scope denies the tool; nil when it allows it.

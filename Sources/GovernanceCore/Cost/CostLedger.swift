@@ -179,52 +179,7 @@ public struct CostLedger {
         try db.execute("DELETE FROM governance_cost_reservations WHERE agent_id = ? AND expires_at_us <= ?",
                        [.text(agentID), .int(time.microseconds)])
         let snapshot = try self.snapshot(agentID: agentID, sessionID: sessionID, budget: budget, at: time)
-        guard let budget else { return snapshot }
-        let projected: [(String, JSONValue)] = [("projected_tokens", projection.tokens > 0 ? .int64(projection.tokens) : .null),
-                                                ("projected_usd", projection.usd > .zero ? .string(projection.usd.decimal) : .null)]
-        func exceeded(_ cap: String, used: String, limit: String, unit: String, extra: String = "") -> GovernanceError {
-            GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) used \(used) of \(limit) \(unit)\(extra)",
-                            hint: Self.raiseHint(cap: cap, agentID: agentID),
-                            details: [("cap", .string(cap)), ("used", .string(used)), ("limit", .string(limit))] + projected)
-        }
-        if budget.deniesUnpriced {
-            for (cap, isSet, calls) in [("per_session_usd", budget.perSessionUSD != nil, snapshot.sessionUnpricedCalls),
-                                        ("per_agent_usd_daily", budget.perAgentUSDDaily != nil, snapshot.agentDailyUnpricedCalls)] where isSet {
-                var reason: String?
-                if let model = projection.model, !projection.priced {
-                    reason = "model \(quoted(model)) has no price"
-                } else if calls > 0 {
-                    reason = "\(calls) call\(calls == 1 ? "" : "s") to models without a price \(calls == 1 ? "was" : "were") tracked at $0"
-                }
-                guard let reason else { continue }
-                throw GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) cannot be kept: \(reason)",
-                                      hint: "give the model a price (--pricing-file, or `governance cost models --import`), or set budget.unpriced: track_at_zero in the agent's policy",
-                                      details: [("cap", .string(cap)), ("reason", .string("unpriced")), ("model", .optional(projection.model))] + projected)
-            }
-        }
-        for (name, cap, used) in [("per_session_usd", budget.perSessionUSD, Money(nanos: snapshot.sessionUSDUsed.nanos.saturatingAdd(snapshot.sessionUSDReserved.nanos))),
-                                  ("per_agent_usd_daily", budget.perAgentUSDDaily, Money(nanos: snapshot.agentDailyUSDUsed.nanos.saturatingAdd(snapshot.agentDailyUSDReserved.nanos)))] {
-            guard let cap else { continue }
-            if used >= cap {
-                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD")
-            }
-            if projection.usd > .zero, projection.usd.nanos > cap.nanos - used.nanos {
-                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD", extra: " (\(projection.usd.decimal) more projected)")
-            }
-        }
-        for (name, cap, used) in [("per_session_tokens", budget.perSessionTokens, snapshot.sessionTokensUsed.saturatingAdd(snapshot.sessionTokensReserved)),
-                                  ("per_agent_tokens_daily", budget.perAgentTokensDaily, snapshot.agentDailyTokensUsed.saturatingAdd(snapshot.agentDailyTokensReserved))] {
-            guard let cap else { continue }
-            if used >= cap {
-                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens")
-            }
-            if projection.tokens > 0, projection.tokens > cap - used {
-                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens", extra: " (\(projection.tokens) more projected)")
-            }
-        }
-        if let cap = budget.perSessionSeconds, snapshot.sessionSecondsUsed >= cap {
-            throw exceeded("per_session_seconds", used: String(snapshot.sessionSecondsUsed), limit: String(cap), unit: "seconds")
-        }
+        try snapshot.judge(projection: projection, agentID: agentID)
         return snapshot
     }
 
@@ -297,6 +252,60 @@ public struct ModelUsage: Sendable, Equatable {
         .object([("model", .string(model)), ("calls", .int64(calls)), ("usd", .string(usd.decimal)), ("tokens", .int64(tokens)),
                  ("input_tokens", .int64(inputTokens)), ("output_tokens", .int64(outputTokens)),
                  ("cached_input_tokens", .int64(cachedInputTokens)), ("unpriced_calls", .int64(unpricedCalls))])
+    }
+}
+
+extension BudgetSnapshot {
+    /// The budget decision on what is used and reserved (`CostLedger.decide` reads those from the
+    /// store; `policy test` states them): throws `.budgetExceeded` (exit 12) naming the cap, what
+    /// is used and the limit, or returns when every cap holds. No budget: allowed.
+    public func judge(projection: CostProjection, agentID: String) throws(GovernanceError) {
+        guard let budget else { return }
+        let projected: [(String, JSONValue)] = [("projected_tokens", projection.tokens > 0 ? .int64(projection.tokens) : .null),
+                                                ("projected_usd", projection.usd > .zero ? .string(projection.usd.decimal) : .null)]
+        func exceeded(_ cap: String, used: String, limit: String, unit: String, extra: String = "") -> GovernanceError {
+            GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) used \(used) of \(limit) \(unit)\(extra)",
+                            hint: CostLedger.raiseHint(cap: cap, agentID: agentID),
+                            details: [("cap", .string(cap)), ("used", .string(used)), ("limit", .string(limit))] + projected)
+        }
+        if budget.deniesUnpriced {
+            for (cap, isSet, calls) in [("per_session_usd", budget.perSessionUSD != nil, sessionUnpricedCalls),
+                                        ("per_agent_usd_daily", budget.perAgentUSDDaily != nil, agentDailyUnpricedCalls)] where isSet {
+                var reason: String?
+                if let model = projection.model, !projection.priced {
+                    reason = "model \(quoted(model)) has no price"
+                } else if calls > 0 {
+                    reason = "\(calls) call\(calls == 1 ? "" : "s") to models without a price \(calls == 1 ? "was" : "were") tracked at $0"
+                }
+                guard let reason else { continue }
+                throw GovernanceError(.budgetExceeded, "budget exceeded for agent \(quoted(agentID)): \(cap) cannot be kept: \(reason)",
+                                      hint: "give the model a price (--pricing-file, or `governance cost models --import`), or set budget.unpriced: track_at_zero in the agent's policy",
+                                      details: [("cap", .string(cap)), ("reason", .string("unpriced")), ("model", .optional(projection.model))] + projected)
+            }
+        }
+        for (name, cap, used) in [("per_session_usd", budget.perSessionUSD, Money(nanos: sessionUSDUsed.nanos.saturatingAdd(sessionUSDReserved.nanos))),
+                                  ("per_agent_usd_daily", budget.perAgentUSDDaily, Money(nanos: agentDailyUSDUsed.nanos.saturatingAdd(agentDailyUSDReserved.nanos)))] {
+            guard let cap else { continue }
+            if used >= cap {
+                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD")
+            }
+            if projection.usd > .zero, projection.usd.nanos > cap.nanos - used.nanos {
+                throw exceeded(name, used: used.decimal, limit: cap.decimal, unit: "USD", extra: " (\(projection.usd.decimal) more projected)")
+            }
+        }
+        for (name, cap, used) in [("per_session_tokens", budget.perSessionTokens, sessionTokensUsed.saturatingAdd(sessionTokensReserved)),
+                                  ("per_agent_tokens_daily", budget.perAgentTokensDaily, agentDailyTokensUsed.saturatingAdd(agentDailyTokensReserved))] {
+            guard let cap else { continue }
+            if used >= cap {
+                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens")
+            }
+            if projection.tokens > 0, projection.tokens > cap - used {
+                throw exceeded(name, used: String(used), limit: String(cap), unit: "tokens", extra: " (\(projection.tokens) more projected)")
+            }
+        }
+        if let cap = budget.perSessionSeconds, sessionSecondsUsed >= cap {
+            throw exceeded("per_session_seconds", used: String(sessionSecondsUsed), limit: String(cap), unit: "seconds")
+        }
     }
 }
 

@@ -1,4 +1,6 @@
 import COpenSSL
+import CSpawn
+import Glibc
 
 /// SHA-256 and HMAC-SHA256 on OpenSSL's libcrypto.
 public enum Digest {
@@ -96,11 +98,13 @@ public struct PartialMAC: Sendable {
 }
 
 public enum SecureRandom {
-    /// Cryptographically strong random bytes from libcrypto.
+    /// Cryptographically strong random bytes from the kernel (getrandom(2), which blocks only until
+    /// the pool is first seeded at boot). libcrypto's RAND_bytes was the same strength, but its
+    /// first call loaded openssl.cnf and built a DRBG: a third of a short command's instructions.
     public static func bytes(_ count: Int) throws(GovernanceError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
-        guard ok == 1 else { throw .internalError("the system random generator failed") }
+        let failure = out.withUnsafeMutableBytes { governance_random_bytes($0.baseAddress, $0.count) }
+        guard failure == 0 else { throw .internalError("the system random generator failed: \(String(cString: strerror(failure)))") }
         return out
     }
 }

@@ -7,9 +7,12 @@ public enum UUIDv5 {
         var input = Array(namespace.value.utf8).filter { $0 != UInt8(ascii: "-") }.chunks2.map { hexByte($0.0, $0.1) }
         input += Array(name.utf8)
         var digest = [UInt8](repeating: 0, count: 20)
-        input.withUnsafeBufferPointer { buffer in
-            digest.withUnsafeMutableBufferPointer { _ = SHA1(buffer.baseAddress, buffer.count, $0.baseAddress) }
-        }
+        // The low-level context: OpenSSL 3's one-shot SHA1() fetches the digest through its
+        // provider tables, which cost half of a `scope check` process.
+        var context = SHA_CTX()
+        SHA1_Init(&context)
+        input.withUnsafeBufferPointer { _ = SHA1_Update(&context, $0.baseAddress, $0.count) }
+        digest.withUnsafeMutableBufferPointer { _ = SHA1_Final($0.baseAddress, &context) }
         var b = Array(digest.prefix(16))
         b[6] = b[6] & 0x0F | 0x50
         b[8] = b[8] & 0x3F | 0x80

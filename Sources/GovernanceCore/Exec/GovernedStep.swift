@@ -170,7 +170,7 @@ extension Enforcer {
         var callSeq: Int64?
         switch try recorder.record([call], returningIDs: true) {
         case .appended(let records): callSeq = records.first?.seq
-        case .spooled: break
+        case .spooled, .stateOnly: break
         case .placeholder:
             throw GovernanceError.unavailable("the tool.call event could not be written to the store or the spool; the command was not run: "
                                               + recorder.warnings.joined(separator: "; "))

@@ -37,9 +37,8 @@ public struct LoopDetector {
     public func record(agentID: String, sessionID: SessionID, tool: String, policy: LoopPolicy?,
                        at time: Timestamp = .now()) throws -> Observation {
         try Identifier.check(tool, field: "tool")
-        let key = tool.lowercased()
-        let window = (policy?.windowSeconds ?? Self.retentionWithoutPolicy) * 1_000_000
-        let since = time.microseconds - window
+        let key = Self.key(tool)
+        let since = Self.windowStart(policy, at: time)
         return try db.writeTransaction {
             try db.lockChain("governance/loop/\(agentID)/\(sessionID.value)/\(key)")
             try db.execute("DELETE FROM governance_loop_calls WHERE agent_id = ? AND called_at_us <= ?", [.text(agentID), .int(since)])
@@ -60,12 +59,23 @@ public struct LoopDetector {
     public static func recordCheck(_ context: EnforcementContext, tool: String, onlyWithPolicy: Bool = false) throws -> Observation {
         let policy = try context.policy()?.loop
         if onlyWithPolicy && policy == nil {
-            return Observation(tool: tool.lowercased(), count: 0, policy: nil)
+            return Observation(tool: key(tool), count: 0, policy: nil)
         }
         let observation = try LoopDetector(db: context.db).record(agentID: context.agentID, sessionID: context.sessionID,
                                                                   tool: tool, policy: policy, at: context.now)
-        guard observation.detected, let policy else { return observation }
-        let message = observation.message(agentID: context.agentID)
+        if let logged = try verdict(observation, agentID: context.agentID) {
+            context.audit(kind: EventKind.loopDetected, metadata: [("reason", .string(logged.message))] + logged.details)
+            context.warn(logged.message + " (allowed: the loop policy's action is log)")
+        }
+        return observation
+    }
+
+    /// The decision on one counted call: nil when no loop is detected; under `action: raise` a
+    /// `.loopDetected` error (exit 13); under `action: log` the detection to audit and warn of,
+    /// the call allowed.
+    public static func verdict(_ observation: Observation, agentID: String) throws(GovernanceError) -> (message: String, details: [(String, JSONValue)])? {
+        guard observation.detected, let policy = observation.policy else { return nil }
+        let message = observation.message(agentID: agentID)
         let details: [(String, JSONValue)] = [("tool", .string(observation.tool)), ("count", .int64(observation.count)),
                                               ("window_seconds", .int64(policy.windowSeconds)), ("max_calls", .int64(policy.maxCalls)),
                                               ("action", .string(policy.action.rawValue))]
@@ -74,10 +84,16 @@ public struct LoopDetector {
             throw GovernanceError(.loopDetected, message, hint: "the agent is repeating itself; stop it, or raise max_calls in its loop policy",
                                   details: details)
         case .log:
-            context.audit(kind: EventKind.loopDetected, metadata: [("reason", .string(message))] + details)
-            context.warn(message + " (allowed: the loop policy's action is log)")
-            return observation
+            return (message, details)
         }
+    }
+
+    /// Calls are counted per lower-cased tool (case-insensitive, as the reference SDK).
+    public static func key(_ tool: String) -> String { tool.lowercased() }
+
+    /// Calls after this instant (exclusive) are in the window that ends at `time`.
+    public static func windowStart(_ policy: LoopPolicy?, at time: Timestamp) -> Int64 {
+        time.microseconds - (policy?.windowSeconds ?? retentionWithoutPolicy) * 1_000_000
     }
 
     /// Tools of the session whose calls in the window exceed `max_calls` now (empty without a

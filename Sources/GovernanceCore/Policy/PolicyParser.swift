@@ -13,14 +13,18 @@ public enum PolicyParser {
 
     /// Parses a YAML or JSON policy file.
     public static func parse(_ bytes: [UInt8], source: String) throws(GovernanceError) -> PolicyDocument {
-        let node: DocumentNode
+        try document(try read(bytes, source: source, format: "the policy file format"), source: source)
+    }
+
+    /// The bounded YAML reader's document, its errors naming the file (`format`: what the hint
+    /// points to in docs/POLICIES.md).
+    static func read(_ bytes: [UInt8], source: String, format: String) throws(GovernanceError) -> DocumentNode {
         do {
-            node = try YAMLReader.read(bytes)
+            return try YAMLReader.read(bytes)
         } catch {
-            throw GovernanceError(.invalidInput, "\(source): \(error.message)", hint: "see docs/POLICIES.md for the policy file format",
+            throw GovernanceError(.invalidInput, "\(source): \(error.message)", hint: "see docs/POLICIES.md for \(format)",
                                   details: [("file", .string(source)), ("reason", .string(error.message))])
         }
-        return try document(node, source: source)
     }
 
     /// A whole document: `{agents: {ID: POLICY, ...}}`.
@@ -186,6 +190,8 @@ public enum PolicyParser {
     /// Reads typed values and builds path-naming errors.
     struct Reader {
         let source: String
+        /// What the hint points to in docs/POLICIES.md.
+        var format = "the policy file format"
 
         func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
@@ -193,7 +199,7 @@ public enum PolicyParser {
             // A path holds the file's keys: a long one is quoted, cut, with its length.
             let path = path.utf8.count <= 200 ? path : quoted(path)
             let at = path.isEmpty ? "" : path + ": "
-            return GovernanceError(.invalidInput, "\(source): \(at)\(reason)", hint: "see docs/POLICIES.md for the policy file format",
+            return GovernanceError(.invalidInput, "\(source): \(at)\(reason)", hint: "see docs/POLICIES.md for \(format)",
                                    details: [("file", .string(source)), ("path", .string(path)), ("reason", .string(reason))])
         }
 

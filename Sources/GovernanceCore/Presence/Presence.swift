@@ -1,8 +1,12 @@
-/// Who is alive. Agents report heartbeats, idle and close as observation events (kinds
-/// `presence.heartbeat`, `presence.idle`, `presence.close`, in the agent's own chain); the presence
-/// row is changed in the same transaction as the event's append. A spooled event replayed later
-/// by `audit flush` changes the row only when it is newer than what the row has seen, so a late
-/// replay never moves an agent back in time.
+/// Who is alive. Liveness is state (the presence row's status, last seen time, operator and
+/// metadata); the audit chain records its transitions. Agents report with heartbeat, idle and
+/// close (kinds `presence.heartbeat`, `presence.idle`, `presence.close`, in the agent's own
+/// chain): a report that changes the agent's status (or a heartbeat that binds another operator)
+/// is appended, and the row changes in the same transaction as the append; a report that changes
+/// nothing but the time (a heartbeat of a Live agent, an idle of an Idle one) moves the row's
+/// last seen time and appends nothing. `sweep` audits the move to Unresponsive. A spooled event
+/// replayed later by `audit flush` changes the row only when it is newer than what the row has
+/// seen, so a late replay never moves an agent back in time.
 public enum Presence {
     public enum Status: String, Sendable {
         case live, idle, unresponsive, killed
@@ -75,11 +79,48 @@ public enum Presence {
         }
     }
 
-    /// Records a presence change through the recorder: appended with the row change in one
-    /// transaction, or spooled (and applied when replayed) when the store is unreachable.
+    /// Records a presence change through the recorder: a transition is appended with the row
+    /// change in one transaction (`ChainEffects`); a report that changes nothing but the time is
+    /// state only (`.stateOnly`, see `stateOnly`); when the store is unreachable the event is
+    /// spooled, and appended when replayed.
     public static func record(_ event: PendingEvent, recorder: AuditRecorder) throws -> AuditRecorder.Outcome {
-        // The presence row changes when the event enters the chain (`ChainEffects`), now or on replay.
-        try recorder.record([event], returningIDs: true)
+        try recorder.record([event], returningIDs: true, stateOnly: { try stateOnly(event, db: $0) })
+    }
+
+    /// Inside the append's write transaction, before it: takes a presence report as state alone
+    /// and returns true when it changes nothing the chain records. That is a heartbeat of a Live
+    /// agent that keeps its bound operator (last seen and metadata move), an idle of an Idle
+    /// agent (last seen moves), and any report older than the row's last seen time (nothing
+    /// moves). Otherwise returns false: a transition, to append. The agent's chain lock is taken
+    /// first, the lock every presence transition holds before it changes the row (the append,
+    /// the sweep), so of two racing reports exactly one is the transition. On PostgreSQL the
+    /// row moves through `governance_presence_seen`, the one change to presence the agent role
+    /// may make.
+    public static func stateOnly(_ pending: PendingEvent, db: SQLConnection) throws -> Bool {
+        guard let change = Change(kind: pending.event.kind) else { return false }
+        let agent = pending.event.agentID, t = pending.createdAt.microseconds
+        try db.lockChain(AgentChain.sessionID(for: agent).value)
+        if change != .close {
+            var op: String?, metadata: String?
+            if change == .heartbeat {
+                let fields = try JSONParser.parse(pending.metadata)
+                op = fields["operator"]?.stringValue
+                metadata = JSONWriter.canonical(fields["metadata"] ?? .object([]))
+            }
+            let status: Status = change == .heartbeat ? .live : .idle
+            if db.dialect == .postgres {
+                if try db.queryFirst("SELECT governance_presence_seen(?, ?, ?, ?, ?)",
+                                     [.text(agent), .text(status.rawValue), .optional(op), .optional(metadata), .int(t)])?.text(0) == "t" {
+                    return true
+                }
+            } else if try db.execute("""
+                UPDATE governance_presence SET last_seen_us = ?, metadata = COALESCE(?, metadata)
+                WHERE agent_id = ? AND status = ? AND last_seen_us <= ? AND (? IS NULL OR operator = ?)
+                """, [.int(t), .optional(metadata), .text(agent), .text(status.rawValue), .int(t), .optional(op), .optional(op)]) == 1 {
+                return true
+            }
+        }
+        return try db.queryFirst("SELECT 1 FROM governance_presence WHERE agent_id = ? AND last_seen_us > ?", [.text(agent), .int(t)]) != nil
     }
 
     public struct Agent: Sendable, Equatable {
@@ -197,32 +238,45 @@ public enum Presence {
     }
 
     /// Marks Live and Idle agents not seen for `timeout` seconds as Unresponsive; returns only the
-    /// agents this sweep marked. One conditional UPDATE decides, so of two concurrent sweeps
-    /// exactly one reports an agent; each marking is audited in the agent's chain, in the same
-    /// transaction.
+    /// agents this sweep marked, by id. Each agent is marked under its chain lock (the lock a
+    /// heartbeat holds while it decides) by one conditional UPDATE, so of two concurrent sweeps
+    /// exactly one reports an agent, and a heartbeat racing the sweep either lands first (the agent
+    /// is not marked) or sees Unresponsive and is audited as the move back to Live. Each marking
+    /// is audited in the agent's chain in the same transaction; agents are taken `batch` at a time,
+    /// one transaction each, so a transaction holds few locks.
     public static func sweep(_ db: SQLConnection, keys: PurposeKeys, timeout: Int64, by identity: OperatorIdentity,
-                             at time: Timestamp = .now()) throws -> [Swept] {
+                             at time: Timestamp = .now(), batch: Int = 100) throws -> [Swept] {
         let cutoff = time.microseconds - timeout * 1_000_000
-        return try db.writeTransaction {
-            var swept: [Swept] = []
-            try db.forEachRow("""
-                UPDATE governance_presence SET status = 'unresponsive', status_changed_us = ?
-                WHERE status <> 'unresponsive' AND last_seen_us < ?
-                RETURNING agent_id, last_seen_us, operator
-                """, [.int(time.microseconds), .int(cutoff)]) { row in
-                let seen = try row.int(1)
-                swept.append(Swept(agentID: try row.text(0), lastSeen: Timestamp(microseconds: seen), operator: row.optionalText(2),
-                                   secondsSinceSeen: (time.microseconds - seen) / 1_000_000))
+        let log = AuditLog(db: db, keys: keys)
+        var swept: [Swept] = []
+        var after = ""
+        while true {
+            let candidates = try db.query("""
+                SELECT agent_id FROM governance_presence WHERE status <> 'unresponsive' AND last_seen_us < ? AND agent_id > ?
+                ORDER BY agent_id LIMIT ?
+                """, [.int(cutoff), .text(after), .int(Int64(batch))]).map { try $0.text(0) }
+            guard let last = candidates.last else { break }
+            after = last
+            swept += try db.writeTransaction {
+                var marked: [Swept] = []
+                for agent in candidates {
+                    try db.lockChain(AgentChain.sessionID(for: agent).value)
+                    guard let row = try db.queryFirst("""
+                        UPDATE governance_presence SET status = 'unresponsive', status_changed_us = ?
+                        WHERE agent_id = ? AND status <> 'unresponsive' AND last_seen_us < ?
+                        RETURNING last_seen_us, operator
+                        """, [.int(time.microseconds), .text(agent), .int(cutoff)]) else { continue }
+                    let seen = Timestamp(microseconds: try row.int(0))
+                    marked.append(Swept(agentID: agent, lastSeen: seen, operator: row.optionalText(1),
+                                        secondsSinceSeen: (time.microseconds - seen.microseconds) / 1_000_000))
+                    try log.appendOne(AuditEventInput(
+                        sessionID: AgentChain.sessionID(for: agent), agentID: agent, kind: EventKind.presenceUnresponsive,
+                        metadata: .object(identity.auditFields + [("last_seen", .string(seen.iso8601)), ("timeout_seconds", .int64(timeout))])),
+                        at: time)
+                }
+                return marked
             }
-            swept.sort { $0.agentID < $1.agentID }
-            let log = AuditLog(db: db, keys: keys)
-            for agent in swept {
-                try log.appendOne(AuditEventInput(
-                    sessionID: AgentChain.sessionID(for: agent.agentID), agentID: agent.agentID, kind: EventKind.presenceUnresponsive,
-                    metadata: .object(identity.auditFields + [("last_seen", .string(agent.lastSeen.iso8601)),
-                                                              ("timeout_seconds", .int64(timeout))])), at: time)
-            }
-            return swept
         }
+        return swept.sorted { $0.agentID < $1.agentID }
     }
 }

@@ -87,6 +87,12 @@ public enum DatabaseRoles {
         TableAccess(table: "governance_operators", agent: [.select], operatorExtra: [.insert, .update]),
     ]
 
+    /// Functions a role may EXECUTE; PUBLIC may execute none of them. The agent moves its presence
+    /// row's last seen time through the first (`Presence.stateOnly`), and nothing else of the row.
+    static let functions: [(signature: String, purposes: [Purpose])] = [
+        ("governance_presence_seen(TEXT, TEXT, TEXT, TEXT, BIGINT)", [.agent, .operator]),
+    ]
+
     /// The agent role's limits on deletes, as restrictive row policies: (table, policy, condition).
     static let agentDeleteLimits: [(table: String, policy: String, condition: String)] = [
         ("governance_cost_reservations", "governance_agent_deletes_expired", "expires_at_us <= \(RolesSchema.serverNow)"),
@@ -319,6 +325,20 @@ public enum DatabaseRoles {
             for (key, cols) in columnGrants.sorted(by: { $0.key < $1.key }) {
                 let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
                 try run("GRANT \(parts[0]) (\(cols.map(ident).joined(separator: ", "))) ON \(ident(parts[1])) TO \(r)")
+            }
+            let purpose = Purpose.allCases.first { names[$0] == role }
+            for function in functions {
+                guard let oid = try db.queryFirst("SELECT to_regprocedure(?)::OID", [.text(function.signature)])?.optionalText(0) else { continue }
+                let holds = try db.queryFirst("""
+                    SELECT 1 FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+                    WHERE p.oid = ?::OID AND a.privilege_type = 'EXECUTE' AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ?)
+                    """, [.text(oid), .text(role)]) != nil
+                let wants = purpose.map { function.purposes.contains($0) } ?? false
+                if wants && !holds {
+                    try run("GRANT EXECUTE ON FUNCTION \(function.signature) TO \(r)")
+                } else if holds && !wants {
+                    try run("REVOKE EXECUTE ON FUNCTION \(function.signature) FROM \(r)")
+                }
             }
             let usage = try db.queryFirst("""
                 SELECT 1 FROM pg_catalog.pg_namespace n CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a

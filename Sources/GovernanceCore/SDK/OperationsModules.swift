@@ -23,7 +23,8 @@ extension Governance {
         func record(_ change: GovernanceCore.Presence.Change, agentID: String, operator: String? = nil, metadata: JSONValue = .object([]),
                     requireDurable: Bool) throws -> Recorded {
             let event = try GovernanceCore.Presence.event(change, agentID: agentID, operator: `operator`, metadata: metadata)
-            return try governance.recording([event], requireDurable: requireDurable)
+            return try governance.recording([event], requireDurable: requireDurable,
+                                            stateOnly: { try GovernanceCore.Presence.stateOnly(event, db: $0) })
         }
 
         /// `presence list`.
@@ -163,6 +164,21 @@ extension Governance {
         public func apply(_ documents: [PolicyDocument], by credential: OperatorCredential) throws -> [PolicyStore.Applied] {
             let identity = try governance.signer(credential)
             return try governance.reading { try PolicyStore(db: $0).apply(documents, keys: governance.keys, by: credential, identity: identity) }
+        }
+
+        /// `policy diff` (and `apply --dry-run`): what applying the documents would change, against
+        /// the signature-checked store; writes nothing.
+        public func diff(_ documents: [PolicyDocument]) throws -> PolicyDiff {
+            try governance.reading { db in
+                let store = PolicyStore(db: db)
+                return try PolicyDiff.compute(documents, stored: store.verified, storedAgents: try store.list().map(\.policy.agentID))
+            }
+        }
+
+        /// `policy test`: decision cases (`PolicyTest.parse`) against the documents; no store is
+        /// opened.
+        public func test(_ cases: [PolicyTest.Case], against documents: [PolicyDocument]) throws -> PolicyTest.Report {
+            try PolicyTest.run(cases, documents: documents)
         }
 
         /// `policy list`.

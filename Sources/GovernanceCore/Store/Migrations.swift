@@ -74,7 +74,7 @@ public enum Migrations {
             }
             let pending = all.filter { $0.version > current && $0.version <= target }
             for migration in pending {
-                try db.executeScript(db.schemaSQL(migration.sql))
+                if !migration.sql.isEmpty { try db.executeScript(db.schemaSQL(migration.sql)) }
                 if db.dialect == .postgres && !migration.postgresOnly.isEmpty { try db.executeScript(migration.postgresOnly) }
                 try db.execute("INSERT INTO governance_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                                [.int(Int64(migration.version)), .text(migration.name), .text(Timestamp.now().iso8601)])

@@ -41,16 +41,17 @@ public enum FileSystem {
 
     /// The next bytes available from `fd` (at most 256 KiB); nil at end of file.
     public static func readChunk(fd: Int32, what: String) throws(GovernanceError) -> [UInt8]? {
-        var chunk = [UInt8](repeating: 0, count: 262_144)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .invalid("cannot read \(what): \(errnoMessage())")
+            // Uninitialised: zeroing 256 KiB for every small file (each /proc/PID/stat of a process
+            // scan) cost more than everything else a short command does.
+            var failure: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: 262_144) { buffer, count in
+                let n = read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 { failure = errno; count = 0 } else { count = n }
             }
-            if n == 0 { return nil }
-            chunk.removeSubrange(n...)
-            return chunk
+            if failure == EINTR { continue }
+            if failure != 0 { throw .invalid("cannot read \(what): \(String(cString: strerror(failure)))") }
+            return chunk.isEmpty ? nil : chunk
         }
     }
 

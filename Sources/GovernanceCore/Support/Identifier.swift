@@ -1,4 +1,4 @@
-/// The one check for identifiers (agent, kind, model; tool names and operators later): not empty,
+/// The one check for identifiers (agent, kind, model, tool names, operators): not empty,
 /// at most `maxBytes` UTF-8 bytes, and no control characters, so an identifier can never break a
 /// line of output or steer a terminal.
 public enum Identifier {

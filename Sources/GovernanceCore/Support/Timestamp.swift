@@ -39,6 +39,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static let iso8601Length = 27
 
+    /// For people: `2026-11-24 08:15 UTC`, to the minute (the exact value stays in JSON). With
+    /// `seconds`, the seconds too when the time is not on a whole minute (`08:15:30 UTC`).
+    public func readable(seconds: Bool = false) -> String {
+        let text = iso8601
+        let exact = seconds && microseconds % 60_000_000 != 0
+        return text.prefix(10) + " " + text.dropFirst(11).prefix(exact ? 8 : 5) + " UTC"
+    }
+
     /// Appends `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     public func appendISO8601(to out: inout [UInt8]) {
         out.appendWriting(capacity: Self.iso8601Length) { write(to: &$0) }

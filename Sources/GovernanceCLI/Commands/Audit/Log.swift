@@ -76,6 +76,8 @@ extension Audit {
                     run.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
                 case .one(_, .unavailable(let records)):
                     run.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
+                case .one(_, .seen):
+                    throw GovernanceError.internalError("audit log recorded no event")
                 }
                 return 0
             })

@@ -15,6 +15,16 @@ extension Compliance {
                                                          range: 1...36_500)
         static let failOn: Flag<String> = .choice("fail-on", value: "STATUS", ["non_compliant", "partial"], "Exit 21 when an applicable section is at or below this")
         static let output: Flag<String> = .path("output", short: "o", value: "FILE", "Write the report to FILE instead of stdout")
+        static let metadataFile: Flag<String> = .path("metadata-file", value: "FILE", "A YAML file naming the system, provider, deployer, version and a sign-off",
+                                                  doc: "Keys system_name, system_version, provider, deployer and sign_off (name, role, date YYYY-MM-DD, statement); docs/COMPLIANCE.md shows one. The flags below override its fields. A file that does not parse, or a field that breaks a rule, exits 2 and nothing is written.")
+        static let systemName: Flag<String> = .text("system-name", value: "NAME", "The AI system reported on (overrides --metadata-file)")
+        static let systemVersion: Flag<String> = .text("system-version", value: "VERSION", "Its version (overrides --metadata-file)")
+        static let provider: Flag<String> = .text("provider", value: "NAME", "Its provider (overrides --metadata-file)")
+        static let deployer: Flag<String> = .text("deployer", value: "NAME", "Its deployer (overrides --metadata-file)")
+        static let sessionsShown: Flag<Int64> = .integer("sessions-shown", value: "N",
+                                                         "Sessions listed in the text, markdown and html reports (default \(ReportOptions.defaultSessionsShown)); the rest are counted",
+                                                         doc: "The JSON report lists every session (up to \(Evidence.maxSessionsListed), with sessions_omitted counting any beyond).",
+                                                         range: 1...Int64(Evidence.maxSessionsListed))
         static let noRecord: Flag<Bool> = .toggle("no-record", "Do not audit the report's generation: a read-only credential can run it (the report says so)")
 
         static let command = CommandSpec(
@@ -25,28 +35,38 @@ extension Compliance {
             insufficient for the actions observed"; sections resting on Art. 12(3) are not_applicable unless \
             --annex-iii-1a. Every report carries report_id, generated_at, kind, filters, chain_integrity_status \
             (verified, failed, unverified, or empty when no event was read), the coverage caveat and coverage_pct (null). Formats: text (default), \
-            json (--json), markdown and html (--format), the HTML page self-contained with inline SVG charts. \
+            json (--json), markdown and html (--format), the HTML page self-contained with inline SVG charts and \
+            numbered pages in print. The human formats show times as 2026-11-24 08:15 UTC and list the first \
+            --sessions-shown sessions with a count of the rest; the JSON keeps exact times and every session. \
+            --metadata-file FILE and --system-name, --system-version, --provider and --deployer name the system in every \
+            format; the file may add a sign-off (name, role, date, statement). \
             Generating a report is audited as a report.generated event with the report id and the SHA-256 of the \
             bytes written (observation: an unreachable store spools it); --no-record leaves that out, so a CI job with \
             read-only access can report, and the report says its generation was not audited. A report's own event \
             and the pseudo-agent `governance` are never counted as activity. --verify-chain exits 20 when a chain fails, \
             after writing the report; otherwise --fail-on exits 21 when any applicable section is at or below it.
             """,
-            flags: [kind.required, SharedFlags.agentFilter, SharedFlags.session.filter("Only these sessions (repeatable)").repeatable, from, to, verifyChain, annexIII1a, retentionDays, failOn, output, noRecord],
+            flags: [kind.required, SharedFlags.agentFilter, SharedFlags.session.filter("Only these sessions (repeatable)").repeatable, from, to, verifyChain, annexIII1a, retentionDays, failOn, DocumentFormat.flag, output, noRecord,
+                    metadataFile, systemName, systemVersion, provider, deployer, sessionsShown],
             examples: [
                 "governance compliance report --kind article12 --verify-chain --format html --output article12.html",
                 "governance compliance report --kind summary --agent billing-agent --from 2026-11-01 --json",
+                "governance compliance report --kind article12 --metadata-file system.yaml --system-version \"$VERSION\" --format html -o report.html",
                 "governance compliance report --kind article12 --verify-chain --fail-on partial --quiet",
             ],
             needs: CommandNeeds(store: .read, keys: true, recorder: true),
-            failures: [.integrityFailure, .complianceBelowThreshold],
-            formats: ["text", "json", "markdown", "html"]
+            failures: [.integrityFailure, .complianceBelowThreshold]
         ) { args, run in
+            // The file is read and checked, with the flags (`generate`), before anything is written.
+            var given = try args[metadataFile].map { path in try ReportMetadata.read(file: path) } ?? ReportMetadata()
+            given = given.overridden(by: ReportMetadata(systemName: try args[systemName], systemVersion: try args[systemVersion],
+                                                        provider: try args[provider], deployer: try args[deployer]))
             let options = ReportOptions(
                 kind: ReportKind(rawValue: try args.require(kind)) ?? .article12,
                 filters: ReportFilters(agentID: try args[SharedFlags.agent], sessionIDs: try args.all(SharedFlags.session), from: try args[from], to: try args[to]),
                 verifyChain: try args.has(verifyChain), annexIII1a: try args.has(annexIII1a),
-                retentionDays: try args[retentionDays] ?? ReportOptions.defaultRetentionDays, recordGeneration: !(try args.has(noRecord)))
+                retentionDays: try args[retentionDays] ?? ReportOptions.defaultRetentionDays, recordGeneration: !(try args.has(noRecord)), metadata: given,
+                sessionsShown: Int(try args[sessionsShown] ?? Int64(ReportOptions.defaultSessionsShown)))
             let console = run.console
             let report = try ComplianceReporter(db: try run.store.connection, keys: try run.keys())
                 .generate(options) { console.progress("report: \(Render.count($0, "event")) read") }

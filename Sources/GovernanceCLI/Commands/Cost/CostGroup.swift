@@ -63,6 +63,8 @@ enum Cost {
                              text: "spooled \(what) (the store is unavailable; counted when `audit flush` replays it)")
                 case .unavailable:
                     run.emit(json: .object([status] + json), text: "NOT tracked: the store and the spool are both unavailable")
+                case .seen:
+                    throw GovernanceError.internalError("spend was recorded as state only")
                 }
                 return 0
             })

@@ -15,10 +15,12 @@ enum GatesCommands {
                                  """,
                                  commands: [Request.command, Grant.command, Deny.command, Cancel.command, Review.command, Wait.command, List.command, Show.command])
 
-    static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin")
-    static let requestArgument: Positional<String> = .one("REQUEST_ID", "The request's id (a UUID)")
+    static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin",
+                                                                 completion: .request)
+    static let requestArgument: Positional<String> = .one("REQUEST_ID", "The request's id (a UUID)", completion: .request)
     static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse unless the decision is for this request",
-                                                   doc: "Guards against granting a different request than the one reviewed with `gates show`.")
+                                                   doc: "Guards against granting a different request than the one reviewed with `gates show`.",
+                                                   completion: .request)
 
     /// TOKEN, or one line of stdin for `-` (argv is visible to other local users; stdin is not),
     /// ended by LF, CRLF or nothing.

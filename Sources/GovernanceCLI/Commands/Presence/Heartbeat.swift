@@ -8,8 +8,11 @@ extension PresenceCommands {
         static let command = PresenceCommands.observing(
             .heartbeat, "Report that an agent is alive",
             doc: """
-            Marks the agent Live and records a presence.heartbeat event in the agent's own chain, both in one \
-            transaction. An observation command: when the store is unreachable the event is spooled, a warning \
+            Marks the agent Live. Liveness is state; the audit chain records transitions: when the agent was not \
+            Live (no row, Idle, Unresponsive) or the heartbeat binds another operator, a presence.heartbeat event is \
+            appended to the agent's own chain in the same transaction (status `appended`); when it was already Live, \
+            only its last seen time and metadata move and nothing is appended (status `seen`), so a heartbeat every \
+            30 s costs no audit event. An observation command: when the store is unreachable the event is spooled, a warning \
             goes to stderr and the exit status is 0; `audit flush` replays it later and the presence row takes \
             it only if it is newer than what the row has seen. --operator binds an operator to the agent (kept \
             until another heartbeat names a different one or the agent closes).

@@ -3,7 +3,7 @@ import GovernanceCore
 extension PresenceCommands {
     enum List {
         static let limit: Flag<Int64> = .integer("limit", short: "n", "At most N agents (default 1000)", range: 1...1_000_000)
-        static let names: Flag<Bool> = .toggle("names", "Print only the agent ids, one per line (used by shell completion)")
+        static let names: Flag<Bool> = .toggle("names", "Print only the agent ids, one per line")
 
         static let command = CommandSpec(
             "list", "List agents: status, last seen, operator",
@@ -13,7 +13,7 @@ extension PresenceCommands {
             event outside its own chain), the operator bound to it and who killed it, when and why. A killed agent \
             keeps its last seen time after it closes. Agents killed before they ever sent a heartbeat are listed as killed. Status is \
             what was reported or swept: run `presence sweep` (cron) to mark stale agents Unresponsive. --names \
-            prints only the ids (the shell completions call it and ignore its errors). The store unreachable is \
+            prints only the ids, one per line, for scripts (shell completion asks `governance complete agents`, which also knows agents that only have a policy). The store unreachable is \
             exit 4: an empty list would read as "no agent is running".
             """,
             flags: [limit, names],

@@ -15,8 +15,9 @@ enum PresenceCommands {
 
     static let agentArgument: Positional<String> = .one("AGENT", "The agent's id (1-256 bytes)", completion: .agent)
 
-    /// A presence change (heartbeat, idle, close) as an observation: recorded like `audit log`,
-    /// reported with the agent, the event and where it went.
+    /// A presence change (heartbeat, idle, close) as an observation: recorded like `audit log`
+    /// when it is a transition, as state alone when it changes nothing but the time (`seen`),
+    /// reported with the agent, the event kind and where it went.
     static func observing(_ change: Presence.Change, _ summary: String, doc: String, flags: [any FlagDeclaration] = [],
                           examples: [String], event: @escaping @Sendable (Arguments) throws -> PendingEvent) -> CommandSpec {
         CommandSpec.observing(
@@ -30,6 +31,7 @@ enum PresenceCommands {
                 let agent = try args.require(agentArgument)
                 let text = switch outcome {
                 case .appended: "\(change.rawValue) recorded for \(Render.escaped(agent))"
+                case .seen: "\(change.rawValue) recorded for \(Render.escaped(agent)) (no change: last seen moved, no audit event)"
                 case .spooled(let path): "\(change.rawValue) spooled (the store is unavailable): \(path)"
                 case .unavailable: "\(change.rawValue) NOT recorded: the store and the spool are both unavailable"
                 }

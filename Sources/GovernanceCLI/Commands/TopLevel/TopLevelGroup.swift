@@ -4,5 +4,5 @@ import GovernanceCore
 enum TopLevel {
     static let group = GroupSpec(nil, "Set up, and documentation generated from the command table",
                                  doc: "Commands used without a group word.",
-                                 commands: [Init.command, HelpCommand.command, CompletionsCommand.command, ManCommand.command, Exec.command])
+                                 commands: [Init.command, HelpCommand.command, CompletionsCommand.command, CompleteCommand.command, ManCommand.command, Exec.command])
 }

@@ -10,8 +10,8 @@ public enum ReportHTML {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-        <title>\(escape(report.title)) \(escape(report.reportID))</title>
-        <style>\(stylesheet)</style>
+        <title>\(report.options.metadata.systemName.map { escape($0) + ": " } ?? "")\(escape(report.title)) \(escape(report.reportID))</title>
+        <style>\(stylesheet)\(pageStyle(report))</style>
         </head>
         <body>
         <header>
@@ -61,7 +61,14 @@ public enum ReportHTML {
             for t in s.tables where !t.rows.isEmpty { out += table(t) }
             out += "</section>\n"
         }
-        out += "</main>\n<footer><p>Report \(escape(report.reportID)) · generated \(escape(report.generatedAt.iso8601)) by governance · "
+        if let signOff = report.options.metadata.signOff {
+            out += "<section class=\"signoff\" id=\"sign-off\">\n<h2>Sign-off</h2>\n"
+            if let statement = signOff.statement { out += "<p class=\"statement\">\(escape(statement))</p>\n" }
+            out += "<table class=\"meta\">\n"
+            for (label, value) in report.options.metadata.signOffFields { out += "<tr><th>\(label)</th><td>\(escape(value))</td></tr>\n" }
+            out += "</table>\n<p class=\"signature\">Signature</p>\n</section>\n"
+        }
+        out += "</main>\n<footer><p>Report \(escape(report.reportID)) · generated \(escape(report.generatedAt.readable())) by governance · "
         out += "Regulation (EU) 2024/1689, Article 12. The report's SHA-256 is recorded in the audit chain as a report.generated event.</p></footer>\n"
         out += "</body>\n</html>\n"
         return out
@@ -72,7 +79,7 @@ public enum ReportHTML {
         out += t.columns.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for row in t.rows { out += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
         out += "</tbody>\n</table>\n"
-        if t.omitted > 0 { out += "<p class=\"omitted\">and \(grouped(t.omitted)) more (see the JSON report)</p>\n" }
+        if t.omitted > 0 { out += "<p class=\"omitted\">\(escape(t.omittedLine)) (the JSON report lists them)</p>\n" }
         return out
     }
 
@@ -170,7 +177,19 @@ public enum ReportHTML {
       h2,caption,figcaption{break-after:avoid}
       section{margin:18px 0}
       .cards{grid-template-columns:repeat(3,1fr)}
-      @page{size:A4;margin:16mm 14mm}
+      thead{display:table-header-group}
+      .signoff{break-inside:avoid}
     }
+    .signature{margin:36px 0 0;padding-top:4px;border-top:1px solid var(--ink);width:280px;color:var(--muted);font-size:13px}
     """
+
+    /// Printed pages: A4, numbered "Page N of M" at the bottom right, the report id at the bottom
+    /// left (a UUID, so nothing in it needs escaping for CSS). Browsers and PDF tools that draw
+    /// page-margin boxes show them; others print the page without.
+    static func pageStyle(_ report: ComplianceReport) -> String {
+        let margin = "font:9pt system-ui,\"DejaVu Sans\",sans-serif;color:#57606a"
+        return "\n@page{size:A4;margin:16mm 14mm 18mm;"
+            + "@bottom-left{content:\"governance compliance report \(report.reportID.filter { $0.isHexDigit || $0 == "-" })\";\(margin)}"
+            + "@bottom-right{content:\"Page \" counter(page) \" of \" counter(pages);\(margin)}}"
+    }
 }

@@ -25,8 +25,14 @@ public enum ReportMarkdown {
                 out += "\n**\(escape(t.title))**\n\n| " + t.columns.map(cell).joined(separator: " | ") + " |\n|"
                     + t.columns.map { _ in "---|" }.joined() + "\n"
                 for row in t.rows { out += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
-                if t.omitted > 0 { out += "\n*and \(grouped(t.omitted)) more*\n" }
+                if t.omitted > 0 { out += "\n*" + t.omittedLine + "*\n" }
             }
+        }
+        if let signOff = report.options.metadata.signOff {
+            out += "\n## Sign-off\n\n"
+            if let statement = signOff.statement { out += escape(statement) + "\n\n" }
+            out += "| | |\n|---|---|\n"
+            for (label, value) in report.options.metadata.signOffFields { out += "| " + label + " | " + cell(value) + " |\n" }
         }
         return out
     }

@@ -18,7 +18,12 @@ public enum ReportText {
             if !s.facts.isEmpty { out += indent(fields(s.facts.map { ($0.0, esc($0.1)) }), by: 3) + "\n" }
             for t in s.tables where !t.rows.isEmpty { out += table(t, esc) }
         }
-        out += "\n" + ComplianceReport.coverageCaveat + " coverage_pct: null (not measurable yet).\n"
+        if let signOff = report.options.metadata.signOff {
+            out += "\nSign-off\n"
+            if let statement = signOff.statement { out += "   " + esc(statement) + "\n" }
+            out += indent(fields(report.options.metadata.signOffFields.map { ($0.0, esc($0.1)) }), by: 3) + "\n"
+        }
+        out += "\n" + ComplianceReport.coverageCaveat + " coverage_pct: null.\n"
         out += ComplianceReport.integrityNote + "\n" + ComplianceReport.statusNote + "\n"
         return out
     }
@@ -52,26 +57,28 @@ public enum ReportText {
         }
         var out = "   \(t.title):\n" + line(t.columns)
         for row in rows { out += line(row) }
-        if t.omitted > 0 { out += "   ... and \(grouped(t.omitted)) more\n" }
+        if t.omitted > 0 { out += "   ... " + t.omittedLine + "\n" }
         return out
     }
 }
 
-/// The header every format shows, in one place.
+/// The header every format shows, in one place: the system named by the report's metadata first,
+/// then the report's own facts. Times are for people (`2026-11-24 08:15 UTC`); the JSON report
+/// keeps the exact values.
 enum ReportHeader {
     static func fields(_ r: ComplianceReport) -> [(String, String)] {
         let f = r.options.filters
         var filters: [String] = []
         if let a = f.agentID { filters.append("agent " + a) }
         if !f.sessionIDs.isEmpty { filters.append("session " + f.sessionIDs.map(\.value).joined(separator: ", ")) }
-        if let t = f.from { filters.append("from " + t.iso8601) }
-        if let t = f.to { filters.append("to " + t.iso8601) }
-        return [
+        if let t = f.from { filters.append("from " + t.readable(seconds: true)) }
+        if let t = f.to { filters.append("to " + t.readable(seconds: true)) }
+        return r.options.metadata.fields + [
             ("Report id", r.reportID),
-            ("Generated at", r.generatedAt.iso8601),
+            ("Generated at", r.generatedAt.readable()),
             ("Kind", r.kind.rawValue),
             ("Filters", filters.isEmpty ? "none (every event in the store)" : filters.joined(separator: "; ")),
-            ("Period", r.evidence.firstAt.map { "\($0.iso8601) to \(r.evidence.lastAt!.iso8601)" } ?? "no events"),
+            ("Period", r.evidence.firstAt.map { "\($0.readable()) to \(r.evidence.lastAt!.readable())" } ?? "no events"),
             ("Events read", grouped(r.evidence.events)),
             ("Chain integrity", r.chainIntegrity.rawValue + (r.chainIntegrity == .unverified ? " (run with --verify-chain)" : r.chainIntegrity == .empty ? " (no chain read: nothing to verify)" : "")),
             ("Annex III 1(a)", r.options.annexIII1a ? "yes: Art. 12(3) applies" : "no: Art. 12(3) sections not applicable"),
