@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" complete"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy diff"|" policy test"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
+            " init"|" help"|" completions"|" complete"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy diff"|" policy test"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost report"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates review"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -54,10 +54,13 @@ _governance() {
         --output-tokens) return ;;
         --cached-input-tokens) return ;;
         --from-response) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --by) case "$path" in
+            " cost report") COMPREPLY=($(compgen -W "agent model day" -- "$cur")); return ;;
+            *) return ;;
+        esac ;;
         --import) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --operator) return ;;
         --kill-after) return ;;
-        --by) return ;;
         --reason|-r) return ;;
         --payload) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --action-digest) return ;;
@@ -114,12 +117,13 @@ _governance() {
         " scope") COMPREPLY=($(compgen -W "check filter-tools" -- "$cur")) ;;
         " scope check") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --api --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " scope filter-tools") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " cost") COMPREPLY=($(compgen -W "check track track-usage snapshot breakdown models" -- "$cur")) ;;
+        " cost") COMPREPLY=($(compgen -W "check track track-usage snapshot breakdown report models" -- "$cur")) ;;
         " cost check") COMPREPLY=($(compgen -W "--agent -a --session -s --projected-tokens --max-tokens --model -m --pricing-file --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost track") COMPREPLY=($(compgen -W "--agent -a --session -s --tokens --usd --reservation --require-durable --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost track-usage") COMPREPLY=($(compgen -W "--agent -a --session -s --model -m --input-tokens --output-tokens --cached-input-tokens --from-response --pricing-file --reservation --require-durable --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost snapshot") COMPREPLY=($(compgen -W "--agent -a --session -s --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost breakdown") COMPREPLY=($(compgen -W "--agent -a --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " cost report") COMPREPLY=($(compgen -W "--by --since --until --agent -a --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " cost models") COMPREPLY=($(compgen -W "--pricing-file --unpriced --import --output -o --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " loop") COMPREPLY=($(compgen -W "record check" -- "$cur")) ;;
         " loop record") COMPREPLY=($(compgen -W "--agent -a --session -s --tool -t --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -134,11 +138,12 @@ _governance() {
         " presence revive") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --force --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence status") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " presence is-killed") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete agents 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
-        " gates") COMPREPLY=($(compgen -W "request grant deny cancel wait list show" -- "$cur")) ;;
+        " gates") COMPREPLY=($(compgen -W "request grant deny cancel review wait list show" -- "$cur")) ;;
         " gates request") COMPREPLY=($(compgen -W "--kind -k --agent -a --session -s --payload --tool -t --action-digest --ttl --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates grant") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --request --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates deny") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates cancel") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--operator-key --reason -r --request --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " gates review") COMPREPLY=($(compgen -W "--operator-key --limit -n --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates wait") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--timeout --no-wait --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates list") COMPREPLY=($(compgen -W "--pending --limit -n --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " gates show") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" complete requests 2>/dev/null)" -- "$cur") $(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -163,10 +168,10 @@ _governance_topics() {
         "all audit") echo "log verify events trace sessions export tail flush" ;;
         "all policy") echo "apply diff test list show delete export" ;;
         "all scope") echo "check filter-tools" ;;
-        "all cost") echo "check track track-usage snapshot breakdown models" ;;
+        "all cost") echo "check track track-usage snapshot breakdown report models" ;;
         "all loop") echo "record check" ;;
         "all presence") echo "heartbeat idle close list sweep kill revive status is-killed" ;;
-        "all gates") echo "request grant deny cancel wait list show" ;;
+        "all gates") echo "request grant deny cancel review wait list show" ;;
         "all compliance") echo "report" ;;
         "all contract") echo "check-pre check-post" ;;
         "all operator") echo "keygen add list remove" ;;

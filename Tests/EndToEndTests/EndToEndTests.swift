@@ -31,7 +31,7 @@ struct Governance {
 
     /// The operator commands, which sign with an operator's key.
     static let operatorCommands: [[String]] = [["presence", "kill"], ["presence", "revive"], ["gates", "grant"], ["gates", "deny"],
-                                               ["gates", "cancel"], ["policy", "apply"], ["policy", "delete"]]
+                                               ["gates", "cancel"], ["gates", "review"], ["policy", "apply"], ["policy", "delete"]]
 
     /// Tests say who acts as they did before actions were signed: `--by NAME` on an operator
     /// command becomes `--operator-key` of NAME's key (registered on first use; `admin` when no

@@ -10,7 +10,7 @@ import Testing
     agents:
       billing-agent:
         scope:  {allowed_tools: [charge_customer, send_email], allowed_apis: ["GET https://api.example.com/*"], hidden_tools: [secret_tool]}
-        budget: {per_session_usd: 0.10, per_session_tokens: 100000}
+        budget: {per_session_usd: 0.10, per_session_tokens: 100000, alert_at: 90%}
         loop:   {max_calls: 2, window_seconds: 60, action: raise}
         contracts:
           charge_customer:
@@ -20,6 +20,7 @@ import Testing
               - {check: audit_logged, message: "Charge must be audit-logged"}
       other-agent:
         scope:  {allowed_tools: [send_email]}
+        notify: {command: "cat > /dev/null", timeout_seconds: 2}
     """
 
     /// The python3 with jsonschema (scripts/deps.sh installs it), or nil with a failed expectation.
@@ -100,6 +101,7 @@ import Testing
         _ = try c("policy-diff", ["policy", "diff", "-f", file])
         _ = try c("policy-list", ["policy", "list"])
         _ = try c("policy-show", ["policy", "show", "billing-agent"])
+        _ = try c("policy-show", ["policy", "show", "other-agent"])
         _ = try c("policy-delete", ["policy", "delete", "other-agent"])
         _ = try c("error", ["policy", "show", "other-agent"], status: 11, stdout: false)
         _ = try c("policy-diff", ["policy", "diff", "-f", file], status: 1, answer: true)
@@ -123,6 +125,9 @@ import Testing
         _ = try c("cost-track-usage", ["cost", "track-usage"] + session + ["-m", "gpt-4o", "--input-tokens", "10", "--output-tokens", "5"])
         _ = try c("cost-snapshot", ["cost", "snapshot"] + session)
         _ = try c("cost-breakdown", ["cost", "breakdown"] + agent)
+        _ = try c("cost-report", ["cost", "report", "--by", "agent", "--since", "7d"])
+        _ = try c("cost-report", ["cost", "report", "--by", "model"] + agent)
+        _ = try c("cost-report", ["cost", "report", "--by", "day", "--until", "2099-01-01"])
         _ = try c("cost-models", ["cost", "models"])
         _ = try c("cost-models", ["cost", "models", "--unpriced"])
         _ = try c("cost-check", ["cost", "check"] + session + ["--projected-tokens", "10000000", "--model", "gpt-4o"], status: 12, stdout: false)

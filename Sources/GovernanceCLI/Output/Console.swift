@@ -11,15 +11,18 @@ public final class Console: @unchecked Sendable {
     private let readInput: () throws -> [UInt8]?
     /// Progress lines are drawn only for a person watching a terminal.
     public let stderrIsTerminal: Bool
+    /// Interactive commands (`gates review`) ask only a person at a terminal.
+    public let stdinIsTerminal: Bool
     private var stdinConsumed = false
 
     public init(out: @escaping (String) -> Void, err: @escaping (String) -> Void, flush: @escaping () -> Void = {},
-                stdin: @escaping () throws -> [UInt8]? = { nil }, stderrIsTerminal: Bool = false) {
+                stdin: @escaping () throws -> [UInt8]? = { nil }, stderrIsTerminal: Bool = false, stdinIsTerminal: Bool = false) {
         writeOut = out
         writeErr = err
         flushOut = flush
         readInput = stdin
         self.stderrIsTerminal = stderrIsTerminal
+        self.stdinIsTerminal = stdinIsTerminal
     }
 
     /// The process's own streams: stdout buffered (a stream of a million JSON lines must not make
@@ -34,13 +37,15 @@ public final class Console: @unchecked Sendable {
             },
             flush: { out.flush() },
             stdin: { try FileSystem.readChunk(fd: 0, what: "standard input") },
-            stderrIsTerminal: isatty(2) == 1)
+            stderrIsTerminal: isatty(2) == 1, stdinIsTerminal: isatty(0) == 1)
     }
 
     public func line(_ text: String) { writeOut(text + "\n") }
     public func write(_ text: String) { writeOut(text) }
     public func flush() { flushOut() }
     public func errorLine(_ text: String) { writeErr(text + "\n") }
+    /// A prompt on stderr, without a line ending.
+    public func writeError(_ text: String) { writeErr(text) }
 
     /// A warning on stderr (`governance: warning: ...`).
     public func warn(_ text: String) { writeErr("governance: warning: \(text)\n") }
@@ -52,6 +57,34 @@ public final class Console: @unchecked Sendable {
 
     public func endProgress() {
         if stderrIsTerminal { writeErr("\r\u{1B}[K") }
+    }
+
+    /// Standard input line by line (without the line ending), nil at its end; lines longer than
+    /// `limit` bytes are cut. For answers typed at a terminal.
+    public func stdinLines(limit: Int = 4096) throws -> () throws -> String? {
+        let next = try stdinChunks()
+        var buffer: [UInt8] = []
+        var ended = false
+        return {
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(buffer[..<newline].prefix(limit))
+                    buffer.removeSubrange(...newline)
+                    return String(decoding: line.last == 0x0D ? line.dropLast() : line[...], as: UTF8.self)
+                }
+                if ended {
+                    guard !buffer.isEmpty else { return nil }
+                    defer { buffer.removeAll() }
+                    return String(decoding: buffer.prefix(limit), as: UTF8.self)
+                }
+                if let chunk = try next() {
+                    buffer += chunk
+                    if buffer.count > limit * 4, !buffer.contains(UInt8(ascii: "\n")) { buffer.removeFirst(buffer.count - limit) }
+                } else {
+                    ended = true
+                }
+            }
+        }
     }
 
     /// Standard input, read once: a second `-` in one command is an error.

@@ -29,6 +29,13 @@ public final class AuditRecorder {
     private let requireDurable: Bool
     private var mode = Mode.unopened
 
+    /// The store's connection once the recorder appended to it (nil while unopened or spooling),
+    /// for a follow-up in the same store (a budget alert after tracked spend).
+    public var storeConnection: SQLConnection? {
+        if case .store(let log) = mode { return log.db }
+        return nil
+    }
+
     /// Warnings for the caller to show (the core never prints).
     public private(set) var warnings: [String] = []
     /// What replaying the pending spool did when the store was opened.

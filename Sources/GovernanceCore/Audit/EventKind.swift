@@ -61,6 +61,8 @@ public enum EventKind {
     public static let toolResult = "tool.result"
     public static let llmCall = "llm.call"
     public static let costTracked = "cost.tracked"
+    /// Tracked spend reached a budget's `alert_at` share of a cap (once per cap and session or day).
+    public static let budgetAlert = "budget.alert"
 
     /// Written by `compliance report` itself.
     public static let reportGenerated = "report.generated"
@@ -78,7 +80,7 @@ public enum EventKind {
         gateRequested: .agentPath, gateGranted: .operatorAction, gateDenied: .operatorAction, gateCancelled: .operatorAction,
         gateTokenRejected: .agentPath, gateSelfApprovalRefused: .agentPath,
         operatorAdded: .operatorAction, operatorRemoved: .operatorAction, operatorActionIgnored: .governance,
-        toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance,
+        toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance, budgetAlert: .governance,
         reportGenerated: .governance, dbRepaired: .governance,
     ]
 

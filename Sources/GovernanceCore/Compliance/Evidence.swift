@@ -24,6 +24,8 @@ public struct Evidence: Sendable {
         public var anomalies = 0
         public var anomaliesResponded = 0
         public var kills = 0
+        /// Tracked spend (`llm.call` and `cost.tracked` events), in nano-dollars.
+        public var usdNanos: Int64 = 0
         public var hasPolicy = false
         /// Took a governed action or was denied one (the report's own events do not count).
         public var acted = false
@@ -90,6 +92,8 @@ public struct Evidence: Sendable {
     // Functioning.
     public internal(set) var actions = 0
     public internal(set) var llmCallsWithoutModel = 0
+    /// Tracked spend of every agent in scope, in nano-dollars.
+    public internal(set) var usdNanos: Int64 = 0
     public internal(set) var anomalies = 0
     public internal(set) var anomaliesResponded = 0
     /// Anomalies past `maxAnomaliesTimed` (or of agents past `maxAgents`): counted as not
@@ -364,12 +368,19 @@ public final class EvidenceAggregator {
 
     private func countAgent(_ r: AuditRecord, info: KindInfo) {
         let a = agentSlot(r.agentID)
+        var spent: Int64 = 0
+        if r.kind == EventKind.llmCall || r.kind == EventKind.costTracked, let metadata = parsedMetadata(r),
+           let usage = try? CostLedger.usage(metadata: metadata, model: r.model, kind: r.kind) {
+            spent = usage.usd.nanos
+            evidence.usdNanos = evidence.usdNanos.saturatingAdd(spent)
+        }
         guard a >= 0 else {
             evidence.agentEventsOmitted += 1
             if info.isAnomaly { evidence.anomaliesUntimed += 1 }
             return
         }
         agentSlots[a].events += 1
+        agentSlots[a].usdNanos = agentSlots[a].usdNanos.saturatingAdd(spent)
         if r.createdAt < agentSlots[a].firstAt { agentSlots[a].firstAt = r.createdAt }
         if agentSlots[a].lastAt < r.createdAt { agentSlots[a].lastAt = r.createdAt }
         if !agentsInSession.contains(a) {

@@ -13,23 +13,23 @@ struct SummarySections {
         return ReportSection(
             id: "agent_overview", title: "Agent overview",
             articles: ["Art. 12(1)"],
-            description: "Per agent: events, sessions and models recorded. The status is that of event registration.",
+            description: "Per agent: events, sessions, models and tracked spend (USD) recorded. The status is that of event registration.",
             status: registration.status, findings: registration.findings,
             facts: [("Agents", grouped(e.agents.count)), ("Events", grouped(e.events)), ("Sessions", grouped(e.sessionsRead)),
-                    ("Models", grouped(e.models.count + e.modelsOmitted))],
-            tables: [ReportTable(title: "Agents", columns: ["Agent", "Events", "Sessions", "Models", "First", "Last"],
+                    ("Models", grouped(e.models.count + e.modelsOmitted)), ("Spend (USD)", Money(nanos: e.usdNanos).decimal)],
+            tables: [ReportTable(title: "Agents", columns: ["Agent", "Events", "Sessions", "Models", "USD", "First", "Last"],
                                  rows: sorted.prefix(200).map { [$0.key, grouped($0.value.events), grouped($0.value.sessions),
                                                                  $0.value.models.joined(separator: ", ") + ($0.value.modelsOmitted > 0 ? " and \($0.value.modelsOmitted) more" : ""),
-                                                                 $0.value.firstAt.readable(), $0.value.lastAt.readable()] },
+                                                                 Money(nanos: $0.value.usdNanos).decimal, $0.value.firstAt.readable(), $0.value.lastAt.readable()] },
                                  omitted: max(0, sorted.count - 200))],
             data: .object([
                 ("agents", .array(sorted.map { agent in
                     .object([("agent_id", .string(agent.key)), ("events", .int(agent.value.events)), ("sessions", .int(agent.value.sessions)),
-                             ("models", .array(agent.value.models.map(JSONValue.string))),
+                             ("models", .array(agent.value.models.map(JSONValue.string))), ("usd", .string(Money(nanos: agent.value.usdNanos).decimal)),
                              ("first_event_at", .string(agent.value.firstAt.iso8601)), ("last_event_at", .string(agent.value.lastAt.iso8601))])
                 })),
                 ("agent_events_omitted", .int(e.agentEventsOmitted)),
-                ("events", .int(e.events)), ("sessions", .int(e.sessionsRead)),
+                ("events", .int(e.events)), ("sessions", .int(e.sessionsRead)), ("usd", .string(Money(nanos: e.usdNanos).decimal)),
                 ("events_by_model", .object(e.models.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ]))
     }

@@ -32,6 +32,8 @@ public struct EnvironmentVariable: Sendable, Hashable {
         "An operator's Ed25519 private key (PEM), private to its owner. Never give it to an agent.")
     public static let execContainment = EnvironmentVariable("GOVERNANCE_EXEC_CONTAINMENT",
         "`process_tree` keeps `exec` from making a cgroup for its step (the /proc fallback); for hosts whose cgroups misbehave.")
+    public static let notifyCommand = EnvironmentVariable("GOVERNANCE_NOTIFY_COMMAND",
+        "A command run through /bin/sh -c with a JSON document on stdin on an approval request, a kill, a sweep's marking and a budget alert (docs/GATES.md), besides the agent's policy `notify` hook.")
     public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Read only when GOVERNANCE_HOME is not set, for its default (above).")
     /// Set for a contract's custom check (with the agent and session above), not read.
     public static let tool = EnvironmentVariable("GOVERNANCE_TOOL", "The tool, for a contract's custom check.")
@@ -39,7 +41,7 @@ public struct EnvironmentVariable: Sendable, Hashable {
     /// The variables the tool reads, in the order the man page lists them.
     public static let all: [EnvironmentVariable] = [
         home, databaseURL, auditSecret, auditSecretFile, sessionID, agentID, defaultMaxTokens, pricingFile, operatorKeyFile,
-        execContainment, xdgStateHome,
+        execContainment, notifyCommand, xdgStateHome,
     ]
 }
 

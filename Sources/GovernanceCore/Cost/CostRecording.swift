@@ -32,18 +32,23 @@ extension CostLedger {
 
     /// The spend an event carries, checked like any input (a spool file may be edited by hand).
     static func usage(in pending: PendingEvent) throws -> Usage? {
-        guard case .object(let members) = pending.event.metadata,
+        try usage(metadata: pending.event.metadata, model: pending.event.model, kind: pending.event.kind)
+    }
+
+    /// The spend in an event's metadata (`governance.cost`); nil when it carries none.
+    static func usage(metadata: JSONValue, model: String?, kind: String) throws -> Usage? {
+        guard case .object(let members) = metadata,
               let cost = members.first(where: { $0.0 == metadataKey })?.1 else { return nil }
         func count(_ key: String) throws(GovernanceError) -> Int64 {
             guard case .number(let n)? = cost[key] else { return 0 }
             guard n >= 0, n <= 9_007_199_254_740_991, n == n.rounded(.towardZero) else {
-                throw .invalid("the spend in a \(pending.event.kind) event has an invalid \(key)")
+                throw .invalid("the spend in a \(kind) event has an invalid \(key)")
             }
             return Int64(n)
         }
-        guard let usdText = cost["usd"]?.stringValue else { throw GovernanceError.invalid("the spend in a \(pending.event.kind) event has no usd") }
+        guard let usdText = cost["usd"]?.stringValue else { throw GovernanceError.invalid("the spend in a \(kind) event has no usd") }
         var usage = Usage(tokens: try count("tokens"), usd: try Money.parse(usdText))
-        if let model = pending.event.model {
+        if let model {
             usage.model = model
             usage.inputTokens = try count("input_tokens")
             usage.outputTokens = try count("output_tokens")
@@ -52,7 +57,7 @@ extension CostLedger {
         }
         if let reservation = cost["reservation_id"] {
             guard let text = reservation.stringValue, let id = SessionID(text) else {
-                throw GovernanceError.invalid("the spend in a \(pending.event.kind) event has an invalid reservation_id")
+                throw GovernanceError.invalid("the spend in a \(kind) event has an invalid reservation_id")
             }
             usage.reservationID = id.value
         }

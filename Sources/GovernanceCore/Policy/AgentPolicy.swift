@@ -9,6 +9,8 @@ public struct AgentPolicy: Sendable, Equatable {
     public var declaresContracts: Bool
     /// Pre- and post-conditions per tool, in the file's order.
     public var contracts: [ToolContract] = []
+    /// The operator's notification hook for this agent's events.
+    public var notify: NotifyPolicy? = nil
 
     public init(agentID: String, scope: ScopePolicy? = nil, budget: BudgetPolicy? = nil, loop: LoopPolicy? = nil,
                 declaresContracts: Bool = false) {
@@ -39,6 +41,7 @@ public struct AgentPolicy: Sendable, Equatable {
             if let v = budget.perSessionSeconds { caps.append(("per_session_seconds", .int64(v))) }
             if let v = budget.unpriced { caps.append(("unpriced", .string(v.rawValue))) }
             if let v = budget.reservationSeconds { caps.append(("reservation_seconds", .int64(v))) }
+            if let v = budget.alertAtPercent { caps.append(("alert_at", .string("\(v)%"))) }
             members.append(("budget", .object(caps)))
         }
         if let loop {
@@ -47,6 +50,11 @@ public struct AgentPolicy: Sendable, Equatable {
                 ("max_calls", .int64(loop.maxCalls)),
                 ("action", .string(loop.action.rawValue)),
             ])))
+        }
+        if let notify {
+            var hook: [(String, JSONValue)] = [("command", .string(notify.command))]
+            if let t = notify.timeoutSeconds { hook.append(("timeout_seconds", .int64(t))) }
+            members.append(("notify", .object(hook)))
         }
         if declaresContracts || !contracts.isEmpty { members.append(("contracts", .object(contracts.map { ($0.tool, $0.json) }))) }
         return .object(members)
@@ -86,6 +94,10 @@ public struct BudgetPolicy: Sendable, Equatable {
     public var unpriced: UnpricedRule?
     /// How long a passing check's reservation holds when nothing settles it; nil: the default.
     public var reservationSeconds: Int64?
+    /// The soft alert: the first time tracked spend reaches this percentage of a cap (per
+    /// session for the session caps, per UTC day for the daily ones), one `budget.alert` is
+    /// audited and sent to the notification hook. Nothing is denied.
+    public var alertAtPercent: Int64? = nil
 
     public enum UnpricedRule: String, Sendable, CaseIterable {
         /// With a USD cap, a check for an unpriced model, or after unpriced spend, is denied.
@@ -116,6 +128,22 @@ public struct BudgetPolicy: Sendable, Equatable {
 
     public var hasCap: Bool {
         perSessionUSD != nil || perSessionTokens != nil || perAgentUSDDaily != nil || perAgentTokensDaily != nil || perSessionSeconds != nil
+    }
+}
+
+/// `notify:` in an agent's policy: the command its events are sent to (`NotifyHook`).
+public struct NotifyPolicy: Sendable, Equatable {
+    public var command: String
+    /// nil: `NotifyHook.defaultTimeoutSeconds`.
+    public var timeoutSeconds: Int64?
+
+    public init(command: String, timeoutSeconds: Int64? = nil) {
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    public var hook: NotifyHook {
+        NotifyHook(command: command, timeoutSeconds: timeoutSeconds ?? NotifyHook.defaultTimeoutSeconds, source: "the policy's notify")
     }
 }
 

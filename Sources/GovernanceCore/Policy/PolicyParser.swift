@@ -67,7 +67,7 @@ public enum PolicyParser {
     }
 
     static func agent(_ id: String, _ node: DocumentNode, path: String, _ r: Reader) throws(GovernanceError) -> AgentPolicy {
-        let members = try r.mapping(node, path, keys: ["scope", "budget", "loop", "contracts"])
+        let members = try r.mapping(node, path, keys: ["scope", "budget", "loop", "contracts", "notify"])
         var policy = AgentPolicy(agentID: id)
         for (key, value) in members {
             let p = r.join(path, key)
@@ -75,6 +75,7 @@ public enum PolicyParser {
             case "scope": policy.scope = try scope(value, p, r)
             case "budget": policy.budget = try budget(value, p, r)
             case "loop": policy.loop = try loop(value, p, r)
+            case "notify": policy.notify = try notify(value, p, r)
             default:
                 policy.contracts = try contracts(value, p, r)
                 policy.declaresContracts = true
@@ -123,7 +124,7 @@ public enum PolicyParser {
     static func budget(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> BudgetPolicy {
         let members = try r.mapping(node, path, keys: ["per_session_usd", "per_session_tokens", "per_agent_usd_daily",
                                                        "per_agent_tokens_daily", "per_session_seconds", "unpriced",
-                                                       "reservation_seconds"])
+                                                       "reservation_seconds", "alert_at"])
         var budget = BudgetPolicy()
         for (key, value) in members {
             let p = r.join(path, key)
@@ -137,6 +138,13 @@ public enum PolicyParser {
                 guard let rule = BudgetPolicy.UnpricedRule(rawValue: text) else { throw r.fail(p, "is \(quoted(text)); it must be deny or track_at_zero") }
                 budget.unpriced = rule
             case "reservation_seconds": budget.reservationSeconds = try r.integer(value, p, 1...maxReservationSeconds)
+            case "alert_at":
+                let text = try r.string(value, p)
+                guard text.hasSuffix("%"), let percent = Int64(text.dropLast()), text.utf8.dropLast().allSatisfy(isDigit),
+                      (1...99).contains(percent) else {
+                    throw r.fail(p, "is \(quoted(text)); it must be a whole percentage of the caps from 1% to 99%, e.g. 80%")
+                }
+                budget.alertAtPercent = percent
             default: budget.perSessionSeconds = try r.integer(value, p, 0...maxSessionSeconds)
             }
         }
@@ -144,6 +152,21 @@ public enum PolicyParser {
             throw r.fail(path, "sets no cap; give at least one of per_session_usd, per_session_tokens, per_agent_usd_daily, per_agent_tokens_daily, per_session_seconds")
         }
         return budget
+    }
+
+    /// `notify: {command: "...", timeout_seconds: N}`: the agent's notification hook.
+    static func notify(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> NotifyPolicy {
+        let members = try r.mapping(node, path, keys: ["command", "timeout_seconds"])
+        guard let commandNode = members.first(where: { $0.0 == "command" })?.1 else { throw r.fail(path, "has no command") }
+        let command = try r.string(commandNode, r.join(path, "command"))
+        guard !command.isEmpty, command.utf8.count <= NotifyHook.maxCommandBytes, !command.utf8.contains(0) else {
+            throw r.fail(r.join(path, "command"), "must be 1 to \(NotifyHook.maxCommandBytes) bytes without NUL")
+        }
+        var notify = NotifyPolicy(command: command)
+        if let timeout = members.first(where: { $0.0 == "timeout_seconds" })?.1 {
+            notify.timeoutSeconds = try r.integer(timeout, r.join(path, "timeout_seconds"), 1...NotifyHook.maxTimeoutSeconds)
+        }
+        return notify
     }
 
     static func loop(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> LoopPolicy {

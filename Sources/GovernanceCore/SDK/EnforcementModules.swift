@@ -86,6 +86,12 @@ extension Governance {
             try governance.reading { try CostLedger(db: $0).breakdown(agentID: agentID) }
         }
 
+        /// `cost report`: fleet spend from `since` up to `until`, grouped by agent, model or UTC day.
+        public func report(by grouping: CostReport.Grouping = .agent, since: Timestamp? = nil, until: Timestamp? = nil,
+                           agentID: String? = nil) throws -> CostReport {
+            try governance.reading { try CostReport.build($0, by: grouping, since: since, until: until, agentID: agentID) }
+        }
+
         /// `cost models`: the pricing table in effect (the built-in one, overridden by `pricingFile`
         /// or GOVERNANCE_PRICING_FILE).
         public func models(pricingFile: String? = nil) throws -> [ModelPrice] {

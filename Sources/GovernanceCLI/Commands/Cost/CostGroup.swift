@@ -3,7 +3,7 @@ import GovernanceCore
 enum Cost {
     static let group = GroupSpec("cost", "Track spend exactly and stop an agent at its budget",
                                  doc: "Money is exact: integer nano-dollars in the store, decimal USD at the edges, never floating point. Spend is counted per session and per agent and UTC day when its audit event enters the chain, so a spooled `cost track` is counted once, when it is replayed. Five caps (docs/POLICIES.md): per_session_usd, per_session_tokens, per_agent_usd_daily, per_agent_tokens_daily, per_session_seconds.",
-                                 commands: [Check.command, Track.command, TrackUsage.command, Snapshot.command, Breakdown.command, Models.command])
+                                 commands: [Check.command, Track.command, TrackUsage.command, Snapshot.command, Breakdown.command, Report.command, Models.command])
 
     static let pricingFile: Flag<String> = .path("pricing-file", value: "FILE", "Prices that override or extend the built-in table (YAML or JSON)",
                                                  environment: .pricingFile)
@@ -15,6 +15,21 @@ enum Cost {
         guard let text = try args[reservation] else { return nil }
         guard let id = SessionID(text) else { throw GovernanceError.invalid("--reservation \(Render.quoted(text)) is not a reservation id (a UUID printed by `cost check`)") }
         return id.value
+    }
+
+    /// After tracked spend: the budget's soft alerts it reached (`alert_at`), audited and sent to
+    /// the notification hook. An observation: a failure here is a warning, never the command's.
+    static func raiseAlerts(_ db: SQLConnection, agentID: String, sessionID: SessionID, _ run: Run) {
+        do {
+            guard let budget = try PolicyStore(db: db).verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return }
+            let alerts = try CostLedger(db: db).raiseAlerts(agentID: agentID, sessionID: sessionID, budget: budget, keys: try run.keys())
+            for alert in alerts {
+                run.warn("budget alert: \(agentID) used \(alert.used) of \(alert.cap) \(alert.limit) (alert_at \(alert.alertAtPercent)%)")
+            }
+            Notifications.send(alerts.map(\.notifyEvent), db: db, run)
+        } catch {
+            run.warn("the budget alert could not be checked: \((error as? GovernanceError)?.message ?? "\(error)")")
+        }
     }
 
     /// A spend as an observation (`cost track`, `cost track-usage`): counted and audited in one
@@ -30,7 +45,9 @@ enum Cost {
                 let agent = try args.require(SharedFlags.agent)
                 let session = AgentChain.resolve(try args[SharedFlags.session], agentID: agent)
                 let pending = try PendingEvent(validating: CostLedger.event(agentID: agent, sessionID: session, usage: spend))
-                return (spend, agent, session, Recorded(try recorder.record([pending], returningIDs: true)))
+                let outcome = Recorded(try recorder.record([pending], returningIDs: true))
+                if case .appended = outcome, let db = recorder.storeConnection { raiseAlerts(db, agentID: agent, sessionID: session, run) }
+                return (spend, agent, session, outcome)
             },
             render: { tracked, _, run in
                 let (usage, agent, session, outcome) = tracked

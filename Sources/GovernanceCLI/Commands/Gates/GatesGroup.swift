@@ -13,7 +13,7 @@ enum GatesCommands {
                                  registered operator signed is not acted on. Requests, decisions and refusals are audited. \
                                  docs/GATES.md gives the token format.
                                  """,
-                                 commands: [Request.command, Grant.command, Deny.command, Cancel.command, Wait.command, List.command, Show.command])
+                                 commands: [Request.command, Grant.command, Deny.command, Cancel.command, Review.command, Wait.command, List.command, Show.command])
 
     static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin",
                                                                  completion: .request)

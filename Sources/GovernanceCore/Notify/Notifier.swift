@@ -1,0 +1,116 @@
+/// One notification: a JSON document (docs/schemas/notify-event.json) given on stdin to the
+/// operator's hook when an agent asks for approval, is killed, is marked unresponsive, or crosses
+/// a budget's alert threshold. `event` is the audit kind of what happened.
+public struct NotifyEvent: Sendable {
+    /// The document's format; a hook checks it before reading the rest.
+    public static let version = 1
+
+    public var event: String
+    public var agentID: String
+    public var sessionID: String?
+    public var time: Timestamp
+    /// What the event adds (request_id, reason, cap, ...), as the schema names them.
+    public var details: [(String, JSONValue)]
+
+    public init(event: String, agentID: String, sessionID: String?, time: Timestamp, details: [(String, JSONValue)] = []) {
+        self.event = event
+        self.agentID = agentID
+        self.sessionID = sessionID
+        self.time = time
+        self.details = details
+    }
+
+    public var json: JSONValue {
+        .object([("version", .int(Self.version)), ("event", .string(event)), ("time", .string(time.iso8601)),
+                 ("time_unix", .int64(time.microseconds / 1_000_000)), ("agent_id", .string(agentID)),
+                 ("session_id", .optional(sessionID))] + details)
+    }
+}
+
+/// A command that receives notifications, run through `/bin/sh -c`.
+public struct NotifyHook: Sendable, Equatable {
+    public static let defaultTimeoutSeconds: Int64 = 5
+    public static let maxTimeoutSeconds: Int64 = 60
+    public static let maxCommandBytes = 4096
+
+    public var command: String
+    public var timeoutSeconds: Int64
+    /// `policy` or the environment variable's name, for warnings.
+    public var source: String
+
+    public init(command: String, timeoutSeconds: Int64 = defaultTimeoutSeconds, source: String) {
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+        self.source = source
+    }
+
+    /// `GOVERNANCE_NOTIFY_COMMAND`, when set and not empty.
+    public static func fromEnvironment(_ environment: (String) -> String?) -> NotifyHook? {
+        guard let command = environment(EnvironmentVariable.notifyCommand.name), !command.isEmpty else { return nil }
+        return NotifyHook(command: command, source: EnvironmentVariable.notifyCommand.name)
+    }
+}
+
+/// Delivers notifications without ever holding up or changing the command that raised them: each
+/// hook gets the document on stdin and at most its timeout, after which its process group is
+/// killed; all hooks of one command share `totalSeconds`, after which the rest are skipped. A
+/// failure is a warning (`warnings`), never an error. The agent's policy hook (operator-signed)
+/// always runs; the environment's hook runs besides it, never instead of it.
+public final class Notifier {
+    /// The most one command spends on its notifications.
+    public static let defaultTotalSeconds: Double = 10
+
+    let environmentHook: NotifyHook?
+    let deadline: Int64
+    let totalSeconds: Double
+    public private(set) var warnings: [String] = []
+    public private(set) var delivered = 0
+    private var skipped = 0
+
+    public init(environment: (String) -> String?, totalSeconds: Double = defaultTotalSeconds) {
+        environmentHook = NotifyHook.fromEnvironment(environment)
+        self.totalSeconds = totalSeconds
+        deadline = Timestamp.now().microseconds + Int64(totalSeconds * 1_000_000)
+    }
+
+    /// The hooks an event of an agent with `policyHook` goes to.
+    public func hooks(policyHook: NotifyHook?) -> [NotifyHook] {
+        var hooks: [NotifyHook] = []
+        if let policyHook { hooks.append(policyHook) }
+        if let environmentHook, environmentHook.command != policyHook?.command { hooks.append(environmentHook) }
+        return hooks
+    }
+
+    public func send(_ event: NotifyEvent, policyHook: NotifyHook?) {
+        for hook in hooks(policyHook: policyHook) {
+            let left = Double(deadline - Timestamp.now().microseconds) / 1e6
+            guard left > 0.05 else {
+                skipped += 1
+                continue
+            }
+            let document = Array((JSONWriter.canonical(event.json) + "\n").utf8)
+            if let failure = BoundedProcess.run(program: "/bin/sh", argv: ["sh", "-c", hook.command],
+                                                environment: [("GOVERNANCE_NOTIFY_EVENT", event.event)],
+                                                removing: Self.withheld, stdinBytes: document,
+                                                timeoutSeconds: min(Double(hook.timeoutSeconds), left)) {
+                warnings.append("the notification hook (\(hook.source)) for \(event.event) of \(quoted(event.agentID)) failed: "
+                                + failure.replacing("\"/bin/sh\"", with: "the hook"))
+            } else {
+                delivered += 1
+            }
+        }
+    }
+
+    /// Every warning, with one for the notifications the shared deadline left unsent.
+    public func finish() -> [String] {
+        if skipped > 0 {
+            warnings.append("\(skipped) notification(s) not sent: the hooks used up the \(BoundedProcess.seconds(totalSeconds)) s one command gives them")
+            skipped = 0
+        }
+        return warnings
+    }
+
+    /// Not passed to a hook: the audit secret, and the variable that names a hook (a hook that
+    /// runs governance must not notify itself).
+    static let withheld = [EnvironmentVariable.auditSecret.name, EnvironmentVariable.notifyCommand.name]
+}
