@@ -138,6 +138,30 @@ import Testing
         return text.split(separator: "\n").map(String.init)
     }
 
+    /// The Swift API notifies through the same core call as the commands: a program (the proxies,
+    /// the console) that requests an approval, tracks spend, sweeps or kills reaches the hook too.
+    @Test(arguments: Backend.allCases)
+    func theSwiftAPINotifiesAsTheCommandsDo(backend: Backend) async throws {
+        let gov = try Self.withHook(backend, hook: "cat >> '$HOME_DIR/hook.jsonl'")
+        let api = try SwiftAPITests.api(gov)
+        let session = try SessionID.random()
+        let issued = try api.gates.request(agentID: "bot", sessionID: session, kind: "charge.customer")
+        for usd in ["0.50", "0.35"] {
+            _ = try api.cost.track(agentID: "bot", sessionID: session, usage: CostLedger.Usage(tokens: 10, usd: try Money.parse(usd)))
+        }
+        #expect(try gov.run(["presence", "heartbeat", "bot"]).status == 0)
+        try await Task.sleep(nanoseconds: 1_200_000_000)
+        #expect(try api.presence.sweep(timeout: 1).map(\.agentID) == ["bot"])
+        let admin = try api.operators.credential(keyFile: try gov.operatorKey("admin"))
+        try api.presence.kill(agentID: "bot", reason: "runaway", by: admin)
+
+        let documents = try Self.hookLines(gov).map { try JSONParser.parse($0) }
+        #expect(documents.map { $0["event"]?.stringValue ?? "?" } == ["gate.requested", "budget.alert", "presence.unresponsive", "presence.kill"])
+        #expect(documents.first?["request_id"] == .string(issued.value?.request.requestID ?? "?"))
+        #expect(documents.count == 4 && documents[1]["used"] == .string("0.85") && documents[3]["reason"] == .string("runaway"))
+        #expect(try gov.run(["audit", "verify"]).status == 0)
+    }
+
     @Test(arguments: Backend.allCases)
     func eachTriggerSendsOneValidDocumentAndTheAlertOnlyOnce(backend: Backend) throws {
         let gov = try Self.withHook(backend, hook: "cat >> '$HOME_DIR/hook.jsonl'")

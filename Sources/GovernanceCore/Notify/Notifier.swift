@@ -114,3 +114,65 @@ public final class Notifier {
     /// runs governance must not notify itself).
     static let withheld = [EnvironmentVariable.auditSecret.name, EnvironmentVariable.notifyCommand.name]
 }
+
+extension Notifier {
+    /// Hands `events` to their hooks: each agent's policy hook (its signature-verified policy in
+    /// `db`; a policy no registered operator signed gives none) and the environment's. Returns
+    /// the warnings; a failed or missing hook never fails the caller. The CLI and the Swift API
+    /// both notify through this.
+    public static func deliver(_ events: [NotifyEvent], db: SQLConnection?, environment: (String) -> String?) -> [String] {
+        guard !events.isEmpty else { return [] }
+        let notifier = Notifier(environment: environment)
+        var policyHooks: [String: NotifyHook?] = [:]
+        for event in events {
+            let hook: NotifyHook?
+            if let known = policyHooks[event.agentID] {
+                hook = known
+            } else {
+                hook = db.flatMap { try? PolicyStore(db: $0).verified(event.agentID).policy?.policy.notify?.hook }
+                policyHooks[event.agentID] = hook
+            }
+            notifier.send(event, policyHook: hook)
+        }
+        return notifier.finish()
+    }
+}
+
+extension NotifyEvent {
+    /// A new approval request (`gates request`).
+    public static func requested(_ r: GateRequest) -> NotifyEvent {
+        NotifyEvent(event: EventKind.gateRequested, agentID: r.agentID, sessionID: r.sessionID, time: r.createdAt,
+                    details: [("request_id", .string(r.requestID)), ("gate_kind", .string(r.kind)),
+                              ("action_hash", .string(r.actionHash)), ("step_digest", .optional(r.stepDigest)),
+                              ("expires_at", .string(r.expiresAt.iso8601))])
+    }
+
+    /// An operator's kill (`presence kill`, `presence sweep --kill-after`).
+    public static func killed(_ marker: KillMarker) -> NotifyEvent {
+        NotifyEvent(event: EventKind.operatorKill, agentID: marker.agentID, sessionID: nil, time: marker.killedAt,
+                    details: [("by", .string(marker.killedBy)), ("reason", .string(marker.reason))])
+    }
+
+    /// An agent a sweep marked Unresponsive.
+    public static func unresponsive(_ agent: Presence.Swept, at time: Timestamp) -> NotifyEvent {
+        NotifyEvent(event: EventKind.presenceUnresponsive, agentID: agent.agentID, sessionID: nil, time: time,
+                    details: [("last_seen", .string(agent.lastSeen.iso8601)), ("seconds_since_seen", .int64(agent.secondsSinceSeen))])
+    }
+}
+
+extension CostLedger {
+    /// After spend entered the chain: the soft alerts of the agent's signature-verified budget
+    /// (`alert_at`) that it reached, audited and handed to the notification hooks. An
+    /// observation: it returns warnings (each alert, a failed hook, an alert that could not be
+    /// checked) and never fails its caller.
+    public func alertAfterSpend(agentID: String, sessionID: SessionID, keys: PurposeKeys, environment: (String) -> String?) -> [String] {
+        do {
+            guard let budget = try PolicyStore(db: db).verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return [] }
+            let alerts = try raiseAlerts(agentID: agentID, sessionID: sessionID, budget: budget, keys: keys)
+            return alerts.map { "budget alert: \($0.agentID) used \($0.used) of \($0.cap) \($0.limit) (alert_at \($0.alertAtPercent)%)" }
+                + Notifier.deliver(alerts.map(\.notifyEvent), db: db, environment: environment)
+        } catch {
+            return ["the budget alert could not be checked: \((error as? GovernanceError)?.message ?? "\(error)")"]
+        }
+    }
+}

@@ -56,7 +56,14 @@ extension Governance {
             }
             let session = AgentChain.resolve(sessionID, agentID: agentID)
             let event = try PendingEvent(validating: CostLedger.event(agentID: agentID, sessionID: session, usage: usage))
-            return try governance.recording([event], requireDurable: requireDurable)
+            var recorded = try governance.recording([event], requireDurable: requireDurable)
+            // The budget's soft alerts (`alert_at`) this spend reached, as `cost track` raises them.
+            if recorded.status == .appended {
+                recorded.warnings += try governance.reading { db in
+                    CostLedger(db: db).alertAfterSpend(agentID: agentID, sessionID: session, keys: governance.keys, environment: FileSystem.environment)
+                }
+            }
+            return recorded
         }
 
         /// `cost track-usage`: prices a model call from `pricing` and tracks it as `llm.call`; an

@@ -53,7 +53,12 @@ extension Governance {
         /// this sweep marked. Audited with `by` (default: the OS user), the OS user and the host.
         public func sweep(timeout: Int64 = GovernanceCore.Presence.defaultSweepTimeout, by name: String? = nil) throws -> [GovernanceCore.Presence.Swept] {
             let identity = try OperatorIdentity.current(claimed: name)
-            return try governance.reading { try GovernanceCore.Presence.sweep($0, keys: governance.keys, timeout: timeout, by: identity) }
+            return try governance.reading { db in
+                let swept = try GovernanceCore.Presence.sweep(db, keys: governance.keys, timeout: timeout, by: identity)
+                let now = Timestamp.now()
+                _ = Notifier.deliver(swept.map { .unresponsive($0, at: now) }, db: db, environment: FileSystem.environment)
+                return swept
+            }
         }
 
         /// `presence kill`: every enforcement call of the agent is then refused (15), and a running
@@ -61,8 +66,10 @@ extension Governance {
         @discardableResult
         public func kill(agentID: String, reason: String, by credential: OperatorCredential) throws -> KillMarker {
             let identity = try governance.signer(credential)
-            return try governance.reading {
-                try OperatorKill.kill($0, keys: governance.keys, agentID: agentID, reason: reason, by: credential, identity: identity)
+            return try governance.reading { db in
+                let marker = try OperatorKill.kill(db, keys: governance.keys, agentID: agentID, reason: reason, by: credential, identity: identity)
+                _ = Notifier.deliver([.killed(marker)], db: db, environment: FileSystem.environment)
+                return marker
             }
         }
 
@@ -86,9 +93,13 @@ extension Governance {
                             ttl: Int64 = GovernanceCore.Gates.defaultTTL, step: (tool: String, argv: [String])? = nil,
                             actionDigest: String? = nil) throws -> Checked<GovernanceCore.Gates.Issued> {
             let digest = step.map { GovernanceCore.Gates.stepDigest(tool: $0.tool, argv: $0.argv) } ?? actionDigest
-            return try governance.enforcing {
+            var checked = try governance.enforcing {
                 try $0.requestApproval(agentID: agentID, sessionID: sessionID, kind: kind, payload: payload, ttl: ttl, stepDigest: digest)
             }
+            if let issued = checked.value {
+                checked.warnings += try governance.reading { Notifier.deliver([.requested(issued.request)], db: $0, environment: FileSystem.environment) }
+            }
+            return checked
         }
 
         /// `gates grant REQUEST_ID`: signed with the operator's key; refused (19) for an unknown,

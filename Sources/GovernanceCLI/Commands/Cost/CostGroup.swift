@@ -20,16 +20,11 @@ enum Cost {
     /// After tracked spend: the budget's soft alerts it reached (`alert_at`), audited and sent to
     /// the notification hook. An observation: a failure here is a warning, never the command's.
     static func raiseAlerts(_ db: SQLConnection, agentID: String, sessionID: SessionID, _ run: Run) {
-        do {
-            guard let budget = try PolicyStore(db: db).verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return }
-            let alerts = try CostLedger(db: db).raiseAlerts(agentID: agentID, sessionID: sessionID, budget: budget, keys: try run.keys())
-            for alert in alerts {
-                run.warn("budget alert: \(agentID) used \(alert.used) of \(alert.cap) \(alert.limit) (alert_at \(alert.alertAtPercent)%)")
-            }
-            Notifications.send(alerts.map(\.notifyEvent), db: db, run)
-        } catch {
-            run.warn("the budget alert could not be checked: \((error as? GovernanceError)?.message ?? "\(error)")")
-        }
+        // The keys were loaded to record the spend.
+        guard let keys = try? run.keys() else { return }
+        let environment = run.environment
+        let warnings = CostLedger(db: db).alertAfterSpend(agentID: agentID, sessionID: sessionID, keys: keys, environment: { environment($0) })
+        for warning in warnings { run.warn(warning) }
     }
 
     /// A spend as an observation (`cost track`, `cost track-usage`): counted and audited in one

@@ -49,10 +49,7 @@ extension GatesCommands {
             },
             render: { issued, _, run in
                 let r = issued.request
-                Notifications.send([NotifyEvent(event: EventKind.gateRequested, agentID: r.agentID, sessionID: r.sessionID, time: r.createdAt,
-                                                details: [("request_id", .string(r.requestID)), ("gate_kind", .string(r.kind)),
-                                                          ("action_hash", .string(r.actionHash)), ("step_digest", .optional(r.stepDigest)),
-                                                          ("expires_at", .string(r.expiresAt.iso8601))])], run)
+                Notifications.send([.requested(r)], run)
                 run.emit(json: .object([("request_id", .string(issued.request.requestID)), ("token", .string(issued.token)),
                                         ("expires_at", .string(issued.request.expiresAt.iso8601)),
                                         ("step_digest", .optional(issued.request.stepDigest))]),

@@ -26,7 +26,7 @@ extension PresenceCommands {
             let signer = try SharedFlags.operatorCredential(args, run)
             let marker = try OperatorKill.kill(try run.store.connection, keys: try run.keys(), agentID: agent,
                                                reason: try args.require(reason), by: signer.credential, identity: signer.identity)
-            Notifications.send([PresenceCommands.killEvent(marker)], db: try run.store.connection, run)
+            Notifications.send([.killed(marker)], db: try run.store.connection, run)
             run.emit(json: marker.json,
                      text: "killed \(Render.escaped(marker.agentID)) (by \(Render.escaped(marker.killedBy)), user \(Render.escaped(marker.osUser)) on \(Render.escaped(marker.host)) at \(marker.killedAt.iso8601))")
             return 0

@@ -50,12 +50,6 @@ enum PresenceCommands {
 
     static let force: Flag<Bool> = .toggle("force", "Act on an agent the store has never seen",
                                            doc: "Without it, an agent with no presence row, kill marker, policy or audit event is refused (exit 2), since it is most likely a typo.")
-    /// What the notification hook is told of a kill.
-    static func killEvent(_ marker: KillMarker) -> NotifyEvent {
-        NotifyEvent(event: EventKind.operatorKill, agentID: marker.agentID, sessionID: nil, time: marker.killedAt,
-                    details: [("by", .string(marker.killedBy)), ("reason", .string(marker.reason))])
-    }
-
 
     /// Refuses (exit 2, nothing written) an agent the store has never heard of, naming the
     /// closest known one, unless --force.

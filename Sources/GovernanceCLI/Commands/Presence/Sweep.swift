@@ -41,10 +41,7 @@ extension PresenceCommands {
                                                                 by: signer.credential, identity: signer.identity)))
                 }
             }
-            Notifications.send(swept.map { agent in
-                NotifyEvent(event: EventKind.presenceUnresponsive, agentID: agent.agentID, sessionID: nil, time: now,
-                            details: [("last_seen", .string(agent.lastSeen.iso8601)), ("seconds_since_seen", .int64(agent.secondsSinceSeen))])
-            } + killed.map { PresenceCommands.killEvent($0.1) }, db: db, run)
+            Notifications.send(swept.map { .unresponsive($0, at: now) } + killed.map { .killed($0.1) }, db: db, run)
             var lines = swept.map { "\(Render.escaped($0.agentID))  unresponsive  last seen \($0.lastSeen.iso8601) (\($0.secondsSinceSeen) s ago)" }
             lines += killed.map { "\(Render.escaped($0.0.agentID))  killed  last seen \($0.0.lastSeen.iso8601) (\($0.0.secondsSinceSeen) s ago)" }
             var json: [(String, JSONValue)] = [("timeout_seconds", .int64(seconds)), ("marked", .array(swept.map(\.json)))]
