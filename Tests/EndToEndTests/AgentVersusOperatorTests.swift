@@ -133,6 +133,32 @@ import Testing
         #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "charging", "1.00", "to", "ACME"]).status == 14, "once")
     }
 
+    /// A step-bound request shows the operator the command itself (`governed_step` in the payload,
+    /// covered by the action hash), not only a digest beside a description the agent wrote; a
+    /// stored step digest that is not the shown step's is refused as tampered.
+    @Test(arguments: Backend.allCases)
+    func theOperatorSeesTheBoundCommandNotTheAgentsDescription(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let id = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot", "--payload", #"{"command":"ls /tmp"}"#,
+                                            "--tool", "charge", "--", "echo", "DESTRUCTIVE"])["request_id"]?.stringValue)
+        let shown = try gov.json(["gates", "show", id])
+        let payload = try JSONParser.parse(try #require(shown["payload"]?.stringValue ?? shown["payload"].map { JSONWriter.canonical($0) }))
+        #expect(payload["governed_step"]?["tool"] == .string("charge"))
+        #expect(payload["governed_step"]?["argv"] == .array([.string("echo"), .string("DESTRUCTIVE")]))
+        #expect(try gov.run(["gates", "show", id]).stdout.contains(#"step      tool charge runs ["echo","DESTRUCTIVE"]"#))
+
+        let forged = try gov.run(["gates", "request", "--kind", "charge.customer", "--agent", "bot",
+                                  "--payload", #"{"governed_step":{"tool":"charge","argv":["ls"]}}"#])
+        #expect(forged.status == 2 && forged.stderr.contains("governed_step"), "\(forged.stderr)")
+
+        // The digest column pointed at another command: the grant is refused and nothing runs.
+        let other = Gates.stepDigest(tool: "charge", argv: ["echo", "harmless"])
+        try gov.database!.rawConnection().execute("UPDATE governance_gate_requests SET step_digest = '\(other)' WHERE request_id = '\(id)'")
+        #expect(try gov.run(["gates", "grant", id]).status == 19)
+        #expect(try gov.json(["gates", "show", id])["status"] == .string("pending"))
+        #expect(try gov.run(["exec", "-a", "bot", "-t", "charge", "--", "echo", "harmless"]).status == 14)
+    }
+
     /// Three scope violations made `functioning` non-compliant; `audit log` of presence.revive,
     /// gate.requested and gate.granted made every section compliant. Reserved kinds are refused.
     @Test(arguments: Backend.allCases)

@@ -86,6 +86,16 @@ import Testing
         // --until is exclusive.
         #expect(try CostReport.build(store.connection, by: .agent, since: nil, until: day2, agentID: nil).rows.map(\.key) == ["a"])
         #expect(throws: GovernanceError.self) { try CostReport.build(store.connection, by: .agent, since: day2, until: Self.start, agentID: nil) }
+
+        // Times edited into the store that no day can be read from are counted, not reported as a day or a crash.
+        try store.connection.execute("UPDATE governance_audit_events SET created_at_us = 9223372036854775807 WHERE agent_id = 'b'")
+        let tampered = try CostReport.build(store.connection, by: .day, since: nil, until: nil, agentID: nil)
+        #expect(tampered.unreadable == 1)
+        #expect(tampered.rows.map(\.key) == ["2026-11-27", "2026-11-28"])
+        if backend == .sqlite {
+            try store.connection.execute("UPDATE governance_audit_events SET created_at_us = 'abc' WHERE agent_id = 'b'")
+            #expect(try CostReport.build(store.connection, by: .day, since: nil, until: nil, agentID: nil).unreadable == 1)
+        }
     }
 
     /// Hooks that hang share one deadline: the second is skipped, with a warning, not waited for.

@@ -128,6 +128,30 @@ import Testing
         #expect(spool.pendingFiles().isEmpty)
     }
 
+    /// The agent can derive the spool's key, so a spool file is only as good as its writer: a
+    /// replay refuses the kinds governance never spools (an operator's kill, a grant, a budget
+    /// alert, the sweep's mark) and events dated after they were spooled or ahead of the clock.
+    @Test(arguments: Backend.allCases)
+    func replayRefusesKindsNeverSpooledAndEventsFromTheFuture(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let store = try db.open()
+        let spool = try Self.spool(for: db)
+        let session = try SessionID.random()
+        var forged = try [EventKind.operatorKill, EventKind.gateGranted, EventKind.budgetAlert, EventKind.presenceUnresponsive].map {
+            try PendingEvent(validating: AuditEventInput(sessionID: session, agentID: "agent", kind: $0, metadata: .object([])))
+        }
+        let tomorrow = Timestamp(microseconds: Timestamp.now().microseconds + 86_400_000_000)
+        forged.append(try PendingEvent(validating: AuditEventInput(sessionID: session, agentID: "agent", kind: EventKind.presenceHeartbeat,
+                                                                    metadata: .object([])), at: tomorrow))
+        _ = try spool.write(forged + (try Self.events(session, count: 1)), keys: testKeys)
+        let report = try spool.flush(into: AuditLog(db: store.connection, keys: testKeys))
+        #expect(report.appended == 1, "only the ordinary event is chained")
+        #expect(report.rejected.count == 5, "\(report.rejected.map(\.reason))")
+        #expect(report.rejected.filter { $0.reason.contains("never spooled") }.count == 4)
+        #expect(report.rejected.contains { $0.reason.contains("later than") })
+        #expect(try store.connection.query("SELECT kind FROM governance_audit_events", []).map { try $0.text(0) } == ["step"])
+    }
+
     @Test func spoolFoldersAreSeparatePerStore() throws {
         let home = try makeTemporaryDirectory()
         let a = AuditSpool(home: home, configuration: Configuration(store: .sqlite(path: "/a.db"), home: home))

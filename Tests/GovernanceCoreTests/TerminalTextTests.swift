@@ -15,6 +15,12 @@ import Testing
         ("back\\slash", "back\\\\slash"),
         ("rtl\u{202e}txt", "rtl\\u{202e}txt"),
         ("line\u{2028}sep", "line\\u{2028}sep"),
+        // Invisible characters that would let one id pass for another.
+        ("billing\u{200b}-agent", "billing\\u{200b}-agent"),
+        ("soft\u{ad}hyphen", "soft\\u{ad}hyphen"),
+        ("filler\u{3164}\u{115f}", "filler\\u{3164}\\u{115f}"),
+        ("tag\u{e0041}", "tag\\u{e0041}"),
+        ("joiner\u{2060}", "joiner\\u{2060}"),
     ])
     func escapes(input: String, expected: String) {
         #expect(TerminalText.escaped(input) == expected)

@@ -96,6 +96,15 @@ public enum EventKind {
         }
     }
 
+    /// Kinds governance writes only inside the transaction that changes what they record (an
+    /// operator's action, a gate's request or refusal, the sweep's mark, a budget alert, a repair),
+    /// never through the spool. A spool file is authenticated with a key the agent can derive, so
+    /// `audit flush` refuses these kinds: replaying one would be evidence the agent made.
+    public static func isSpoolable(_ kind: String) -> Bool {
+        guard owners[kind] != .operatorAction else { return false }
+        return ![gateRequested, gateTokenRejected, gateSelfApprovalRefused, presenceUnresponsive, budgetAlert, dbRepaired].contains(kind)
+    }
+
     /// Kinds that count as evidence only with an operator's valid signature.
     public static func needsOperatorSignature(_ kind: String) -> Bool { owners[kind] == .operatorAction }
 }

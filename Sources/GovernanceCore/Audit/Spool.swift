@@ -114,6 +114,14 @@ public struct AuditSpool: Sendable {
                       let metadata = object["metadata"] else {
                     throw GovernanceError.invalid("missing fields")
                 }
+                let kind = object["kind"]?.stringValue ?? ""
+                guard EventKind.isSpoolable(kind) else {
+                    throw GovernanceError.invalid("kind \(quoted(kind)) is never spooled: governance writes it only with the change it records")
+                }
+                // An event from the future would, for one, keep an agent's last seen ahead of every sweep.
+                guard created <= spooledAt, created.microseconds <= Timestamp.now().microseconds + Self.clockSkewMicroseconds else {
+                    throw GovernanceError.invalid("created_at \(created.iso8601) is later than the event was spooled, or than now")
+                }
                 let event = AuditEventInput(sessionID: try SessionID.parse(session), agentID: object["agent_id"]?.stringValue ?? "",
                                             kind: object["kind"]?.stringValue ?? "", model: object["model"]?.stringValue,
                                             inputHash: object["input_hash"]?.stringValue, outputHash: object["output_hash"]?.stringValue,
@@ -126,6 +134,9 @@ public struct AuditSpool: Sendable {
         }
         return (events, rejected)
     }
+
+    /// How far ahead of this host's clock a spooled event may be dated (another host's clock).
+    static let clockSkewMicroseconds: Int64 = 300_000_000
 
     /// The line without its `mac` member when the MAC is right (compared in constant time).
     static func authenticatedBody(_ line: Substring, key: HMACKey) -> String? {

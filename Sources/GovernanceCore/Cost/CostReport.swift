@@ -40,6 +40,8 @@ public struct CostReport: Sendable, Equatable {
 
     /// Groups kept at most (a report of more is refused rather than held in memory).
     public static let maxGroups = 100_000
+    /// The last microsecond of the year 9999: later times have no four-digit day.
+    static let latestMicroseconds: Int64 = 253_402_300_799_999_999
 
     public var grouping: Grouping
     public var since: Timestamp?
@@ -68,17 +70,22 @@ public struct CostReport: Sendable, Equatable {
         try db.forEachRow(sql, parameters) { row in
             let model = row.optionalText(1)
             let usage: CostLedger.Usage
+            let key: String?
             do {
                 guard let read = try CostLedger.usage(metadata: try JSONParser.parse(try row.text(3)), model: model, kind: try row.text(4)) else { return }
                 usage = read
+                switch grouping {
+                case .agent: key = try row.text(0)
+                case .model: key = model
+                case .day:
+                    // A time edited into the store past what a day can be read from is counted as unreadable.
+                    let at = try row.int(2)
+                    guard (0...Self.latestMicroseconds).contains(at) else { throw GovernanceError.invalid("created_at_us out of range") }
+                    key = CostLedger.day(Timestamp(microseconds: at))
+                }
             } catch {
                 unreadable += 1
                 return
-            }
-            let key: String? = switch grouping {
-            case .agent: try row.text(0)
-            case .model: model
-            case .day: CostLedger.day(Timestamp(microseconds: try row.int(2)))
             }
             if groups[key] == nil {
                 guard groups.count < maxGroups else {

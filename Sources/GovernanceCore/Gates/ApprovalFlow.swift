@@ -4,12 +4,13 @@
 /// signed is not a decision: the wait goes on, and the ignored row is audited.
 extension Enforcer {
     public func requestApproval(agentID: String, sessionID: SessionID?, kind: String, payload: JSONValue = .object([]),
-                                ttl: Int64 = Gates.defaultTTL, stepDigest: String? = nil) throws -> EnforcementResult<Gates.Issued> {
+                                ttl: Int64 = Gates.defaultTTL, stepDigest: String? = nil,
+                                step: (tool: String, argv: [String])? = nil) throws -> EnforcementResult<Gates.Issued> {
         var request = EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "gates.request", metadata: [("kind", .string(kind))])
         request.neverFailsOpen = true
         return try enforce(request) { context in
             try Gates.request(context.db, keys: keys, kind: kind, agentID: agentID, sessionID: sessionID, payload: payload, ttl: ttl,
-                              stepDigest: stepDigest)
+                              stepDigest: stepDigest, step: step)
         }
     }
 

@@ -98,6 +98,31 @@ public enum Gates {
         Digest.sha256Hex(JSONWriter.canonical(.object([("argv_sha256", .string(ExecEvents.argvHash(argv))), ("tool", .string(tool))])))
     }
 
+    /// The payload member that carries the step an approval is bound to (`gates request --tool T
+    /// -- COMMAND`): the operator reviews the command itself, not a digest beside a description the
+    /// agent wrote. The action hash covers it, and a decision checks it against the step digest.
+    public static let stepMember = "governed_step"
+
+    /// The payload with the bound step added; an agent's own `governed_step` member is refused.
+    static func payload(_ payload: JSONValue, step: (tool: String, argv: [String])?) throws -> JSONValue {
+        guard case .object(let members) = payload else { throw GovernanceError.invalid("payload must be a JSON object") }
+        if members.contains(where: { $0.0 == stepMember }) {
+            throw GovernanceError.invalid("the payload member \(stepMember) is governance's: it shows the step bound with --tool",
+                                          hint: "rename the member, or bind the step with --tool T -- COMMAND")
+        }
+        guard let step else { return payload }
+        return .object(members + [(stepMember, .object([("tool", .string(step.tool)), ("argv", .array(step.argv.map(JSONValue.string)))]))])
+    }
+
+    /// The step a stored payload names, when it names one.
+    public static func boundStep(_ payloadJSON: String) -> (tool: String, argv: [String])? {
+        guard let payload = try? JSONParser.parse(payloadJSON), case .object(let members) = payload,
+              let step = members.first(where: { $0.0 == stepMember })?.1, case .object = step,
+              let tool = step["tool"]?.stringValue, case .array(let items)? = step["argv"] else { return nil }
+        let argv = items.compactMap(\.stringValue)
+        return argv.count == items.count ? (tool, argv) : nil
+    }
+
     public struct Issued: Sendable {
         public var request: GateRequest
         public var token: String
@@ -105,11 +130,15 @@ public enum Gates {
 
     /// Stores a pending request and returns it with its token (which is not stored).
     public static func request(_ db: SQLConnection, keys: PurposeKeys, kind: String, agentID: String, sessionID: SessionID?,
-                               payload: JSONValue = .object([]), ttl: Int64 = defaultTTL, stepDigest: String? = nil,
-                               at time: Timestamp = .now()) throws -> Issued {
-        if let stepDigest, !Hex.isLowercaseHex(stepDigest, length: 64) {
+                               payload givenPayload: JSONValue = .object([]), ttl: Int64 = defaultTTL, stepDigest given: String? = nil,
+                               step: (tool: String, argv: [String])? = nil, at time: Timestamp = .now()) throws -> Issued {
+        if let given, !Hex.isLowercaseHex(given, length: 64) {
             throw GovernanceError.invalid("an action digest is 64 lowercase hex characters (SHA-256)")
         }
+        if step != nil && given != nil { throw GovernanceError.invalid("give a step or an action digest, not both") }
+        if let step { try Identifier.check(step.tool, field: "tool") }
+        let payload = try Self.payload(givenPayload, step: step)
+        let stepDigest = step.map { Self.stepDigest(tool: $0.tool, argv: $0.argv) } ?? given
         let asker = try OperatorIdentity.current(claimed: nil)
         try Identifier.check(kind, field: "kind")
         try Identifier.check(agentID, field: "agent")
@@ -146,10 +175,14 @@ public enum Gates {
     }
 
     /// Newest first, at most `limit`.
-    public static func list(_ db: SQLConnection, pendingOnly: Bool, limit: Int, at time: Timestamp = .now()) throws -> [GateRequest] {
+    /// `oldestFirst`: the oldest `limit` instead (a review that reaches every request in turn,
+    /// whatever number of newer ones an agent files).
+    public static func list(_ db: SQLConnection, pendingOnly: Bool, limit: Int, oldestFirst: Bool = false,
+                            at time: Timestamp = .now()) throws -> [GateRequest] {
         let filter = pendingOnly ? "WHERE status = 'pending' AND expires_at_us >= ?" : ""
         let parameters: [SQLValue] = (pendingOnly ? [.int(time.microseconds)] : []) + [.int(Int64(limit))]
-        return try db.query("SELECT \(selected) FROM governance_gate_requests \(filter) ORDER BY created_at_us DESC, request_id LIMIT ?",
+        let order = oldestFirst ? "ASC" : "DESC"
+        return try db.query("SELECT \(selected) FROM governance_gate_requests \(filter) ORDER BY created_at_us \(order), request_id LIMIT ?",
                             parameters).map(request(from:))
     }
 
@@ -253,6 +286,9 @@ public enum Gates {
         }
         guard actionHash(of: request) == request.actionHash else {
             return try reject(.tampered, "the stored action of request \(request.requestID) was edited after it was asked for")
+        }
+        if let step = boundStep(request.payloadJSON), request.stepDigest != stepDigest(tool: step.tool, argv: step.argv) {
+            return try reject(.tampered, "the step digest of request \(request.requestID) is not the digest of the step it shows")
         }
         guard request.status == .pending else {
             return try reject(.replayed, "request \(request.requestID) was already \(request.status.rawValue)")

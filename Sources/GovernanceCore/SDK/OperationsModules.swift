@@ -92,9 +92,9 @@ extension Governance {
         public func request(agentID: String, sessionID: SessionID? = nil, kind: String, payload: JSONValue = .object([]),
                             ttl: Int64 = GovernanceCore.Gates.defaultTTL, step: (tool: String, argv: [String])? = nil,
                             actionDigest: String? = nil) throws -> Checked<GovernanceCore.Gates.Issued> {
-            let digest = step.map { GovernanceCore.Gates.stepDigest(tool: $0.tool, argv: $0.argv) } ?? actionDigest
             var checked = try governance.enforcing {
-                try $0.requestApproval(agentID: agentID, sessionID: sessionID, kind: kind, payload: payload, ttl: ttl, stepDigest: digest)
+                try $0.requestApproval(agentID: agentID, sessionID: sessionID, kind: kind, payload: payload, ttl: ttl,
+                                       stepDigest: actionDigest, step: step)
             }
             if let issued = checked.value {
                 checked.warnings += try governance.reading { Notifier.deliver([.requested(issued.request)], db: $0, environment: FileSystem.environment) }

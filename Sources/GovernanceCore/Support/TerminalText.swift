@@ -4,7 +4,8 @@
 public enum TerminalText {
     /// `\n`, `\r`, `\t`, `\\` for a backslash (so an escape in the output is never ambiguous),
     /// `\x1b` for other C0 controls and DEL, `\u{85}` for C1 controls, line and paragraph
-    /// separators and bidirectional controls.
+    /// separators, and invisible characters (format and default-ignorable: bidirectional
+    /// controls, zero-width spaces, fillers).
     public static func escaped(_ text: String) -> String { escaped(text, backslashes: true) }
 
     /// `backslashes: false` for text whose backslashes already escape something (JSON), so that
@@ -66,9 +67,12 @@ public enum TerminalText {
 
     static func mustEscape(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
-        return v < 0x20 || v == 0x5C || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029
-            || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200E || v == 0x200F
-            || v == 0x061C || v == 0xFEFF
+        if v < 0x80 { return v < 0x20 || v == 0x5C || v == 0x7F }
+        // Beyond the controls: every format character (zero-width spaces and joiners, soft hyphen,
+        // bidirectional controls, tags) and every default-ignorable one (Hangul fillers, variation
+        // selectors): each is invisible, so `billing\u{200b}-agent` would pass for `billing-agent`.
+        return v <= 0x9F || v == 0x2028 || v == 0x2029
+            || scalar.properties.generalCategory == .format || scalar.properties.isDefaultIgnorableCodePoint
     }
 
     private static func append(_ scalar: Unicode.Scalar, to out: inout String) {

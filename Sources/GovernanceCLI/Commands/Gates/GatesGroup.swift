@@ -43,6 +43,10 @@ enum GatesCommands {
         created   \(r.createdAt.iso8601)
         expires   \(r.expiresAt.iso8601)
         """
+        if let step = Gates.boundStep(r.payloadJSON) {
+            // What a grant lets run: the command itself, one argument per JSON string.
+            text += "\nstep      tool \(Render.escaped(step.tool)) runs \(Render.escaped(JSONWriter.canonical(.array(step.argv.map(JSONValue.string)))))"
+        }
         if let s = r.sessionID { text += "\nsession   \(Render.escaped(s))" }
         if let op = r.agentOperator { text += "\noperator  \(Render.escaped(op)) (bound to the agent; cannot grant)" }
         if let by = r.decidedBy {

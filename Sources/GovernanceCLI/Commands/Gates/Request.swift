@@ -33,19 +33,19 @@ extension GatesCommands {
                        "governance gates request --kind charge.customer --agent billing-agent --tool charge -- ./charge.sh 118 1.00"],
             failures: [.invalidInput],
             decide: { args, _, enforcer in
-                var digest = try args[actionDigest]
+                var bound: (tool: String, argv: [String])?
                 if let tool = try args[SharedFlags.tool] {
                     guard try !args[step].isEmpty else {
                         throw GovernanceError.usage("--tool needs the step's command after --", hint: "governance gates request --kind K --tool T -- COMMAND [ARGS...]")
                     }
-                    digest = Gates.stepDigest(tool: tool, argv: try args[step])
+                    bound = (tool, try args[step])
                 } else if let extra = try args[step].first {
                     throw GovernanceError.usage("unexpected argument \(Render.quoted(extra))", hint: "a command is given only with --tool")
                 }
                 return try enforcer.requestApproval(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                                     kind: try args.require(SharedFlags.kind),
                                                     payload: try args[payload] ?? .object([]), ttl: try args[ttl] ?? Gates.defaultTTL,
-                                                    stepDigest: digest)
+                                                    stepDigest: try args[actionDigest], step: bound)
             },
             render: { issued, _, run in
                 let r = issued.request

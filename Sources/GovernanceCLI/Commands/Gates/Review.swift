@@ -2,7 +2,7 @@ import GovernanceCore
 
 extension GatesCommands {
     enum Review {
-        static let limit: Flag<Int64> = .integer("limit", short: "n", "At most the N newest pending requests, shown oldest first (default 100)", range: 1...10_000)
+        static let limit: Flag<Int64> = .integer("limit", short: "n", "At most the N oldest pending requests (default 100)", range: 1...10_000)
 
         static let command = CommandSpec(
             "review", "Decide pending requests one by one at a terminal: grant, deny or skip",
@@ -28,7 +28,11 @@ extension GatesCommands {
             let signer = try SharedFlags.operatorCredential(args, run)
             let db = try run.store.connection
             let keys = try run.keys()
-            let pending = try Gates.list(db, pendingOnly: true, limit: Int(try args[limit] ?? 100)).reversed()
+            // Oldest first, so a flood of new requests cannot push an older one out of the review.
+            let shown = Int(try args[limit] ?? 100)
+            var pending = try Gates.list(db, pendingOnly: true, limit: shown + 1, oldestFirst: true)
+            let more = pending.count > shown
+            if more { pending.removeLast() }
             let console = run.console
             let nextLine = try console.stdinLines()
             func ask(_ prompt: String) throws -> String? {
@@ -40,6 +44,7 @@ extension GatesCommands {
             var summary: [String] = []
             var firstFailure: Int32 = 0
             if pending.isEmpty { console.errorLine("no pending requests") }
+            if more { console.errorLine("more than \(shown) requests are pending: the oldest \(shown) are shown; run `gates review` again for the rest") }
             review: for (index, request) in pending.enumerated() {
                 let now = Timestamp.now()
                 console.errorLine("")
