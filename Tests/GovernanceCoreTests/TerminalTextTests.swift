@@ -62,3 +62,11 @@ import Testing
         #expect(TerminalText.escaped(#"a\b"#) == #"a\\b"#)
     }
 }
+
+/// Limits in messages are named in whole units, never rounded to `0 MiB`.
+@Suite struct ByteSizeTests {
+    @Test(arguments: [(65_536, "64 KiB"), (1 << 20, "1 MiB"), (16 << 20, "16 MiB"), (1_000, "1,000 bytes"), (1, "1 byte"), (1_536, "1,536 bytes")])
+    func sizes(n: Int, expected: String) {
+        #expect(byteSize(n) == expected)
+    }
+}

@@ -226,7 +226,7 @@ public struct FlagResolver {
         try forEachChunk(raw, flag: flag) { chunk in
             out += chunk
             if out.count > limit {
-                throw GovernanceError.invalid("--\(flag.name) is larger than \(Render.bytes(limit)); nothing was written",
+                throw GovernanceError.invalid("--\(flag.name) is larger than \(byteSize(limit)); nothing was written",
                                               hint: "store large payloads elsewhere and log their SHA-256")
             }
         }

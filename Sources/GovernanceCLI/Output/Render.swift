@@ -71,12 +71,6 @@ public enum Render {
         "\(grouped(n)) \(n == 1 ? singular : plural ?? singular + "s")"
     }
 
-    /// `65536` -> `64 KiB`.
-    public static func bytes(_ n: Int) -> String {
-        if n >= 1 << 20, n % (1 << 20) == 0 { return "\(n >> 20) MiB" }
-        if n >= 1 << 10, n % (1 << 10) == 0 { return "\(n >> 10) KiB" }
-        return count(n, "byte")
-    }
 }
 
 extension Render {

@@ -18,7 +18,7 @@ public enum DocumentFile {
         while let chunk = try FileSystem.readChunk(fd: fd, what: what) {
             out += chunk
             if out.count > limit {
-                throw .invalid("\(what) is over \(limit) bytes (\(limit >> 20) MiB), the limit for \(purpose)")
+                throw .invalid("\(what) is over \(byteSize(limit)), the limit for \(purpose)")
             }
         }
         return out

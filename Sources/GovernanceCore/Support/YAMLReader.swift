@@ -13,7 +13,7 @@ public enum YAMLReader {
     /// `limit` is larger only for a document known to be large (LiteLLM's price map).
     public static func read(_ bytes: [UInt8], limit: Int = maxBytes) throws(GovernanceError) -> DocumentNode {
         guard bytes.count <= limit else {
-            throw .invalid("the document is \(bytes.count) bytes; the limit is \(limit) (\(limit >> 20) MiB)")
+            throw .invalid("the document is \(bytes.count) bytes; the limit is \(byteSize(limit))")
         }
         // JSON is checked by the project's strict JSON parser first, so a JSON document is held to
         // JSON's rules (and its errors read as JSON errors); libyaml then keeps each number's text.
