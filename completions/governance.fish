@@ -237,7 +237,7 @@ complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_su
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from cancel' -a '(governance complete requests 2>/dev/null)'
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from review' -d 'Decide pending requests one by one at a terminal: grant, deny or skip'
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from review' -l operator-key -r -F -d 'The operator\'s Ed25519 private key (PEM); the action is signed with it'
-complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from review' -l limit -s n -r -d 'At most the N newest pending requests, shown oldest first (default 100)'
+complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from review' -l limit -s n -r -d 'At most the N oldest pending requests (default 100)'
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from wait' -d 'Wait for a decision: 0 granted, 16 denied, 17 timed out'
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from wait' -l timeout -r -d 'Give up after this long (default: when the request expires)'
 complete -c governance -n '__fish_seen_subcommand_from gates; and __fish_seen_subcommand_from wait' -l no-wait -d 'Answer at once: exit 18 while the request is pending'

@@ -246,7 +246,7 @@ import Testing
             #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
         }
         let one = "{name: c, agent: a, expect: allow, scope: {tool: t}}"
-        try refused("cases: [" + one + "]\n# " + String(repeating: "x", count: 1 << 20), "over 1048576 bytes")
+        try refused("cases: [" + one + "]\n# " + String(repeating: "x", count: 1 << 20), "over 1 MiB")
         try refused(String(repeating: "[", count: 200) + String(repeating: "]", count: 200), "nested deeper than 64")
         try refused("cases: [{name: c, agent: a, expect: allow, scope: {tool: t}, sudo: true}]", "cases[0].sudo: is not a known key")
         try refused("cases: [{name: c, agent: a, expect: allow, scope: {tool: t, api: x}}]", "cases[0].scope: must give exactly one of tool, api")

@@ -76,7 +76,7 @@ import Testing
 
     @Test func documentShapeRulesAreEnforced() {
         Self.rejects("agents:\n  a: {}\n---\nagents:\n  b: {}\n", containing: "more than one YAML document")
-        Self.rejects(String(repeating: "#", count: (1 << 20) + 1), containing: "the limit is 1048576")
+        Self.rejects(String(repeating: "#", count: (1 << 20) + 1), containing: "the limit is 1 MiB")
         Self.rejects("agents:\n  a: {}\n  a: {}\n", containing: "duplicate key \"a\"")
         Self.rejects("agents:\n  123: {}\n", containing: "is not a string in YAML")
         Self.rejects("agents:\n  yes: {}\n", containing: "is not a string in YAML")
