@@ -61,6 +61,8 @@ public enum EventKind {
     public static let toolResult = "tool.result"
     public static let llmCall = "llm.call"
     public static let costTracked = "cost.tracked"
+    /// `mcp proxy` refusing a message it cannot read (malformed, oversized, invalid JSON-RPC).
+    public static let mcpMessageRejected = "mcp.message_rejected"
 
     /// Written by `compliance report` itself.
     public static let reportGenerated = "report.generated"
@@ -78,7 +80,7 @@ public enum EventKind {
         gateRequested: .agentPath, gateGranted: .operatorAction, gateDenied: .operatorAction, gateCancelled: .operatorAction,
         gateTokenRejected: .agentPath, gateSelfApprovalRefused: .agentPath,
         operatorAdded: .operatorAction, operatorRemoved: .operatorAction, operatorActionIgnored: .governance,
-        toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance,
+        toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance, mcpMessageRejected: .agentPath,
         reportGenerated: .governance, dbRepaired: .governance,
     ]
 
