@@ -38,8 +38,8 @@ extension MCP {
             examples: ["governance mcp proxy --agent billing-agent -- npx -y @modelcontextprotocol/server-filesystem /srv/invoices",
                        "governance mcp proxy -a billing-agent -s \"$GOVERNANCE_SESSION_ID\" --kill-grace 5 -- python3 server.py"],
             role: .enforce,
-            needs: .record,
-            failures: [.scopeViolation, .noPolicy, .budgetExceeded, .loopDetected, .contractViolation]
+            needs: .record
+            // A refusal is answered inside the session (10-14 never end the proxy); a kill ends it with 15.
         ) { args, run in
             let argv = try args[server]
             guard !argv.isEmpty else { throw GovernanceError.usage("give the server's command after --: governance mcp proxy --agent A -- SERVER [ARGS...]") }

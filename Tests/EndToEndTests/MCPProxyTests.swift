@@ -1,0 +1,192 @@
+import Foundation
+import GovernanceCore
+import GovernanceTestSupport
+import Testing
+
+/// `governance mcp proxy` between the reference Python MCP SDK (`mcp` from PyPI, installed by
+/// `make test`) as the agent's client and a real server written with it
+/// (Tests/Fixtures/mcp/server.py), on both stores. The chain verifies after every scenario.
+@Suite struct MCPProxyTests {
+    static let policy = """
+    agents:
+      bot:
+        scope:
+          allowed_tools: [echo, slow, crash, ask_model, garbage, add_tool, secret_tool, late_allowed]
+          hidden_tools: [secret_tool]
+    """
+
+    static let fixtures = packageRoot() + "/Tests/Fixtures/mcp"
+
+    static func python() throws -> String {
+        let python = try #require(findInPath("python3"), "python3 is needed for the MCP tests (`make test` installs the mcp package)")
+        let probe = try runProcess(python, ["-c", "import mcp"], environment: ProcessInfo.processInfo.environment)
+        #expect(probe.status == 0, "the mcp Python package is missing: `make test` installs it (scripts/deps.sh --python)")
+        return python
+    }
+
+    /// Runs a client script of the fixtures for `scenario`; its JSON document and its stderr
+    /// (where the proxy's own stderr goes).
+    static func client(_ gov: Governance, _ script: String, _ scenario: String?, session: String,
+                       extra: [String: String] = [:]) throws -> (JSONValue, String) {
+        var env = gov.environment
+        env["GOVERNANCE_BIN"] = governanceBinary()
+        env["MCP_AGENT"] = "bot"
+        env["MCP_SESSION"] = session
+        env["MCP_FIXTURE_DIR"] = fixtures
+        for (key, value) in extra { env[key] = value }
+        let r = try runProcess(try python(), [fixtures + "/" + script] + (scenario.map { [$0] } ?? []), environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let document = try JSONParser.parse(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        return (document, r.stderr)
+    }
+
+    static func events(_ gov: Governance, _ session: String) throws -> [JSONValue] {
+        try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+    }
+
+    static func kinds(_ events: [JSONValue]) -> [String] { events.compactMap { $0["kind"]?.stringValue } }
+
+    static func verified(_ gov: Governance) throws {
+        let verify = try gov.run(["audit", "verify"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func listsFilteredCallsGovernedAndTheRestPassedThrough(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let (out, stderr) = try Self.client(gov, "client.py", "basic", session: session)
+        #expect(out["protocol"] == .string("2025-11-25"))
+        // Neither the hidden tool nor the one the policy does not allow is ever shown.
+        #expect(out["tools"] == .array(["add_tool", "ask_model", "crash", "echo", "garbage", "slow"].map(JSONValue.string)))
+        #expect(out["echo"]?["is_error"] == .bool(false) && out["echo"]?["text"] == .string("echo: hi"))
+        for refused in ["not_allowed", "hidden"] {
+            #expect(out[refused]?["is_error"] == .bool(true))
+            #expect(out[refused]?["text"]?.stringValue?.contains("scope_violation, exit code 10") == true, "\(out)")
+        }
+        // A server-initiated sampling request reached the client and its answer the server.
+        #expect(out["sampling"]?["text"] == .string("model said: forty-two"))
+        #expect(out["ping"] == .bool(true))
+        // list_changed passed through, and the next list was filtered again.
+        #expect(out["tools_after_change"] == .array(["add_tool", "ask_model", "crash", "echo", "garbage", "late_allowed", "slow"].map(JSONValue.string)))
+        // A line of garbage from the server is refused, said and audited; the session goes on.
+        #expect(out["server_garbage"]?["text"] == .string("after garbage"))
+        #expect(stderr.contains("refused a message from the MCP server: invalid JSON"), "\(stderr)")
+
+        let events = try Self.events(gov, session)
+        let calls = events.filter { $0["kind"] == .string(EventKind.toolCall) }
+        let results = events.filter { $0["kind"] == .string(EventKind.toolResult) }
+        #expect(calls.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["echo", "ask_model", "add_tool", "garbage"])
+        #expect(results.count == calls.count)
+        let echo = try #require(calls.first)
+        #expect(echo["metadata"]?["arguments_sha256"] == .string(Digest.sha256Hex(#"{"text":"hi"}"#)))
+        #expect(echo["metadata"]?["request_id"]?.stringValue != nil)
+        let echoResult = try #require(results.first)
+        #expect(echoResult["metadata"]?["call_seq"] == echo["seq"])
+        #expect(echoResult["metadata"]?["ended_by"] == .string("result"))
+        #expect(echoResult["metadata"]?["is_error"] == .bool(false))
+        #expect(echoResult["metadata"]?["result_sha256"]?.stringValue?.count == 64)
+        let violations = events.filter { $0["kind"] == .string(EventKind.scopeViolation) }
+        #expect(violations.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["not_allowed", "secret_tool"])
+        #expect(violations.allSatisfy { $0["metadata"]?["action"] == .string("mcp.tools_call") })
+        let rejected = try #require(events.first { $0["kind"] == .string(EventKind.mcpMessageRejected) })
+        #expect(rejected["metadata"]?["from"] == .string("server"))
+        try Self.verified(gov)
+        // The proxied calls count like any other governed call.
+        let report = try gov.json(["compliance", "report", "--kind", "article12", "--no-record"])
+        let actions = report["sections"]?.arrayValue?.compactMap { $0["data"]?["actions"] } ?? []
+        #expect(!actions.isEmpty && actions.allSatisfy { $0 == .number(Double(calls.count)) }, "\(actions)")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func hostileInputFromTheClientNeverCrashesTheProxy(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let (out, _) = try Self.client(gov, "raw_client.py", nil, session: session)
+        let probes = ["malformed", "batch", "no_method", "duplicate_key", "control_char_name", "oversized", "hidden", "null_id", "after"]
+        for probe in probes { #expect(out[probe]?["alive"] == .bool(true), "the proxy answered the next ping after \(probe)") }
+        // No id could be read: nothing to answer (the reference SDK drops a connection on a null id).
+        for unanswered in ["malformed", "batch", "duplicate_key", "oversized", "null_id"] { #expect(out[unanswered]?["answer"] == .null, "\(unanswered)") }
+        #expect(out["no_method"]?["answer"]?["error"]?["code"] == .number(-32600))
+        #expect(out["control_char_name"]?["answer"]?["error"]?["code"] == .number(-32602))
+        #expect(out["hidden"]?["answer"]?["result"]?["isError"] == .bool(true))
+        #expect(out["after"]?["answer"]?["result"]?["isError"] == .bool(false))
+        #expect(out["status"] == .number(0))
+        #expect(out["stderr"]?.stringValue?.contains("refused a message from the client") == true)
+
+        let events = try Self.events(gov, session)
+        let rejected = events.filter { $0["kind"] == .string(EventKind.mcpMessageRejected) }
+        // malformed, batch, no method, duplicate key, control character, oversized, null id.
+        #expect(rejected.count == 7, "\(Self.kinds(events))")
+        #expect(rejected.allSatisfy { $0["metadata"]?["from"] == .string("client") })
+        #expect(rejected.contains { $0["metadata"]?["bytes_over"] == .number(Double(MCPMessage.maxBytes)) })
+        // Only the one valid allowed call reached the server.
+        #expect(events.filter { $0["kind"] == .string(EventKind.toolCall) }.count == 1)
+        try Self.verified(gov)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aKillCancelsTheCallInFlightStopsTheServerAndRefusesLaterCalls(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let killArgs = try gov.asOperator(["presence", "kill", "bot", "--reason", "mid-session test", "--by", "dave"])
+        let kill = JSONWriter.ordered(.array(killArgs.map(JSONValue.string)))
+        let (out, stderr) = try Self.client(gov, "client.py", "kill", session: session,
+                                            extra: ["MCP_KILL_ARGS": kill, "MCP_MARKER": gov.home + "/slow-started"])
+        #expect(out["kill_status"] == .number(0))
+        #expect(out["in_flight"]?["is_error"] == .bool(true))
+        #expect(out["in_flight"]?["text"]?.stringValue?.contains("agent_killed, exit code 15") == true, "\(out)")
+        #expect(out["later"]?["text"]?.stringValue?.contains("agent_killed, exit code 15") == true, "\(out)")
+        #expect(out["server_alive"] == nil, "the server was stopped within the grace period")
+        if case .number(let seconds)? = out["server_stopped_seconds"] { #expect(seconds < 4, "kill grace is 2 s") }
+        #expect(stderr.contains("was killed by an operator; the MCP server was stopped"), "\(stderr)")
+
+        let events = try Self.events(gov, session)
+        let result = try #require(events.first { $0["kind"] == .string(EventKind.toolResult) })
+        #expect(result["metadata"]?["ended_by"] == .string("killed"))
+        #expect(result["metadata"]?["tool"] == .string("slow"))
+        #expect(events.contains { $0["kind"] == .string(EventKind.killEnforced) && $0["metadata"]?["tool"] == .string("echo") })
+        #expect(events.filter { $0["kind"] == .string(EventKind.toolCall) }.count == 1, "the later call never reached the server")
+        try Self.verified(gov)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aServerCrashAnswersTheCallsInFlightAndEndsTheProxy(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let (out, stderr) = try Self.client(gov, "client.py", "crash", session: session)
+        #expect(out["in_flight"]?["is_error"] == .bool(true), "\(out)")
+        #expect(out["in_flight"]?["text"]?.stringValue?.contains("ended before it answered") == true)
+        #expect(stderr.contains("the MCP server exited with status 3 while the client was connected"), "\(stderr)")
+        let results = try Self.events(gov, session).filter { $0["kind"] == .string(EventKind.toolResult) }
+        #expect(results.count == 2)
+        #expect(results.allSatisfy { $0["metadata"]?["ended_by"] == .string("server_crash") && $0["metadata"]?["is_error"] == .bool(true) })
+        try Self.verified(gov)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func sigtermStopsTheServerAndTheProxyExitsWithItsStatus(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let marker = gov.home + "/server-pid"
+        let proxy = try SpawnedProcess(governanceBinary(), ["mcp", "proxy", "-a", "bot", "--", "/bin/sh", "-c", "echo $$ > \"$0\"; exec sleep 600", marker],
+                                       environment: gov.environment)
+        #expect(waitUntil(10) { ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").hasSuffix("\n") })
+        let pid = try #require(Int32(((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+        proxy.signal(SIGTERM)
+        let r = proxy.finish()
+        #expect(r.status == 128 + SIGTERM, "\(r.stderr)")
+        #expect(r.stderr.contains("was ended by signal 15"), "\(r.stderr)")
+        #expect(kill(pid, 0) != 0, "the server is gone")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aServerThatCannotStartOrNoServerAtAll(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let missing = try gov.run(["mcp", "proxy", "-a", "bot", "--", gov.home + "/no-such-server"], stdin: "")
+        #expect(missing.status == 127)
+        #expect(missing.stderr.contains("was not found"), "\(missing.stderr)")
+        let none = try gov.run(["mcp", "proxy", "-a", "bot"], stdin: "")
+        #expect(none.status == 2)
+        try Self.verified(gov)
+    }
+}
