@@ -76,6 +76,7 @@ _governance() {
         --sessions-shown) return ;;
         --out|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --public-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --approval-timeout) return ;;
     esac
     case "$path" in
         "") COMPREPLY=($(compgen -W "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator mcp" -- "$cur")) ;;
@@ -153,7 +154,7 @@ _governance() {
         " operator list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " operator remove") COMPREPLY=($(compgen -W "--operator-key --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " mcp") COMPREPLY=($(compgen -W "proxy" -- "$cur")) ;;
-        " mcp proxy") COMPREPLY=($(compgen -W "--agent -a --session -s --kill-grace --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " mcp proxy") COMPREPLY=($(compgen -W "--agent -a --session -s --kill-grace --approval-timeout --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {

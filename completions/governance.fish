@@ -281,3 +281,4 @@ complete -c governance -n '__fish_seen_subcommand_from mcp; and __fish_seen_subc
 complete -c governance -n '__fish_seen_subcommand_from mcp; and __fish_seen_subcommand_from proxy' -l agent -s a -r -a '(governance complete agents 2>/dev/null)' -d 'The agent\'s id (1-256 bytes)'
 complete -c governance -n '__fish_seen_subcommand_from mcp; and __fish_seen_subcommand_from proxy' -l session -s s -r -a '(governance complete sessions 2>/dev/null)' -d 'The session (one agent run); default: the agent\'s own'
 complete -c governance -n '__fish_seen_subcommand_from mcp; and __fish_seen_subcommand_from proxy' -l kill-grace -r -d 'Seconds between SIGTERM and SIGKILL when the server is stopped, and how long it may take to exit after the client leaves (default 10)'
+complete -c governance -n '__fish_seen_subcommand_from mcp; and __fish_seen_subcommand_from proxy' -l approval-timeout -r -d 'How long a call that needs approval is held for an operator\'s decision (default 300)'

@@ -11,8 +11,12 @@ import Testing
     agents:
       bot:
         scope:
-          allowed_tools: [echo, slow, crash, ask_model, garbage, add_tool, secret_tool, late_allowed]
+          allowed_tools: [echo, slow, crash, ask_model, garbage, add_tool, secret_tool, late_allowed, charge]
           hidden_tools: [secret_tool]
+        contracts:
+          charge:
+            pre:
+              - {check: hitl_approved, message: "Charges need approval", params: {kind: charge.customer}}
     """
 
     static let fixtures = packageRoot() + "/Tests/Fixtures/mcp"
@@ -58,7 +62,7 @@ import Testing
         let (out, stderr) = try Self.client(gov, "client.py", "basic", session: session)
         #expect(out["protocol"] == .string("2025-11-25"))
         // Neither the hidden tool nor the one the policy does not allow is ever shown.
-        #expect(out["tools"] == .array(["add_tool", "ask_model", "crash", "echo", "garbage", "slow"].map(JSONValue.string)))
+        #expect(out["tools"] == .array(["add_tool", "ask_model", "charge", "crash", "echo", "garbage", "slow"].map(JSONValue.string)))
         #expect(out["echo"]?["is_error"] == .bool(false) && out["echo"]?["text"] == .string("echo: hi"))
         for refused in ["not_allowed", "hidden"] {
             #expect(out[refused]?["is_error"] == .bool(true))
@@ -68,7 +72,7 @@ import Testing
         #expect(out["sampling"]?["text"] == .string("model said: forty-two"))
         #expect(out["ping"] == .bool(true))
         // list_changed passed through, and the next list was filtered again.
-        #expect(out["tools_after_change"] == .array(["add_tool", "ask_model", "crash", "echo", "garbage", "late_allowed", "slow"].map(JSONValue.string)))
+        #expect(out["tools_after_change"] == .array(["add_tool", "ask_model", "charge", "crash", "echo", "garbage", "late_allowed", "slow"].map(JSONValue.string)))
         // A line of garbage from the server is refused, said and audited; the session goes on.
         #expect(out["server_garbage"]?["text"] == .string("after garbage"))
         #expect(stderr.contains("refused a message from the MCP server: invalid JSON"), "\(stderr)")
@@ -147,6 +151,31 @@ import Testing
         #expect(result["metadata"]?["tool"] == .string("slow"))
         #expect(events.contains { $0["kind"] == .string(EventKind.killEnforced) && $0["metadata"]?["tool"] == .string("echo") })
         #expect(events.filter { $0["kind"] == .string(EventKind.toolCall) }.count == 1, "the later call never reached the server")
+        try Self.verified(gov)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aCallThatNeedsApprovalIsHeldUntilAnOperatorDecides(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let decide = try gov.asOperator(["gates", "grant", "REQUEST", "--by", "dave"])
+        let (out, stderr) = try Self.client(gov, "client.py", "approval", session: session,
+                                            extra: ["MCP_DECIDE_ARGS": JSONWriter.ordered(.array(decide.map(JSONValue.string)))])
+        #expect(out["grant_held"] == .bool(true) && out["deny_held"] == .bool(true), "held until decided: \(out)")
+        #expect(out["grant_status"] == .number(0) && out["deny_status"] == .number(0))
+        #expect(out["grant"]?["is_error"] == .bool(false) && out["grant"]?["text"] == .string("charged 10"))
+        #expect(out["deny"]?["is_error"] == .bool(true))
+        #expect(out["deny"]?["text"]?.stringValue?.contains("approval_denied, exit code 16") == true, "\(out)")
+        if case .number(let progress)? = out["progress"] { #expect(progress >= 1, "progress notifications while held") } else { Issue.record("no progress count") }
+        #expect(stderr.contains("needs approval"), "\(stderr)")
+
+        let events = try Self.events(gov, session)
+        let kinds = Self.kinds(events)
+        #expect(kinds.filter { $0 == EventKind.gateRequested }.count == 2)
+        #expect(kinds.contains(EventKind.contractApprovalUsed))
+        // Only the granted call reached the server.
+        let calls = events.filter { $0["kind"] == .string(EventKind.toolCall) }
+        #expect(calls.count == 1 && calls.first?["metadata"]?["tool"] == .string("charge"))
         try Self.verified(gov)
     }
 

@@ -23,9 +23,12 @@ public struct MCPProxyRequest: Sendable {
     public var input: Int32
     public var output: Int32
     public var maxMessageBytes: Int
+    /// How long a call that needs approval is held for a decision.
+    public var approvalTimeoutSeconds: Double
 
     public init(agentID: String, sessionID: SessionID? = nil, argv: [String], killGraceSeconds: Double = 10, failOpen: Bool = false,
-                input: Int32 = 0, output: Int32 = 1, maxMessageBytes: Int = MCPMessage.maxBytes) {
+                input: Int32 = 0, output: Int32 = 1, maxMessageBytes: Int = MCPMessage.maxBytes, approvalTimeoutSeconds: Double = 300) {
+        self.approvalTimeoutSeconds = approvalTimeoutSeconds
         self.agentID = agentID
         self.sessionID = sessionID
         self.argv = argv
@@ -180,6 +183,11 @@ final class MCPProxy: @unchecked Sendable {
 
     private var calls: [String: Call] = [:]
     private var lists: [String: JSONValue] = [:]
+    /// Every other request passed on to the server and not answered yet: answered by the proxy
+    /// if the server ends first.
+    private var forwarded: [String: JSONValue] = [:]
+    /// Calls held for an operator's approval (not yet passed on).
+    private var held: [String: JSONValue] = [:]
     /// Calls the proxy ended itself (kill, cancellation): a late answer from the server is dropped.
     private var answered = Set<String>()
     private var killed = false
@@ -274,6 +282,7 @@ final class MCPProxy: @unchecked Sendable {
             clientOut.send(MCPMessage.toolError(id: call.requestID, text: "the MCP server ended before it answered this call"))
             audit(result: call, ending: wasKilled ? .killed : .serverCrash, isError: true, resultHash: nil)
         }
+        answerForwarded()
         return outcome()
     }
 
@@ -334,6 +343,7 @@ final class MCPProxy: @unchecked Sendable {
             return list
         }
         guard let inFlight else { return }
+        answerForwarded()
         report("agent \(quoted(request.agentID)) was killed by an operator: \(inFlight.count) call\(inFlight.count == 1 ? "" : "s") in flight cancelled, the MCP server is being stopped")
         let error = GovernanceError(.agentKilled, "agent \(quoted(request.agentID)) was killed by an operator while this call ran; it was cancelled")
         for call in inFlight {
@@ -341,6 +351,18 @@ final class MCPProxy: @unchecked Sendable {
             clientOut.send(MCPMessage.toolError(id: call.requestID, text: MCPMessage.refusalText(error)))
             audit(result: call, ending: .killed, isError: true, resultHash: nil)
         }
+    }
+
+    /// Answers the requests the server will not answer any more (it was stopped or ended).
+    private func answerForwarded() {
+        let pending: [JSONValue] = state.locked {
+            let ids = Array(forwarded.values)
+            for key in forwarded.keys { answered.insert(key) }
+            forwarded = [:]
+            lists = [:]
+            return ids
+        }
+        for id in pending { unavailable(id) }
     }
 
     // MARK: the client's side
@@ -386,13 +408,18 @@ final class MCPProxy: @unchecked Sendable {
             governedCall(id: id, params: params, bytes: bytes)
         case .success(.request(let id, let method, _)):
             guard !gone() else { return unavailable(id) }
-            if method == "tools/list" { state.locked { lists[MCPMessage.key(id)] = id } }
+            state.locked {
+                if method == "tools/list" { lists[MCPMessage.key(id)] = id }
+                forwarded[MCPMessage.key(id)] = id
+            }
             serverIn.send(bytes, newline: true)
         case .success(.notification(let method, let params)):
             guard !gone() else { return }
             if method == "notifications/cancelled", let requestID = params?["requestId"] {
                 let key = MCPMessage.key(requestID)
                 let call: Call? = state.locked {
+                    // A held call is dropped: its wait ends without an answer.
+                    held.removeValue(forKey: key)
                     guard let call = calls.removeValue(forKey: key) else { return nil }
                     answered.insert(key)
                     return call
@@ -427,10 +454,91 @@ final class MCPProxy: @unchecked Sendable {
             return invalidCall(id, bytes, "tools/call with an invalid tool name: \(error.message)")
         }
         let key = MCPMessage.key(id)
-        guard !state.locked({ calls[key] != nil }) else { return invalidCall(id, bytes, "a request id already in flight") }
+        guard !state.locked({ calls[key] != nil || held[key] != nil }) else { return invalidCall(id, bytes, "a request id already in flight") }
         state.locked { callCount += 1 }
 
         let canonicalArguments = JSONWriter.canonical(arguments)
+        let kinds = approvalKinds(tool)
+        guard kinds.isEmpty else {
+            // Held on a thread of its own: the session goes on while an operator decides.
+            state.locked { held[key] = id }
+            let token = params?["_meta"]?["progressToken"]
+            let copy = Array(bytes)
+            if !spawnThread({ [self] in holdForApproval(id: id, tool: tool, arguments: canonicalArguments, kinds: kinds, progressToken: token, bytes: copy[...]) }) {
+                state.locked { _ = held.removeValue(forKey: key) }
+                refuse(id, .internalError("cannot start a thread to wait for the approval"))
+            }
+            return
+        }
+        checkAndForward(id: id, tool: tool, canonicalArguments: canonicalArguments, bytes: bytes)
+    }
+
+    /// The approval kinds the tool's contract requires before it runs (`hitl_approved`), read
+    /// only to know whether to ask: the enforcement path checks them itself.
+    private func approvalKinds(_ tool: String) -> [String] {
+        let read = try? withStore { try PolicyStore(db: try enforcer.openStore().connection).verified(request.agentID) }
+        let conditions = read?.policy?.policy.contract(for: tool)?.pre ?? []
+        return conditions.filter { $0.check == .hitlApproved }.compactMap(\.kind)
+    }
+
+    /// Asks for each approval the call needs (bound to this tool and these arguments), waits for
+    /// the decisions with progress notifications when the client asked for them, then checks the
+    /// call as any other; a denial, a timeout or a kill refuses it.
+    private func holdForApproval(id: JSONValue, tool: String, arguments: String, kinds: [String], progressToken: JSONValue?,
+                                 bytes: ArraySlice<UInt8>) {
+        let key = MCPMessage.key(id)
+        let digest = Gates.stepDigest(tool: tool, argv: [arguments])
+        // The wait polls the store for minutes: it gets a connection of its own.
+        let waiter = Enforcer(configuration: enforcer.configuration, keys: enforcer.keys)
+        let ticker = MCPLock()
+        var waiting = true
+        var ticks = 0
+        if let progressToken {
+            _ = spawnThread { [self] in
+                while !ticker.wait(seconds: 1, until: { !waiting }) {
+                    ticks += 1
+                    clientOut.send(MCPMessage.progress(token: progressToken, progress: ticks,
+                                                       message: "waiting for an operator's approval of \(tool)"))
+                }
+            }
+        }
+        func stopTicker() {
+            ticker.locked { waiting = false }
+            ticker.broadcast()
+        }
+        do {
+            for kind in kinds {
+                let payload = JSONValue.object([("tool", .string(tool)), ("arguments_sha256", .string(Digest.sha256Hex(arguments))),
+                                                ("transport", .string("mcp"))])
+                let issued = try withStore {
+                    try enforcer.requestApproval(agentID: request.agentID, sessionID: request.sessionID, kind: kind, payload: payload,
+                                                 stepDigest: digest)
+                }
+                issued.warnings.forEach(report)
+                guard case .allowed(let made) = issued.outcome else {
+                    if case .denied(let error) = issued.outcome { throw error }
+                    throw GovernanceError(.storeUnavailable, "the approval could not be requested: the store is unavailable")
+                }
+                report("\(quoted(tool)) needs approval (\(quoted(kind))): held until an operator runs `governance gates grant \(made.request.requestID)` (or deny)")
+                let decided = try waiter.waitForApproval(made.request, timeout: request.approvalTimeoutSeconds)
+                decided.warnings.forEach(report)
+                if case .denied(let error) = decided.outcome { throw error }
+            }
+        } catch {
+            stopTicker()
+            let held = state.locked { self.held.removeValue(forKey: key) != nil }
+            if held { refuse(id, error as? GovernanceError ?? .internalError("\(error)")) }
+            return
+        }
+        stopTicker()
+        // Cancelled by the client while it waited: nothing to answer.
+        guard state.locked({ held.removeValue(forKey: key) != nil }) else { return }
+        checkAndForward(id: id, tool: tool, canonicalArguments: arguments, bytes: bytes)
+    }
+
+    /// The enforcement path for one call, then `tool.call` and the call passed on.
+    private func checkAndForward(id: JSONValue, tool: String, canonicalArguments: String, bytes: ArraySlice<UInt8>) {
+        let key = MCPMessage.key(id)
         let checked: EnforcementResult<ExecClearance>
         do {
             checked = try withStore {
@@ -510,6 +618,7 @@ final class MCPProxy: @unchecked Sendable {
             let key = MCPMessage.key(id)
             enum Match { case call(Call), list(JSONValue), late, other }
             let match: Match = state.locked {
+                forwarded.removeValue(forKey: key)
                 if let call = calls.removeValue(forKey: key) { return .call(call) }
                 if let list = lists.removeValue(forKey: key) { return .list(list) }
                 if answered.remove(key) != nil { return .late }

@@ -83,6 +83,31 @@ async def run(scenario):
                 else:
                     out["server_alive"] = True
                 out["server_stopped_seconds"] = time.monotonic() - started
+            elif scenario == "approval":
+                # MCP_DECIDE_ARGS: the operator's `gates grant REQUEST` argv (grant becomes deny for the second call).
+                decide = json.loads(os.environ["MCP_DECIDE_ARGS"])
+                progress = []
+
+                async def on_progress(value, total, message):
+                    progress.append(message)
+
+                for verb, amount in (("grant", 10), ("deny", 20)):
+                    call = asyncio.create_task(session.call_tool("charge", {"amount": amount}, progress_callback=on_progress))
+                    request_id = None
+                    for _ in range(200):
+                        listed = subprocess.run([BIN, "--json", "gates", "list", "--pending"], capture_output=True, text=True)
+                        pending = json.loads(listed.stdout or "[]")
+                        pending = pending.get("requests", pending) if isinstance(pending, dict) else pending
+                        if pending:
+                            request_id = pending[0]["request_id"]
+                            break
+                        await asyncio.sleep(0.1)
+                    await asyncio.sleep(1.5)  # long enough for a progress notification
+                    out[verb + "_held"] = not call.done()
+                    argv = [verb if a == "grant" else (request_id if a == "REQUEST" else a) for a in decide]
+                    out[verb + "_status"] = subprocess.run([BIN] + argv, capture_output=True, text=True).returncode
+                    out[verb] = call_json(await asyncio.wait_for(call, 20))
+                out["progress"] = len(progress)
             elif scenario == "crash":
                 slow = asyncio.create_task(session.call_tool("slow", {"seconds": 60}))
                 await asyncio.sleep(0.5)

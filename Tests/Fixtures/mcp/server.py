@@ -26,6 +26,12 @@ async def slow(seconds: float, marker: str = "") -> str:
 
 
 @server.tool()
+def charge(amount: int) -> str:
+    """A tool whose contract needs an operator's approval."""
+    return "charged %d" % amount
+
+
+@server.tool()
 def crash() -> str:
     """Ends the whole server at once, as a crash would."""
     os._exit(3)

@@ -9,6 +9,9 @@ extension MCP {
         static let killGrace: Flag<Int64> = .integer("kill-grace", value: "SECONDS",
                                                      "Seconds between SIGTERM and SIGKILL when the server is stopped, and how long it may take to exit after the client leaves (default 10)",
                                                      range: 0...3_600)
+        static let approvalTimeout: Flag<Int64> = .integer("approval-timeout", value: "SECONDS",
+                                                           "How long a call that needs approval is held for an operator's decision (default 300)",
+                                                           range: 1...86_400)
 
         static let command = CommandSpec(
             "proxy", "Run an MCP server (stdio) behind governance: every tools/call checked and audited",
@@ -22,7 +25,10 @@ extension MCP {
             command line. An allowed call is audited as tool.call (the tool, the SHA-256 of its canonical \
             arguments, the request id) and tool.result (the result's SHA-256, isError, the duration, and how it \
             ended: result, error, cancelled, killed or server_crash) in the session's chain; its contract's \
-            post-conditions are checked before the result is passed on. A tools/list result keeps only the tools \
+            post-conditions are checked before the result is passed on. A call whose contract needs an approval \
+            (hitl_approved) is held: the proxy asks for it (gates request, bound to the tool and its arguments), \
+            sends progress notifications every second when the client gave a progressToken, and passes the call \
+            on once an operator grants it; a denial (16), --approval-timeout (17) or a kill refuses it. A tools/list result keeps only the tools \
             the policy allows and does not hide. Everything else passes through unchanged and in order, both \
             ways. A message over 4 MiB, malformed JSON or an invalid JSON-RPC message is refused, said on stderr, \
             audited (mcp.message_rejected) and answered with the JSON-RPC error (-32700, -32600, -32602). The \
@@ -33,7 +39,7 @@ extension MCP {
             when it had to be stopped after lingering), 15 after a kill, the server's (1 for 0) when it ended \
             while the client was connected, 125-127 when it could not be started.
             """,
-            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, killGrace],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, killGrace, approvalTimeout],
             positionals: [server],
             examples: ["governance mcp proxy --agent billing-agent -- npx -y @modelcontextprotocol/server-filesystem /srv/invoices",
                        "governance mcp proxy -a billing-agent -s \"$GOVERNANCE_SESSION_ID\" --kill-grace 5 -- python3 server.py"],
@@ -46,7 +52,8 @@ extension MCP {
             // A client that goes away must not kill the proxy before it has stopped the server.
             signal(SIGPIPE, SIG_IGN)
             let request = MCPProxyRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session], argv: argv,
-                                          killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen)
+                                          killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen,
+                                          approvalTimeoutSeconds: Double(try args[approvalTimeout] ?? 300))
             let outcome = try run.enforcer(failOpen: args.failOpen).proxyMCP(request, recorder: try run.recorder) { run.warn($0) }
             if let error = outcome.error { run.console.errorLine("governance: error: " + Render.escaped(error)) }
             return outcome.exitStatus
