@@ -218,4 +218,68 @@ import Testing
         #expect(none.status == 2)
         try Self.verified(gov)
     }
+
+    @Test(arguments: Backend.allCases)
+    func wrapRewritesAConfigurationWhoseServersThenRunGoverned(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let path = gov.home + "/claude_desktop_config.json"
+        let python = try Self.python()
+        let original = """
+        {"mcpServers": {"fixture": {"command": "\(python)", "args": ["\(Self.fixtures)/server.py"], "env": {"KEEP": "1"}},
+                        "remote": {"url": "https://example.com/mcp"}},
+         "theme": "dark"}
+        """
+        try original.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o640)
+
+        let dry = try gov.run(["mcp", "wrap", "--config", path, "--agent", "bot", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("+        \"proxy\","), "\(dry.stdout)")
+        #expect(dry.stdout.contains("not stdio  remote"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == original, "a dry run writes nothing")
+        #expect(!FileManager.default.fileExists(atPath: path + ".bak"))
+
+        let wrote = try gov.run(["--json", "mcp", "wrap", "--config", path, "--agent", "bot"])
+        #expect(wrote.status == 0, "\(wrote.stderr)")
+        let report = try JSONParser.parse(wrote.stdout)
+        #expect(report["backup"] == .string(path + ".bak"))
+        #expect(try String(contentsOfFile: path + ".bak", encoding: .utf8) == original)
+        #expect(FileSystem.permissions(path) == 0o640 && FileSystem.permissions(path + ".bak") == 0o640)
+        let config = try JSONParser.parse(try String(contentsOfFile: path, encoding: .utf8))
+        let fixture = try #require(config["mcpServers"]?["fixture"])
+        #expect(fixture["args"]?.arrayValue?.prefix(5) == ["mcp", "proxy", "--agent", "bot", "--"].map(JSONValue.string)[...])
+        #expect(fixture["env"]?["KEEP"] == .string("1"))
+        #expect(config["mcpServers"]?["remote"] == .object([("url", .string("https://example.com/mcp"))]))
+        #expect(config["theme"] == .string("dark"))
+
+        // Twice changes nothing and keeps no second backup.
+        let again = try gov.run(["--json", "mcp", "wrap", "--config", path, "--agent", "bot"])
+        #expect(try JSONParser.parse(again.stdout)["changed"] == .bool(false))
+        #expect(!FileManager.default.fileExists(atPath: path + ".bak.1"))
+
+        // The rewritten entry, started as a client would, is the governed server.
+        let session = try SessionID.random().value
+        let (out, _) = try Self.client(gov, "client.py", "config", session: session, extra: ["MCP_CONFIG": path])
+        #expect(out["tools"]?.arrayValue?.contains(.string("not_allowed")) == false)
+        #expect(out["echo"]?["text"] == .string("echo: wrapped"))
+        let calls = try Self.events(gov, AgentChain.resolve(nil, agentID: "bot").value).filter { $0["kind"] == .string(EventKind.toolCall) }
+        #expect(calls.count == 1, "the call is in the agent's own chain (no --session in the configuration)")
+        try Self.verified(gov)
+    }
+
+    @Test func wrapRefusesWhatItCannotReadAndWritesNothing() throws {
+        let gov = try Governance()
+        let path = gov.home + "/mcp.json"
+        let commented = "{\"mcpServers\": {\"a\": {\"command\": \"x\"}}, // a comment\n}"
+        try commented.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try gov.run(["mcp", "wrap", "--config", path, "--agent", "bot"]).status == 2)
+        try #"{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try gov.run(["mcp", "wrap", "--config", path, "--agent", "bot"]).status == 2, "duplicate keys")
+        try #"{"other": {}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try gov.run(["mcp", "wrap", "--config", path, "--agent", "bot"]).status == 2)
+        try #"{"mcpServers": {"a": {"command": "x"}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try gov.run(["mcp", "wrap", "--config", path, "--agent", "b\u{07}ot"]).status == 2)
+        #expect(try gov.run(["mcp", "wrap", "--config", gov.home, "--agent", "bot"]).status == 3, "a directory (as every file the project reads)")
+        #expect(!FileManager.default.fileExists(atPath: path + ".bak"))
+    }
 }

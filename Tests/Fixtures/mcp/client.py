@@ -44,12 +44,20 @@ async def run(scenario):
         if isinstance(message, types.ServerNotification) and isinstance(message.root, types.ToolListChangedNotification):
             changed.set()
 
-    params = StdioServerParameters(command=BIN, args=proxy_argv(), env=dict(os.environ))
+    if scenario == "config":
+        # The server as a wrapped client configuration starts it (MCP_CONFIG, server "fixture").
+        entry = json.load(open(os.environ["MCP_CONFIG"]))["mcpServers"]["fixture"]
+        params = StdioServerParameters(command=entry["command"], args=entry["args"], env=dict(os.environ))
+    else:
+        params = StdioServerParameters(command=BIN, args=proxy_argv(), env=dict(os.environ))
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write, sampling_callback=sampling, message_handler=on_message) as session:
             init = await session.initialize()
             out["protocol"] = init.protocolVersion
-            if scenario == "basic":
+            if scenario == "config":
+                out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
+                out["echo"] = call_json(await session.call_tool("echo", {"text": "wrapped"}))
+            elif scenario == "basic":
                 out["tools"] = sorted(t.name for t in (await session.list_tools()).tools)
                 out["echo"] = call_json(await session.call_tool("echo", {"text": "hi"}))
                 out["not_allowed"] = call_json(await session.call_tool("not_allowed", {}))
