@@ -368,16 +368,20 @@ final class MCPProxy: @unchecked Sendable {
     // MARK: the client's side
 
     private func clientLoop() {
-        var reader = LineReader(maxLineBytes: request.maxMessageBytes) { [self] in readClient() }
+        readMessages(from: "client", { [self] in readClient() }, handle: fromClient)
+    }
+
+    /// Reads one side's lines until its end. An over-long line is refused without an answer: its
+    /// id was skipped with it (JSON-RPC's null id is not a valid MCP response, and the reference
+    /// SDK drops its connection on one).
+    private func readMessages(from side: String, _ next: @escaping () throws -> [UInt8]?, handle: (ArraySlice<UInt8>) -> Void) {
+        var reader = LineReader(maxLineBytes: request.maxMessageBytes, next)
         while let line = try? reader.nextLine() {
             switch line {
             case .tooLong:
-                // Its id was skipped with it: there is nothing to answer (JSON-RPC's null id is
-                // not a valid MCP response, and the reference SDK drops its connection on one).
-                reject(from: "client", reason: "a message over \(request.maxMessageBytes) bytes", bytes: nil)
+                reject(from: side, reason: "a message over \(request.maxMessageBytes) bytes", bytes: nil)
             case .line(let bytes):
-                guard !bytes.isEmpty else { continue }
-                fromClient(bytes)
+                if !bytes.isEmpty { handle(bytes) }
             }
         }
     }
@@ -597,16 +601,7 @@ final class MCPProxy: @unchecked Sendable {
     // MARK: the server's side
 
     private func serverLoop(fd: Int32) {
-        var reader = LineReader(maxLineBytes: request.maxMessageBytes) { try FileSystem.readChunk(fd: fd, what: "the MCP server's messages") }
-        while let line = try? reader.nextLine() {
-            switch line {
-            case .tooLong:
-                reject(from: "server", reason: "a message over \(request.maxMessageBytes) bytes", bytes: nil)
-            case .line(let bytes):
-                guard !bytes.isEmpty else { continue }
-                fromServer(bytes)
-            }
-        }
+        readMessages(from: "server", { try FileSystem.readChunk(fd: fd, what: "the MCP server's messages") }, handle: fromServer)
     }
 
     private func fromServer(_ bytes: ArraySlice<UInt8>) {

@@ -6,9 +6,6 @@ extension MCP {
     /// (`Enforcer.proxyMCP`).
     enum Proxy {
         static let server: Positional<[String]> = .rest("SERVER", "The MCP server's command and its arguments, after --")
-        static let killGrace: Flag<Int64> = .integer("kill-grace", value: "SECONDS",
-                                                     "Seconds between SIGTERM and SIGKILL when the server is stopped, and how long it may take to exit after the client leaves (default 10)",
-                                                     range: 0...3_600)
         static let approvalTimeout: Flag<Int64> = .integer("approval-timeout", value: "SECONDS",
                                                            "How long a call that needs approval is held for an operator's decision (default 300)",
                                                            range: 1...86_400)
@@ -39,7 +36,9 @@ extension MCP {
             when it had to be stopped after lingering), 15 after a kill, the server's (1 for 0) when it ended \
             while the client was connected, 125-127 when it could not be started.
             """,
-            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain, killGrace, approvalTimeout],
+            flags: [SharedFlags.agent.required, SharedFlags.sessionOrAgentChain,
+                    Exec.killGrace.described("Seconds between SIGTERM and SIGKILL when the server is stopped, and how long it may take to exit after the client leaves (default 10)"),
+                    approvalTimeout],
             positionals: [server],
             examples: ["governance mcp proxy --agent billing-agent -- npx -y @modelcontextprotocol/server-filesystem /srv/invoices",
                        "governance mcp proxy -a billing-agent -s \"$GOVERNANCE_SESSION_ID\" --kill-grace 5 -- python3 server.py"],
@@ -52,7 +51,7 @@ extension MCP {
             // A client that goes away must not kill the proxy before it has stopped the server.
             signal(SIGPIPE, SIG_IGN)
             let request = MCPProxyRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session], argv: argv,
-                                          killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen,
+                                          killGraceSeconds: Double(try args[Exec.killGrace] ?? 10), failOpen: args.failOpen,
                                           approvalTimeoutSeconds: Double(try args[approvalTimeout] ?? 300))
             let outcome = try run.enforcer(failOpen: args.failOpen).proxyMCP(request, recorder: try run.recorder) { run.warn($0) }
             if let error = outcome.error { run.console.errorLine("governance: error: " + Render.escaped(error)) }
