@@ -76,7 +76,8 @@ public final class Governance: Sendable {
     /// contained child, every `tools/call` checked and audited, `tools/list` filtered, the rest
     /// passed through, until the client's side (`request.input`) closes, the server ends or an
     /// operator kills the agent. `report` gets the warnings and refused messages. The same
-    /// caveat as `step`: this process supervises the server.
+    /// caveat as `step`: this process supervises the server. Ignore SIGPIPE first (as the CLI
+    /// does): a client that goes away must not end the process before the server is stopped.
     public func proxyMCP(_ request: MCPProxyRequest, report: @escaping @Sendable (String) -> Void) async throws -> MCPProxyOutcome {
         let configuration = configuration, keys = keys
         return try await Governance.offPool {

@@ -273,14 +273,15 @@ final class MCPProxy: @unchecked Sendable {
         Glibc.close(fromServer[0])
 
         // Calls the server never answered.
-        let (left, wasKilled) = state.locked { () -> ([Call], Bool) in
+        let (left, ending) = state.locked { () -> ([Call], MCPEvents.Ending) in
             let left = Array(calls.values)
             calls = [:]
-            return (left, killed)
+            // The client that left took its calls with it; otherwise the server failed them.
+            return (left, killed ? .killed : (clientClosed ? .cancelled : .serverCrash))
         }
         for call in left {
             clientOut.send(MCPMessage.toolError(id: call.requestID, text: "the MCP server ended before it answered this call"))
-            audit(result: call, ending: wasKilled ? .killed : .serverCrash, isError: true, resultHash: nil)
+            audit(result: call, ending: ending, isError: true, resultHash: nil)
         }
         answerForwarded()
         return outcome()
