@@ -17,6 +17,9 @@ import Testing
           charge:
             pre:
               - {check: hitl_approved, message: "Charges need approval", params: {kind: charge.customer}}
+          late_allowed:
+            post:
+              - {check: custom, message: "Late results are withheld", params: {command: [/bin/false]}}
     """
 
     static let fixtures = packageRoot() + "/Tests/Fixtures/mcp"
@@ -80,7 +83,11 @@ import Testing
         let events = try Self.events(gov, session)
         let calls = events.filter { $0["kind"] == .string(EventKind.toolCall) }
         let results = events.filter { $0["kind"] == .string(EventKind.toolResult) }
-        #expect(calls.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["echo", "ask_model", "add_tool", "garbage"])
+        #expect(calls.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["echo", "ask_model", "add_tool", "garbage", "late_allowed"])
+        // A failed post-condition withholds the result: the client gets the refusal instead.
+        #expect(out["post_violation"]?["is_error"] == .bool(true))
+        #expect(out["post_violation"]?["text"]?.stringValue?.contains("contract_violation, exit code 14") == true, "\(out)")
+        #expect(events.contains { $0["kind"] == .string(EventKind.contractPostViolation) && $0["metadata"]?["tool"] == .string("late_allowed") })
         #expect(results.count == calls.count)
         let echo = try #require(calls.first)
         #expect(echo["metadata"]?["arguments_sha256"] == .string(Digest.sha256Hex(#"{"text":"hi"}"#)))

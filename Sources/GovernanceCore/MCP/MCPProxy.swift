@@ -179,6 +179,8 @@ final class MCPProxy: @unchecked Sendable {
         var callSeq: Int64?
         var requestID: JSONValue
         var started: Int64
+        /// The tool's contract has post-conditions to check on the result.
+        var postCheck = true
     }
 
     private var calls: [String: Call] = [:]
@@ -463,34 +465,41 @@ final class MCPProxy: @unchecked Sendable {
         state.locked { callCount += 1 }
 
         let canonicalArguments = JSONWriter.canonical(arguments)
-        let kinds = approvalKinds(tool)
+        let needs = contractNeeds(tool)
+        let kinds = needs.approvals
         guard kinds.isEmpty else {
             // Held on a thread of its own: the session goes on while an operator decides.
             state.locked { held[key] = id }
             let token = params?["_meta"]?["progressToken"]
             let copy = Array(bytes)
-            if !spawnThread({ [self] in holdForApproval(id: id, tool: tool, arguments: canonicalArguments, kinds: kinds, progressToken: token, bytes: copy[...]) }) {
+            if !spawnThread({ [self] in
+                holdForApproval(id: id, tool: tool, arguments: canonicalArguments, kinds: kinds, postCheck: needs.postCheck,
+                                progressToken: token, bytes: copy[...])
+            }) {
                 state.locked { _ = held.removeValue(forKey: key) }
                 refuse(id, .internalError("cannot start a thread to wait for the approval"))
             }
             return
         }
-        checkAndForward(id: id, tool: tool, canonicalArguments: canonicalArguments, bytes: bytes)
+        checkAndForward(id: id, tool: tool, canonicalArguments: canonicalArguments, postCheck: needs.postCheck, bytes: bytes)
     }
 
-    /// The approval kinds the tool's contract requires before it runs (`hitl_approved`), read
-    /// only to know whether to ask: the enforcement path checks them itself.
-    private func approvalKinds(_ tool: String) -> [String] {
-        let read = try? withStore { try PolicyStore(db: try enforcer.openStore().connection).verified(request.agentID) }
-        let conditions = read?.policy?.policy.contract(for: tool)?.pre ?? []
-        return conditions.filter { $0.check == .hitlApproved }.compactMap(\.kind)
+    /// What the tool's contract asks around the call, from the signature-checked policy: the
+    /// approval kinds to ask for first (`hitl_approved`; the enforcement path checks them itself),
+    /// and whether there are post-conditions to check on the result. A policy that cannot be
+    /// read or trusted means a post-check (which then refuses the result).
+    private func contractNeeds(_ tool: String) -> (approvals: [String], postCheck: Bool) {
+        guard let read = try? withStore({ try PolicyStore(db: try enforcer.openStore().connection).verified(request.agentID) }),
+              read.ignored == nil else { return ([], true) }
+        guard let contract = read.policy?.policy.contract(for: tool) else { return ([], false) }
+        return (contract.pre.filter { $0.check == .hitlApproved }.compactMap(\.kind), !contract.post.isEmpty)
     }
 
     /// Asks for each approval the call needs (bound to this tool and these arguments), waits for
     /// the decisions with progress notifications when the client asked for them, then checks the
     /// call as any other; a denial, a timeout or a kill refuses it.
-    private func holdForApproval(id: JSONValue, tool: String, arguments: String, kinds: [String], progressToken: JSONValue?,
-                                 bytes: ArraySlice<UInt8>) {
+    private func holdForApproval(id: JSONValue, tool: String, arguments: String, kinds: [String], postCheck: Bool,
+                                 progressToken: JSONValue?, bytes: ArraySlice<UInt8>) {
         let key = MCPMessage.key(id)
         let digest = Gates.stepDigest(tool: tool, argv: [arguments])
         // The wait polls the store for minutes: it gets a connection of its own.
@@ -538,11 +547,11 @@ final class MCPProxy: @unchecked Sendable {
         stopTicker()
         // Cancelled by the client while it waited: nothing to answer.
         guard state.locked({ held.removeValue(forKey: key) != nil }) else { return }
-        checkAndForward(id: id, tool: tool, canonicalArguments: arguments, bytes: bytes)
+        checkAndForward(id: id, tool: tool, canonicalArguments: arguments, postCheck: postCheck, bytes: bytes)
     }
 
     /// The enforcement path for one call, then `tool.call` and the call passed on.
-    private func checkAndForward(id: JSONValue, tool: String, canonicalArguments: String, bytes: ArraySlice<UInt8>) {
+    private func checkAndForward(id: JSONValue, tool: String, canonicalArguments: String, postCheck: Bool, bytes: ArraySlice<UInt8>) {
         let key = MCPMessage.key(id)
         let checked: EnforcementResult<ExecClearance>
         do {
@@ -584,7 +593,9 @@ final class MCPProxy: @unchecked Sendable {
         } catch {
             return refuse(id, error as? GovernanceError ?? .internalError("\(error)"))
         }
-        state.locked { calls[key] = Call(tool: tool, callID: callID, callSeq: callSeq, requestID: id, started: Timestamp.now().microseconds) }
+        state.locked {
+            calls[key] = Call(tool: tool, callID: callID, callSeq: callSeq, requestID: id, started: Timestamp.now().microseconds, postCheck: postCheck)
+        }
         serverIn.send(bytes, newline: true)
     }
 
@@ -639,7 +650,7 @@ final class MCPProxy: @unchecked Sendable {
         let isError = error != nil || result?["isError"] == .bool(true)
         audit(result: call, ending: result != nil ? .result : .error, isError: isError,
               resultHash: MCPEvents.hash(result ?? error ?? .null))
-        if result != nil, !isError {
+        if result != nil, !isError, call.postCheck {
             let post = try? withStore {
                 try enforcer.contractCheck(agentID: request.agentID, sessionID: session, tool: call.tool, phase: .post, failOpen: request.failOpen)
             }

@@ -68,6 +68,7 @@ async def run(scenario):
                 await asyncio.wait_for(changed.wait(), 10)
                 out["tools_after_change"] = sorted(t.name for t in (await session.list_tools()).tools)
                 out["server_garbage"] = call_json(await session.call_tool("garbage", {}))
+                out["post_violation"] = call_json(await session.call_tool("late_allowed", {}))
             elif scenario == "kill":
                 marker = os.environ["MCP_MARKER"]
                 slow = asyncio.create_task(session.call_tool("slow", {"seconds": 60, "marker": marker}))

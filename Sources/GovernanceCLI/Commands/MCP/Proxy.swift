@@ -28,7 +28,8 @@ extension MCP {
             on once an operator grants it; a denial (16), --approval-timeout (17) or a kill refuses it. A tools/list result keeps only the tools \
             the policy allows and does not hide. Everything else passes through unchanged and in order, both \
             ways. A message over 4 MiB, malformed JSON or an invalid JSON-RPC message is refused, said on stderr, \
-            audited (mcp.message_rejected) and answered with the JSON-RPC error (-32700, -32600, -32602). The \
+            audited (mcp.message_rejected) and, when its id can be read, answered with the JSON-RPC error \
+            (-32600, -32602; MCP has no null id to answer the others with). The \
             kill marker is read every 250 ms: a kill cancels the calls in flight (notifications/cancelled to the \
             server, a refusal to the client), stops the server (SIGTERM, SIGKILL after --kill-grace) and refuses \
             every later request until the client leaves; the proxy then exits 15. SIGINT, SIGTERM, SIGHUP and \
