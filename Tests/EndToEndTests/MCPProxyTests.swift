@@ -216,6 +216,28 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func aKilledAgentsRequestsAreAnsweredNotLeftHanging(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "before the session", "--by", "dave"]).status == 0)
+        let proxy = try SpawnedProcess(governanceBinary(), ["mcp", "proxy", "-a", "bot", "--kill-grace", "1", "--", try Self.python(), Self.fixtures + "/server.py"],
+                                       environment: gov.environment)
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+        let call = #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}"#
+        proxy.feed(initialize + "\n")
+        Thread.sleep(forTimeInterval: 1)
+        proxy.send(call + "\n")
+        let r = proxy.finish()
+        #expect(r.status == 15, "\(r.stderr)")
+        let answers = try r.stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        // Whether the server saw it or not, the initialize is answered; the call is refused.
+        #expect(answers.contains { $0["id"] == .number(1) }, "\(r.stdout)")
+        let refused = try #require(answers.first { $0["id"] == .number(2) })
+        #expect(refused["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("agent_killed, exit code 15") == true, "\(r.stdout)")
+        #expect(try Self.events(gov, AgentChain.resolve(nil, agentID: "bot").value).allSatisfy { $0["kind"] != .string(EventKind.toolCall) })
+        try Self.verified(gov)
+    }
+
+    @Test(arguments: Backend.allCases)
     func aServerThatCannotStartOrNoServerAtAll(backend: Backend) throws {
         let gov = try Governance.applying(Self.policy, backend: backend)
         let missing = try gov.run(["mcp", "proxy", "-a", "bot", "--", gov.home + "/no-such-server"], stdin: "")
