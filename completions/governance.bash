@@ -8,7 +8,7 @@ _governance() {
         w="${COMP_WORDS[i]}"
         case "$w" in -*) continue ;; esac
         case "$path $w" in
-            " init"|" help"|" completions"|" complete"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy diff"|" policy test"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost report"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates review"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove") path="$path $w" ;;
+            " init"|" help"|" completions"|" complete"|" man"|" exec"|" db"|" db migrate"|" db status"|" db roles"|" db check"|" secret"|" secret generate"|" session"|" session new"|" audit"|" audit log"|" audit verify"|" audit events"|" audit trace"|" audit sessions"|" audit export"|" audit tail"|" audit flush"|" policy"|" policy apply"|" policy diff"|" policy test"|" policy list"|" policy show"|" policy delete"|" policy export"|" scope"|" scope check"|" scope filter-tools"|" cost"|" cost check"|" cost track"|" cost track-usage"|" cost snapshot"|" cost breakdown"|" cost report"|" cost models"|" loop"|" loop record"|" loop check"|" presence"|" presence heartbeat"|" presence idle"|" presence close"|" presence list"|" presence sweep"|" presence kill"|" presence revive"|" presence status"|" presence is-killed"|" gates"|" gates request"|" gates grant"|" gates deny"|" gates cancel"|" gates review"|" gates wait"|" gates list"|" gates show"|" compliance"|" compliance report"|" contract"|" contract check-pre"|" contract check-post"|" operator"|" operator keygen"|" operator add"|" operator list"|" operator remove"|" mcp"|" mcp proxy"|" mcp wrap") path="$path $w" ;;
         esac
     done
     case "$prev" in
@@ -79,9 +79,12 @@ _governance() {
         --sessions-shown) return ;;
         --out|-o) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
         --public-key) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --approval-timeout) return ;;
+        --config) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
+        --governance) COMPREPLY=($(compgen -f -- "${cur#@}")); return ;;
     esac
     case "$path" in
-        "") COMPREPLY=($(compgen -W "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator mcp" -- "$cur")) ;;
         " init") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " help") COMPREPLY=($(compgen -W "$(_governance_topics all)" -- "$cur")) ;;
         " completions") COMPREPLY=($(compgen -W "bash zsh fish --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
@@ -157,6 +160,9 @@ _governance() {
         " operator add") COMPREPLY=($(compgen -W "--public-key --operator-key --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " operator list") COMPREPLY=($(compgen -W "--database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
         " operator remove") COMPREPLY=($(compgen -W "--operator-key --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " mcp") COMPREPLY=($(compgen -W "proxy wrap" -- "$cur")) ;;
+        " mcp proxy") COMPREPLY=($(compgen -W "--agent -a --session -s --kill-grace --approval-timeout --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
+        " mcp wrap") COMPREPLY=($(compgen -W "--config --agent -a --dry-run --governance --database-url --audit-secret-file --json --quiet -q --verbose -v --fail-open --help" -- "$cur")) ;;
     esac
 }
 _governance_topics() {
@@ -175,8 +181,9 @@ _governance_topics() {
         "all compliance") echo "report" ;;
         "all contract") echo "check-pre check-post" ;;
         "all operator") echo "keygen add list remove" ;;
-        "all "*) echo "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator exit-codes" ;;
-        *) echo "db secret session audit policy scope cost loop presence gates compliance contract operator" ;;
+        "all mcp") echo "proxy wrap" ;;
+        "all "*) echo "init help completions complete man exec db secret session audit policy scope cost loop presence gates compliance contract operator mcp exit-codes" ;;
+        *) echo "db secret session audit policy scope cost loop presence gates compliance contract operator mcp" ;;
     esac
 }
 complete -F _governance governance

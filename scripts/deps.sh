@@ -24,5 +24,8 @@ if [ "${1:-}" = "--python" ] && command -v python3 >/dev/null 2>&1; then
     # The JSON Schema validator the schema test runs every command's --json output through.
     python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q --root-user-action=ignore jsonschema >&2 \
         || echo "deps: could not install the jsonschema Python package" >&2
+    # The reference MCP SDK: the client and the server of the `mcp proxy` end-to-end tests.
+    python3 -c 'import mcp.client.stdio' 2>/dev/null || python3 -m pip install -q --root-user-action=ignore 'mcp>=1.23,<2' >&2 \
+        || echo "deps: could not install the mcp Python package" >&2
 fi
 exit 0

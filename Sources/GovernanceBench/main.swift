@@ -11,6 +11,8 @@ import GovernanceCore
 //   - peak memory of `audit log --batch` (text and --json) over 10,000,000 rejected lines vs 10,000
 //   - one `governance audit log` process vs one `sqlite3 DB "INSERT ..."`
 //   - `compliance report --verify-chain` vs `audit verify` on the same 1,000,000 events: time and peak memory
+//   - `mcp proxy`: the latency it adds per tools/call (p50, p99; 1 and 16 calls in flight) vs the
+//     durable audit writes each call makes (tool.call and tool.result), measured in the same run
 // PostgreSQL figures need GOVERNANCE_TEST_POSTGRES_URL (`make bench` starts a throwaway server).
 
 let arguments = CommandLine.arguments
@@ -30,7 +32,25 @@ if arguments.count >= 3, arguments[1] == "--measure" {
     exit(0)
 }
 
-let sections = ["batch", "batch-memory", "verify", "one-process", "enforcement", "compliance", "exec", "startup"]
+// `governance-bench --mcp-echo-server`: the smallest MCP server (stdio), so that the proxy's
+// figure is not lost in a slow server's noise: initialize, tools/list (one tool), tools/call.
+if arguments.count == 2, arguments[1] == "--mcp-echo-server" {
+    var reader = LineReader(maxLineBytes: MCPMessage.maxBytes) { try FileSystem.readChunk(fd: 0, what: "stdin") }
+    while let line = try? reader.nextLine() {
+        guard case .line(let bytes) = line, case .success(.request(let id, let method, _)) = MCPMessage.classify(bytes) else { continue }
+        let result: JSONValue = switch method {
+        case "initialize": .object([("protocolVersion", .string("2025-11-25")), ("capabilities", .object([("tools", .object([]))])),
+                                    ("serverInfo", .object([("name", .string("bench-echo")), ("version", .string("1"))]))])
+        case "tools/list": .object([("tools", .array([.object([("name", .string("echo")), ("inputSchema", .object([("type", .string("object"))]))])]))])
+        default: .object([("content", .array([.object([("type", .string("text")), ("text", .string("ok"))])])), ("isError", .bool(false))])
+        }
+        let out = MCPMessage.response(id: id, result: result)
+        _ = out.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    }
+    exit(0)
+}
+
+let sections = ["batch", "batch-memory", "verify", "one-process", "enforcement", "compliance", "exec", "startup", "mcp"]
 /// `--only batch,verify`: run just those sections (while working on one figure); the default is all.
 let only: Set<String> = {
     guard let i = arguments.firstIndex(of: "--only"), i + 1 < arguments.count else { return Set(sections) }
@@ -624,6 +644,135 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     }
 }
 
+// MARK: 8. mcp proxy
+
+/// A process whose stdin and stdout are this program's pipes: an MCP client's view of it.
+final class PipedProcess {
+    let pid: pid_t
+    let input: Int32
+    private var reader: LineReader
+
+    init(_ argv: [String], env: [String: String]) throws {
+        var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
+        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw GovernanceError.internalError("pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for fd in toChild + fromChild { posix_spawn_file_actions_addclose(&actions, fd) }
+        let args = argv.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in args + envp { free(p) } }
+        var child: pid_t = 0
+        guard posix_spawnp(&child, argv[0], &actions, nil, args, envp) == 0 else { throw GovernanceError.internalError("cannot start \(argv[0])") }
+        close(toChild[0])
+        close(fromChild[1])
+        pid = child
+        input = toChild[1]
+        let output = fromChild[0]
+        reader = LineReader(maxLineBytes: MCPMessage.maxBytes) { try FileSystem.readChunk(fd: output, what: "bench pipe") }
+    }
+
+    func send(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(input, $0.baseAddress! + written, bytes.count - written) }
+            if n <= 0 { return }
+            written += n
+        }
+    }
+
+    /// The id of the next response (nil at the end).
+    func nextID() throws -> String? {
+        while let line = try reader.nextLine() {
+            guard case .line(let bytes) = line else { continue }
+            if case .success(.response(let id, _, _)) = MCPMessage.classify(bytes) { return MCPMessage.key(id) }
+        }
+        return nil
+    }
+
+    func finish() -> Int32 {
+        close(input)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return status
+    }
+}
+
+/// Per-call latencies (seconds, sorted) of `calls` tools/call, `inFlight` at a time.
+@MainActor func mcpLatencies(_ argv: [String], env: [String: String], calls: Int, inFlight: Int) throws -> [Double] {
+    let process = try PipedProcess(argv, env: env)
+    process.send(#"{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#)
+    _ = try process.nextID()
+    process.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+    var latencies: [Double] = []
+    var next = 0
+    while next < calls {
+        var sent: [String: Double] = [:]
+        for id in next..<min(next + inFlight, calls) {
+            sent[String(id)] = now()
+            process.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"echo","arguments":{"n":\#(id)}}}"#)
+        }
+        for _ in 0..<sent.count {
+            guard let id = try process.nextID(), let started = sent[id] else { throw GovernanceError.internalError("mcp bench: the session ended early") }
+            latencies.append(now() - started)
+        }
+        next += inFlight
+    }
+    guard process.finish() == 0 else { throw GovernanceError.internalError("mcp bench: the server or proxy failed") }
+    return latencies.sorted()
+}
+
+@MainActor func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+
+@MainActor func benchMCP() throws {
+    let calls = quick ? 300 : 2_000
+    let (store, url) = try sqliteStore("mcp")
+    let env = baseEnv(url)
+    let policy = "\(workDir)/mcp-policy.yaml"
+    _ = try FileSystem.createExclusive(policy, contents: "agents:\n  bench-mcp:\n    scope: {allowed_tools: [echo]}\n", mode: 0o600)
+    try applyPolicy(policy, env: env)
+    let server = [CommandLine.arguments[0], "--mcp-echo-server"]
+    let session = try SessionID.random()
+    let proxy = [binary, "mcp", "proxy", "--agent", "bench-mcp", "--session", session.value, "--"] + server
+
+    // The writes each proxied call makes, as the proxy makes them: tool.call, then tool.result,
+    // each appended durably in its own transaction.
+    let recorder = AuditRecorder(spool: AuditSpool(home: workDir, configuration: try Configuration.resolve(environment: { env[$0] })),
+                                 keys: keys, requireDurable: true, openStore: { store })
+    let writesSession = try SessionID.random()
+    var writes: [Double] = []
+    for i in 0..<calls {
+        let started = now()
+        let call = try PendingEvent(validating: MCPEvents.call(agentID: "bench-mcp", sessionID: writesSession, tool: "echo", callID: "c\(i)",
+                                                               argumentsHash: Digest.sha256Hex("\(i)"), requestID: .number(Double(i))))
+        _ = try recorder.record([call], returningIDs: true)
+        let result = try PendingEvent(validating: MCPEvents.result(agentID: "bench-mcp", sessionID: writesSession, tool: "echo", callID: "c\(i)",
+                                                                   callSeq: Int64(i * 2 + 1), requestID: .number(Double(i)), ending: .result,
+                                                                   isError: false, resultHash: Digest.sha256Hex("r\(i)"), durationMicroseconds: 1))
+        _ = try recorder.record([result])
+        writes.append(now() - started)
+    }
+    writes.sort()
+
+    for inFlight in [1, 16] {
+        let direct = try mcpLatencies(server, env: env, calls: calls, inFlight: inFlight)
+        let proxied = try mcpLatencies(proxy, env: env, calls: calls, inFlight: inFlight)
+        for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
+            let added = percentile(proxied, p) - percentile(direct, p)
+            // With calls in flight the proxy writes their events one after another, so a call
+            // waits for the writes of the calls before it: the floor is that many writes.
+            let floor = percentile(writes, p) * Double(inFlight)
+            rows.append(Row(name: "mcp proxy: added per tools/call, \(inFlight) in flight, \(label) (ms)", figure: milliseconds(added),
+                            baseline: milliseconds(floor) + (inFlight == 1 ? " (2 audit appends)" : " (\(inFlight) x 2 appends)"),
+                            ratio: added / floor, target: "<= 130% of the writes", met: added <= floor * 1.3))
+        }
+    }
+}
+
 // MARK: run
 
 do {
@@ -643,6 +792,7 @@ do {
     if only.contains("compliance") { try benchComplianceReport() }
     if only.contains("exec") { try benchExec() }
     if only.contains("startup") { try benchStartup() }
+    if only.contains("mcp") { try benchMCP() }
 } catch {
     say("governance-bench: \(error)")
     removeWorkDir()

@@ -72,6 +72,21 @@ public final class Governance: Sendable {
         }
     }
 
+    /// One MCP session, as `governance mcp proxy` runs it: the server started as this process's
+    /// contained child, every `tools/call` checked and audited, `tools/list` filtered, the rest
+    /// passed through, until the client's side (`request.input`) closes, the server ends or an
+    /// operator kills the agent. `report` gets the warnings and refused messages. The same
+    /// caveat as `step`: this process supervises the server. Ignore SIGPIPE first (as the CLI
+    /// does): a client that goes away must not end the process before the server is stopped.
+    public func proxyMCP(_ request: MCPProxyRequest, report: @escaping @Sendable (String) -> Void) async throws -> MCPProxyOutcome {
+        let configuration = configuration, keys = keys
+        return try await Governance.offPool {
+            let dedicated = LazyStore(configuration, access: .write)
+            defer { dedicated.close() }
+            return try Enforcer(configuration: configuration, keys: keys, openStore: { try dedicated.store() }).proxyMCP(request, report: report)
+        }
+    }
+
     // MARK: shared plumbing
 
     /// Runs `body` with the enforcement path over the shared connection.

@@ -190,6 +190,13 @@ import Testing
             _ = try c("db-roles", ["db", "roles"] + roles.flags)
         }
 
+        // MCP: a client configuration, previewed then rewritten, then left alone.
+        try #"{"mcpServers": {"files": {"command": "server", "args": ["/srv"]}, "remote": {"url": "https://example.com/mcp"}}}"#
+            .write(toFile: gov.home + "/mcp.json", atomically: true, encoding: .utf8)
+        _ = try c("mcp-wrap", ["mcp", "wrap", "--config", gov.home + "/mcp.json", "-a", "billing-agent", "--dry-run"])
+        _ = try c("mcp-wrap", ["mcp", "wrap", "--config", gov.home + "/mcp.json", "-a", "billing-agent"])
+        _ = try c("mcp-wrap", ["mcp", "wrap", "--config", gov.home + "/mcp.json", "-a", "billing-agent"])
+
         // Evidence.
         _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--verify-chain"])
         _ = try c("compliance-report", ["compliance", "report", "--kind", "summary"])

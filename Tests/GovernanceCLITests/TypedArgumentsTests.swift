@@ -100,14 +100,15 @@ import Testing
     }
 }
 
-/// `exec`'s own statuses come from the core's `ExecStatus`, in the table and on its own page.
+/// `exec`'s own statuses come from the core's `ExecStatus`, in the table and on its own page
+/// (`mcp proxy` passes on its server's status the same way).
 @Suite struct ExecExitCodeTests {
     @Test func execStatusesAreInTheExitCodeTable() throws {
         let table = CommandTable.standard
         let rows = ExitCodeTable(table: table).rows
         for status in ExecStatus.documented {
             let row = try #require(rows.first { $0.code == status.status })
-            #expect(row.commands == ["exec"])
+            #expect(row.commands == ["exec", "mcp proxy"])
         }
         #expect(rows.map(\.label).suffix(5) == ["124", "125", "126", "127", "128+N"])
         var out = ""

@@ -56,6 +56,7 @@ public struct CommandTable: Sendable {
         ("compliance", { Compliance.group }),
         ("contract", { Contract.group }),
         ("operator", { Operator.group }),
+        ("mcp", { MCP.group }),
     ]
 
     public static let standard = CommandTable(groups: groupLoaders.map { $0.load() })

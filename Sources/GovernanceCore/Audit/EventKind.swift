@@ -63,6 +63,8 @@ public enum EventKind {
     public static let costTracked = "cost.tracked"
     /// Tracked spend reached a budget's `alert_at` share of a cap (once per cap and session or day).
     public static let budgetAlert = "budget.alert"
+    /// `mcp proxy` refusing a message it cannot read (malformed, oversized, invalid JSON-RPC).
+    public static let mcpMessageRejected = "mcp.message_rejected"
 
     /// Written by `compliance report` itself.
     public static let reportGenerated = "report.generated"
@@ -81,6 +83,7 @@ public enum EventKind {
         gateTokenRejected: .agentPath, gateSelfApprovalRefused: .agentPath,
         operatorAdded: .operatorAction, operatorRemoved: .operatorAction, operatorActionIgnored: .governance,
         toolCall: .agentPath, toolResult: .agentPath, llmCall: .governance, costTracked: .governance, budgetAlert: .governance,
+        mcpMessageRejected: .agentPath,
         reportGenerated: .governance, dbRepaired: .governance,
     ]
 

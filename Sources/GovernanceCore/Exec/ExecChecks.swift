@@ -14,14 +14,15 @@ extension Enforcer {
     /// exactly this argv (`Gates.stepDigest`).
     /// `projection` (the step's projected tokens, priced with its model) is checked against every
     /// cap and reserved, as `cost check` does, in the same pass.
+    /// `action` names the caller in a denial's audit (`exec`, `mcp.tools_call`).
     public func execCheck(agentID: String, sessionID: SessionID?, tool: String, argv: [String], projection: CostProjection = .none,
-                          failOpen: Bool = false, at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
+                          failOpen: Bool = false, action: String = "exec", at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
         let digest = Gates.stepDigest(tool: tool, argv: argv)
         try Identifier.check(tool, field: "tool")
         var metadata: [(String, JSONValue)] = [("tool", .string(tool))]
         if projection.tokens > 0 { metadata.append(("projected_tokens", .int64(projection.tokens))) }
         if let model = projection.model { metadata.append(("model", .string(model))) }
-        return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "exec", failOpen: failOpen,
+        return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: action, failOpen: failOpen,
                                               metadata: metadata, time: time,
                                               violationKind: ContractPhase.pre.violationKind)) { context in
             let policy = try context.policy()
