@@ -64,6 +64,18 @@ import Testing
 
     // MARK: gates review
 
+    /// A flood of newer requests cannot push an older one out of the review: the oldest come
+    /// first, and the review says when more are pending than it shows.
+    @Test func reviewShowsTheOldestFirstAndSaysWhenMoreArePending() throws {
+        let gov = try Governance.applying(Self.policy, backend: .sqlite)
+        let wire = try Self.request(gov, kind: "wire.transfer")
+        let floods = try (0..<3).map { _ in try Self.request(gov, kind: "noop") }
+        let r = try Self.atTerminal(gov, ["gates", "review", "--limit", "2", "--by", "alice"], answers: ["s", "s"])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains(wire) && r.stdout.contains(floods[0]) && !r.stdout.contains(floods[2]), "\(r.stdout)")
+        #expect(r.stdout.contains("more than 2 requests are pending"), "\(r.stdout)")
+    }
+
     @Test(arguments: Backend.allCases)
     func reviewAtATerminalGrantsDeniesAndSkipsAndAuditsEachDecision(backend: Backend) throws {
         let gov = try Governance.applying(Self.policy, backend: backend)
