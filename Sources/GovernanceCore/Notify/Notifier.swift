@@ -167,7 +167,10 @@ extension CostLedger {
     /// checked) and never fails its caller.
     public func alertAfterSpend(agentID: String, sessionID: SessionID, keys: PurposeKeys, environment: (String) -> String?) -> [String] {
         do {
-            guard let budget = try PolicyStore(db: db).verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return [] }
+            // Every tracked spend asks; most policies set no alert, and saying so needs no signature check.
+            let policies = PolicyStore(db: db)
+            guard try policies.unverified(agentID)?.budget?.alertAtPercent != nil,
+                  let budget = try policies.verified(agentID).policy?.policy.budget, budget.alertAtPercent != nil else { return [] }
             let alerts = try raiseAlerts(agentID: agentID, sessionID: sessionID, budget: budget, keys: keys)
             return alerts.map { "budget alert: \($0.agentID) used \($0.used) of \($0.cap) \($0.limit) (alert_at \($0.alertAtPercent)%)" }
                 + Notifier.deliver(alerts.map(\.notifyEvent), db: db, environment: environment)

@@ -105,6 +105,14 @@ public struct PolicyStore {
         }
     }
 
+    /// The stored policy as written, its signature not checked: only for learning that there is
+    /// nothing to do (a policy without the setting a caller acts on). Whatever is acted on is read
+    /// with `verified`; an edited row fails that check, so skipping on this read changes no outcome.
+    func unverified(_ agentID: String) throws -> AgentPolicy? {
+        guard let row = try db.queryFirst("SELECT policy FROM governance_policies WHERE agent_id = ?", [.text(agentID)]) else { return nil }
+        return try? PolicyParser.stored(agentID: agentID, canonicalJSON: try row.text(0))
+    }
+
     /// The stored policy; an unsigned or tampered one is an integrity failure (exit 20).
     public func stored(_ agentID: String) throws -> Stored? {
         let read = try verified(agentID)
