@@ -26,6 +26,26 @@ import Testing
         #expect(!OperatorKey.verify(signature: try key.sign([1]), message: [1], publicKey: Array(key.publicKey.prefix(31))))
     }
 
+    /// A success is remembered (the proxy re-reads one signed policy per call), but only for
+    /// its own key, signature and message: asked again, and past the set's capacity, every
+    /// changed part is still refused.
+    @Test func aRememberedSuccessAnswersOnlyForItsOwnTriple() throws {
+        let key = try OperatorKey.generate()
+        let other = try OperatorKey.generate()
+        for round in 0..<100 {
+            let message = Array("policy \(round)".utf8)
+            let signature = try key.sign(message)
+            for _ in 0..<2 {
+                #expect(OperatorKey.verify(signature: signature, message: message, publicKey: key.publicKey))
+                #expect(!OperatorKey.verify(signature: signature, message: message + [0], publicKey: key.publicKey))
+                #expect(!OperatorKey.verify(signature: signature, message: message, publicKey: other.publicKey))
+                var flipped = signature
+                flipped[round % 64] ^= 0x40
+                #expect(!OperatorKey.verify(signature: flipped, message: message, publicKey: key.publicKey))
+            }
+        }
+    }
+
     /// The PEM round trip: the public key read back from its PEM is the key's.
     @Test func aPublicKeyReadsBackFromItsPEM() throws {
         let key = try OperatorKey.generate()

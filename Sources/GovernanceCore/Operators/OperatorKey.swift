@@ -1,6 +1,7 @@
 import COpenSSL
 import CSodium
 import Glibc
+import Synchronization
 
 /// An operator's Ed25519 key pair through libcrypto. Files are PEM (PKCS#8 private keys,
 /// SubjectPublicKeyInfo public keys), so `openssl genpkey -algorithm ed25519` makes one too.
@@ -76,10 +77,30 @@ public final class OperatorKey: @unchecked Sendable {
     /// Whether `signature` is `publicKey`'s Ed25519 signature of `message` (RFC 8032), through
     /// libsodium: the enforcement path verifies on every call, and libcrypto's EVP route would
     /// first build OpenSSL 3's provider name map, three times the cost of the check itself.
+    ///
+    /// A long-running caller (the MCP proxy, the Swift API) re-reads the same signed policy on
+    /// every call, and one verification costs about 630,000 instructions: a success is
+    /// remembered by the SHA-256 of key, signature and message (fixed-length parts first, so
+    /// the three are unambiguous), and the same triple is answered from memory. Verification is
+    /// a pure function of the three, so nothing but the arithmetic is skipped: whether the key
+    /// is still registered is decided by the caller on every read.
     public static func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         guard signature.count == 64, publicKey.count == 32, sodiumReady else { return false }
-        return crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        Digest.update(&context, publicKey)
+        Digest.update(&context, signature)
+        Digest.update(&context, message)
+        let triple = Digest.finish(&context)
+        if verifiedTriples.withLock({ $0.contains(triple) }) { return true }
+        guard crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0 else { return false }
+        verifiedTriples.withLock { $0.insert(triple) }
+        return true
     }
+
+    /// The successes `verify` remembers: a few distinct policies and operator actions at most
+    /// are re-read in one process, so a small set, emptied when full, is enough.
+    private static let verifiedTriples = Mutex(RecentSet(capacity: 64))
 
     /// sodium_init once per process (thread-safe; -1 only when the library cannot start).
     private static let sodiumReady: Bool = sodium_init() >= 0
@@ -105,3 +126,18 @@ public final class OperatorKey: @unchecked Sendable {
     }
 }
 
+
+/// A bounded set of digests: inserting into a full set empties it first.
+struct RecentSet: Sendable {
+    let capacity: Int
+    private var members: Set<[UInt8]> = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ digest: [UInt8]) -> Bool { members.contains(digest) }
+
+    mutating func insert(_ digest: [UInt8]) {
+        if members.count >= capacity { members.removeAll(keepingCapacity: true) }
+        members.insert(digest)
+    }
+}
