@@ -53,6 +53,8 @@ import Testing
         let damaged = try Governance()
         #expect(try damaged.run(["presence", "kill", "a", "--reason", "test", "--force"]).status == 0)
         let path = damaged.home + "/governance.db"
+        // The pages are in the database file itself once the WAL is checkpointed (closing does not).
+        try SQLiteConnection(path: path, mode: .readWrite).executeScript("PRAGMA wal_checkpoint(TRUNCATE);")
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         for i in 100..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i &* 7) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))

@@ -163,6 +163,8 @@ import Testing
         let db = try TestDatabase.make(.sqlite)
         _ = try db.open()
         guard case .sqlite(let path) = try db.location else { Issue.record("not a file"); return }
+        // The pages are in the database file itself once the WAL is checkpointed (closing does not).
+        try SQLiteConnection(path: path, mode: .readWrite).executeScript("PRAGMA wal_checkpoint(TRUNCATE);")
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         for i in 100..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))

@@ -50,9 +50,11 @@ public struct ChainCheck {
         self.previousHash = anchor
     }
 
-    /// Checks the next row; returns false once the chain has failed.
+    /// Checks the next row; returns false once the chain has failed. `macMatches`: whether the
+    /// row's stored hmac is the MAC of its contents, when another thread already computed it
+    /// with this check's key (a row's MAC depends on the row alone, its link on the rows before).
     @discardableResult
-    public mutating func check(_ r: AuditRecord) -> Bool {
+    public mutating func check(_ r: AuditRecord, macMatches: Bool? = nil) -> Bool {
         guard failure == nil else { return false }
         if r.seq < expectedSeq {
             fail(r.seq, .duplicate, "seq \(r.seq) appears more than once (a fork)")
@@ -63,7 +65,7 @@ public struct ChainCheck {
             fail(r.seq, .brokenLink, "prev_hash does not match the hmac of seq \(r.seq - 1)")
         } else if !r.createdAt.isInChainRange {
             fail(r.seq, .timeOutOfRange, "created_at (\(r.createdAt.microseconds) µs since 1970) is outside the years 0001-9999")
-        } else if !ChainCodec.verify(r, key: key, scratch: &scratch) {
+        } else if !(macMatches ?? ChainCodec.verify(r, key: key, scratch: &scratch)) {
             fail(r.seq, .hmacMismatch, "the stored hmac does not match the row's contents (a field was changed)")
         } else {
             expectedSeq += 1
@@ -192,6 +194,8 @@ public struct ChainVerifier {
 
     /// Rows handed from the reading thread at a time.
     static let readBatch = 512
+    /// The reading thread computes the MAC of one row in this many.
+    static let readerMACShare = 4
 
     private struct ReaderStopped: Error {}
 
@@ -246,7 +250,7 @@ public struct ChainVerifier {
             check = nil
         }
         if let anchorFailure { report.failures.append(anchorFailure) }
-        func handle(_ decoded: Result<AuditRecord, MalformedRow>) throws {
+        func handle(_ decoded: Result<AuditRecord, MalformedRow>, macMatches: Bool?) throws {
             func enter(_ session: String) {
                 guard current?.sessionID != session else { return }
                 close(&current)
@@ -256,7 +260,7 @@ public struct ChainVerifier {
             switch decoded {
             case .success(let record):
                 enter(record.sessionID)
-                current!.check(record)
+                current!.check(record, macMatches: macMatches)
                 // What follows a session's first failure is not evidence of anything.
                 if current!.failure == nil { try observe?(record) }
             case .failure(let bad):
@@ -268,13 +272,24 @@ public struct ChainVerifier {
         }
         if anchorFailure == nil {
             // Reading and decoding rows on one thread overlaps with hashing them on this one: on
-            // two cores a verify then takes about as long as the read alone.
-            let db = self.db
-            let reader = BackgroundProducer<[Result<AuditRecord, MalformedRow>]>(capacity: 4) { send in
-                var batch: [Result<AuditRecord, MalformedRow>] = []
+            // two cores a verify then takes about as long as the read alone. A row's MAC depends
+            // on the row alone, so the reading thread also computes every `readerMACShare`-th
+            // row's, which balances the two threads' work (callgrind: reading 9,900 instructions
+            // a row, a MAC with its canonical bytes 15,000).
+            let db = self.db, key = self.key
+            let reader = BackgroundProducer<[(Result<AuditRecord, MalformedRow>, Bool?)]>(capacity: 4) { send in
+                var batch: [(Result<AuditRecord, MalformedRow>, Bool?)] = []
                 batch.reserveCapacity(Self.readBatch)
+                var scratch: [UInt8] = []
+                var index = 0
                 try db.forEachRow(rowsSQL, rowParameters) { row in
-                    batch.append(AuditLog.decode(row))
+                    let decoded = AuditLog.decode(row)
+                    var macMatches: Bool?
+                    index &+= 1
+                    if index % Self.readerMACShare == 0, case .success(let record) = decoded {
+                        macMatches = ChainCodec.verify(record, key: key, scratch: &scratch)
+                    }
+                    batch.append((decoded, macMatches))
                     if batch.count == Self.readBatch {
                         guard send(batch) else { throw ReaderStopped() }
                         batch = []
@@ -285,7 +300,7 @@ public struct ChainVerifier {
             }
             do {
                 while let batch = try reader.next() {
-                    for decoded in batch { try handle(decoded) }
+                    for (decoded, macMatches) in batch { try handle(decoded, macMatches: macMatches) }
                     reader.giveBack(batch)
                 }
             } catch {

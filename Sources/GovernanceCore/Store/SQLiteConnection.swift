@@ -42,6 +42,11 @@ public final class SQLiteConnection: SQLConnection {
         }
         sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
+        // A committed transaction is durable in the WAL (synchronous=FULL). Checkpointing it into
+        // the database file at every close was two more fsyncs per command; the commit that takes
+        // the WAL past wal_autocheckpoint (1,000 pages) checkpoints instead. The -wal and -shm
+        // files are then part of the store between commands (docs/DECISIONS.md, backups).
+        _ = governance_sqlite_no_checkpoint_on_close(db)
         // WAL lets readers run beside a writer; FULL syncs each commit so an acknowledged audit
         // event survives a power cut, not only a crash. A reader converts nothing.
         if mode == .create { try switchToWAL() }
