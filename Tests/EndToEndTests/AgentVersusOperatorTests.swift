@@ -272,10 +272,25 @@ import Testing
             let r = try gov.run(["audit", "log", "--session", session, "--agent", "bot", "--kind", kind, "--metadata", #"{"by":"alice"}"#])
             #expect(r.status == 2 && r.stderr.contains("reserved"), "\(kind): \(r.stderr)")
         }
-        let batch = try gov.run(["--json", "audit", "log", "--batch", "--session", session, "--agent", "bot"],
-                                stdin: #"{"kind":"presence.revive"}"# + "\n" + #"{"kind":"my.event"}"# + "\n")
+        // A batch rejects the line and appends the rest: exit 0 (exit 2 means nothing was written),
+        // with the line and its reason in the report; --strict appends nothing and exits 2.
+        let lines = #"{"kind":"presence.revive"}"# + "\n" + #"{"kind":"my.event"}"# + "\n"
+        let batch = try gov.run(["--json", "audit", "log", "--batch", "--session", session, "--agent", "bot"], stdin: lines)
+        #expect(batch.status == 0, "\(batch.stderr)")
         let report = try JSONParser.parse(batch.stdout)
         #expect(report["appended"] == .int(1), "\(batch.stdout)")
+        let rejected = report["rejected"]?.arrayValue ?? []
+        #expect(rejected.count == 1 && rejected.first?["line"] == .int(1), "\(batch.stdout)")
+        #expect(rejected.first?["reason"]?.stringValue?.contains(#"kind "presence.revive" is reserved"#) == true, "\(batch.stdout)")
+        #expect(batch.stderr.contains("line 1 rejected"), "\(batch.stderr)")
         #expect(try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n").count == 1)
+
+        let strictSession = try SessionID.random().value
+        let strict = try gov.run(["--json", "audit", "log", "--batch", "--strict", "--session", strictSession, "--agent", "bot"], stdin: lines)
+        #expect(strict.status == 2, "\(strict.stderr)")
+        let strictReport = try JSONParser.parse(strict.stdout)
+        #expect(strictReport["appended"] == .int(0) && strictReport["rejected_count"] == .int(1), "\(strict.stdout)")
+        #expect(strictReport["rejected"]?.arrayValue?.first?["reason"]?.stringValue?.contains("reserved") == true, "\(strict.stdout)")
+        #expect(try gov.run(["--json", "audit", "events", "--session", strictSession]).stdout.isEmpty, "--strict wrote nothing")
     }
 }
