@@ -563,7 +563,9 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
 // MARK: 6. governance exec
 
 /// `governance exec -- true` (checks, tool.call, the child, tool.result, post-conditions) beside
-/// running `true` directly, interleaved run by run, embedded store.
+/// its floor: a shell running two one-row durable `sqlite3` INSERTs into the same database file
+/// and `true` between them (an audited step needs two durable writes around the command),
+/// interleaved run by run, embedded store.
 @MainActor func benchExec() throws {
     let (_, url) = try sqliteStore("exec")
     let env = baseEnv(url)

@@ -48,6 +48,12 @@ import Testing
         #expect(try Self.asAgent(gov, ["gates", "grant", id]).status == 2)
         #expect(try Self.asAgent(gov, ["presence", "revive", "bot"]).status == 2)
         #expect(try Self.asAgent(gov, ["policy", "apply", "-f", "-"], stdin: Self.policy).status == 2)
+        // The other operator actions: deciding a request by its id, deleting a policy, a kill.
+        #expect(try gov.run(["presence", "heartbeat", "rival"]).status == 0)
+        for action in [["gates", "deny", id], ["gates", "cancel", id], ["policy", "delete", "bot"], ["presence", "kill", "rival", "--reason", "mine"]] {
+            let r = try Self.asAgent(gov, action)
+            #expect(r.status == 2 && r.stderr.contains("--operator-key"), "\(action): \(r.stderr)")
+        }
 
         let ownKey = gov.home + "/agent-made.pem"
         #expect(try Self.asAgent(gov, ["operator", "keygen", "--out", ownKey]).status == 0)
@@ -56,12 +62,109 @@ import Testing
         #expect(grant.status == 22 && grant.stderr.contains("no registered operator"), "\(grant.stderr)")
         #expect(try Self.asAgent(gov, ["presence", "revive", "bot"] + forged).status == 22)
         #expect(try Self.asAgent(gov, ["policy", "apply", "-f", "-"] + forged, stdin: Self.policy).status == 22)
+        #expect(try Self.asAgent(gov, ["gates", "deny", id] + forged).status == 22)
+        #expect(try Self.asAgent(gov, ["gates", "cancel", id] + forged).status == 22)
+        #expect(try Self.asAgent(gov, ["policy", "delete", "bot"] + forged).status == 22)
+        #expect(try Self.asAgent(gov, ["presence", "kill", "rival", "--reason", "mine"] + forged).status == 22)
         // Registering itself needs an operator's signature once one exists.
         let pub = try Self.asAgent(gov, ["operator", "keygen", "--out", gov.home + "/agent-2.pem"]).stdout
         #expect(try Self.asAgent(gov, ["operator", "add", "bot-admin", "--public-key", "-"], stdin: pub).status == 22)
 
         #expect(try gov.run(["gates", "wait", id, "--no-wait"]).status == 15, "still killed: nothing the agent did took effect")
         #expect(try gov.run(["scope", "check", "--agent", "bot", "--tool", "step"]).status == 15)
+        #expect(try gov.json(["gates", "show", id])["status"] == .string("pending"), "neither denied nor cancelled")
+        #expect(try gov.run(["policy", "show", "bot"]).status == 0, "the policy was not deleted")
+        #expect(try gov.run(["presence", "status", "rival"]).status == 0, "the rival agent was not killed")
+    }
+
+    /// An operator's key taken out of service (`operator remove`) after the agent got hold of it:
+    /// the command refuses to sign with it (22), and a grant or a kill the agent signs with it
+    /// through the Swift API, and writes into the store, is ignored and audited
+    /// (`operator.action_ignored`, reason `removed_operator`). What it signed before stays valid.
+    @Test(arguments: Backend.allCases)
+    func aRemovedOperatorsGrantOrKillIsIgnoredAndAudited(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let session = try SessionID.random().value
+        let bobKey = try gov.operatorKey("bob")
+        let before = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])["request_id"]?.stringValue)
+        #expect(try gov.run(["gates", "grant", before, "--by", "bob"]).status == 0)
+        #expect(try gov.run(["operator", "remove", "bob", "--operator-key", try gov.operatorKey("admin")]).status == 0)
+
+        let after = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot"])["request_id"]?.stringValue)
+        let refused = try Self.asAgent(gov, ["gates", "grant", after, "--operator-key", bobKey])
+        #expect(refused.status == 22 && refused.stderr.contains("no registered operator"), "\(refused.stderr)")
+
+        // The agent signs with the removed key itself, through the core, and writes the rows.
+        let db = try #require(gov.database).rawConnection()
+        let bob = OperatorCredential(name: "bob", key: try OperatorKey.load(privateKeyFile: bobKey))
+        let agent = OperatorIdentity(name: "bob", osUser: "agent", host: "agent-host")
+        try Gates.decide(db, keys: testKeys, requestID: after, decision: .grant, by: bob, identity: agent)
+        try OperatorKill.kill(db, keys: testKeys, agentID: "bot", reason: "signed with a removed key", by: bob, identity: agent)
+
+        #expect(try gov.run(["gates", "wait", after, "--no-wait"]).status == 18, "a grant signed after the removal is no grant")
+        #expect(try gov.run(["scope", "check", "--agent", "bot", "--tool", "step"]).status == 0, "a kill signed after the removal is no kill")
+        let pre = ["contract", "check-pre", "-a", "bot", "-s", session, "-t", "charge"]
+        let used = try gov.json(pre)
+        #expect(used["consumed_approvals"] == .array([.string(before)]), "bob's grant from before the removal holds, the later one does not")
+        #expect(try gov.run(pre).status == 14)
+
+        let ignored = try gov.run(["--json", "audit", "events", "--kind", "operator.action_ignored"]).stdout.split(separator: "\n")
+            .map { try JSONParser.parse(String($0))["metadata"] ?? .null }
+        #expect(ignored.contains { $0["action"] == .string("gate.granted") && $0["reason"] == .string("removed_operator") }, "\(ignored)")
+        #expect(ignored.contains { $0["action"] == .string("presence.kill") && $0["reason"] == .string("removed_operator") }, "\(ignored)")
+    }
+
+    /// `gates request --action-digest D` binds an approval to a digest the caller computes of its
+    /// own action: `contract check-pre --action-digest D` uses it, once; another digest, or none,
+    /// does not. A declared digest is never a step's: a digest declared equal to the digest of
+    /// `exec --tool charge -- COMMAND` does not let that command run, since the operator was
+    /// never shown it.
+    @Test(arguments: Backend.allCases)
+    func aDeclaredActionDigestIsUsedOnceAndOnlyForItself(backend: Backend) throws {
+        let gov = try Self.applied(backend)
+        let session = try SessionID.random().value
+        let digest = Digest.sha256Hex(#"{"amount":"1.00","to":"ACME"}"#)
+        let other = Digest.sha256Hex(#"{"amount":"99999.00","to":"EVIL"}"#)
+        let requested = try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot", "--action-digest", digest,
+                                      "--payload", #"{"amount":"1.00","to":"ACME"}"#])
+        let id = try #require(requested["request_id"]?.stringValue)
+        #expect(requested["step_digest"] == .string(digest))
+        let pre = ["contract", "check-pre", "-a", "bot", "-s", session, "-t", "charge"]
+        #expect(try gov.run(pre + ["--action-digest", digest]).status == 14, "not granted yet")
+        #expect(try gov.run(["gates", "grant", id]).status == 0)
+
+        let wrong = try gov.run(pre + ["--action-digest", other])
+        #expect(wrong.status == 14 && wrong.stderr.contains("hitl_approved"), "\(wrong.stderr)")
+        #expect(try gov.run(pre).status == 14, "a check that names no digest does not use an approval for one")
+        #expect(try gov.run(pre + ["--action-digest", digest.uppercased()]).status == 2, "a digest is lowercase hex")
+        let used = try gov.run(["--json"] + pre + ["--action-digest", digest])
+        #expect(used.status == 0, "\(used.stderr)")
+        #expect(try JSONParser.parse(used.stdout)["consumed_approvals"] == .array([.string(id)]))
+        #expect(try gov.run(pre + ["--action-digest", digest]).status == 14, "once")
+
+        let evil = ["echo", "charging", "99999.00", "to", "EVIL"]
+        let step = Gates.stepDigest(tool: "charge", argv: evil)
+        func disguised() throws -> String {
+            let id = try #require(try gov.json(["gates", "request", "--kind", "charge.customer", "--agent", "bot", "--action-digest", step,
+                                                "--payload", #"{"amount":"1.00","to":"ACME"}"#])["request_id"]?.stringValue)
+            #expect(try gov.run(["gates", "grant", id]).status == 0)
+            return id
+        }
+        let declared = try disguised()
+        #expect(try gov.run(["exec", "-a", "bot", "-s", session, "-t", "charge", "--"] + evil).status == 14,
+                "an approval of a declared digest does not let a step run")
+        // Nor once the granted row's payload is edited to show the step, as the store file's owner can.
+        let edited = try disguised()
+        let shown = #"{"amount":"1.00","governed_step":{"argv":["echo","charging","99999.00","to","EVIL"],"tool":"charge"},"to":"ACME"}"#
+        try #require(gov.database).rawConnection().execute("UPDATE governance_gate_requests SET payload = ? WHERE request_id = ?",
+                                                           [.text(shown), .text(edited)])
+        #expect(try gov.run(["exec", "-a", "bot", "-s", session, "-t", "charge", "--"] + evil).status == 14,
+                "a payload edited after the grant is not the action the operator signed")
+        let ignored = try gov.run(["--json", "audit", "events", "--kind", "operator.action_ignored"]).stdout.split(separator: "\n")
+            .map { try JSONParser.parse(String($0))["metadata"]?["reason"] }
+        #expect(ignored.contains(.string("mismatched")), "\(ignored)")
+        let passed = try gov.json(pre + ["--action-digest", step])
+        #expect(passed["consumed_approvals"] == .array([.string(declared)]), "the declared approval is used where it was declared")
     }
 
     /// An operator named like the agent, or bound to it by its heartbeat, cannot grant its requests.
@@ -169,10 +272,25 @@ import Testing
             let r = try gov.run(["audit", "log", "--session", session, "--agent", "bot", "--kind", kind, "--metadata", #"{"by":"alice"}"#])
             #expect(r.status == 2 && r.stderr.contains("reserved"), "\(kind): \(r.stderr)")
         }
-        let batch = try gov.run(["--json", "audit", "log", "--batch", "--session", session, "--agent", "bot"],
-                                stdin: #"{"kind":"presence.revive"}"# + "\n" + #"{"kind":"my.event"}"# + "\n")
+        // A batch rejects the line and appends the rest: exit 0 (exit 2 means nothing was written),
+        // with the line and its reason in the report; --strict appends nothing and exits 2.
+        let lines = #"{"kind":"presence.revive"}"# + "\n" + #"{"kind":"my.event"}"# + "\n"
+        let batch = try gov.run(["--json", "audit", "log", "--batch", "--session", session, "--agent", "bot"], stdin: lines)
+        #expect(batch.status == 0, "\(batch.stderr)")
         let report = try JSONParser.parse(batch.stdout)
         #expect(report["appended"] == .int(1), "\(batch.stdout)")
+        let rejected = report["rejected"]?.arrayValue ?? []
+        #expect(rejected.count == 1 && rejected.first?["line"] == .int(1), "\(batch.stdout)")
+        #expect(rejected.first?["reason"]?.stringValue?.contains(#"kind "presence.revive" is reserved"#) == true, "\(batch.stdout)")
+        #expect(batch.stderr.contains("line 1 rejected"), "\(batch.stderr)")
         #expect(try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n").count == 1)
+
+        let strictSession = try SessionID.random().value
+        let strict = try gov.run(["--json", "audit", "log", "--batch", "--strict", "--session", strictSession, "--agent", "bot"], stdin: lines)
+        #expect(strict.status == 2, "\(strict.stderr)")
+        let strictReport = try JSONParser.parse(strict.stdout)
+        #expect(strictReport["appended"] == .int(0) && strictReport["rejected_count"] == .int(1), "\(strict.stdout)")
+        #expect(strictReport["rejected"]?.arrayValue?.first?["reason"]?.stringValue?.contains("reserved") == true, "\(strict.stdout)")
+        #expect(try gov.run(["--json", "audit", "events", "--session", strictSession]).stdout.isEmpty, "--strict wrote nothing")
     }
 }

@@ -77,6 +77,30 @@ import Testing
         #expect(try Self.lastResult(gov, session)["metadata"]?["ended_by"] == .string("timeout"))
     }
 
+    /// The same daemon is stopped by a kill: SIGKILL after the grace period, since it ignores
+    /// SIGTERM and SIGHUP, and `tool.result` names it.
+    @Test(arguments: cases)
+    func aKilledStepLeavesNoDaemon(backend: Backend, containment: Containment) throws {
+        let gov = try Self.governance(backend, containment)
+        let session = try SessionID.random().value
+        let pidFile = gov.home + "/pids"
+        let daemon = "setsid sh -c 'echo $$ >> \"$0\"; trap \"\" TERM HUP; while :; do sleep 0.1; done' \(pidFile) &"
+        let exec = try SpawnedProcess(governanceBinary(), ["exec", "-a", "bot", "-s", session, "-t", "step", "--kill-grace", "1", "--",
+                                                           "sh", "-c", "(\(daemon)) ; sleep 30"], environment: gov.environment)
+        exec.send(nil)
+        let daemonPID = try #require(Self.pids(pidFile, count: 1).first)
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "runaway"]).status == 0)
+        let r = exec.finish()
+        #expect(r.status == 15, "\(r.stderr)")
+        #expect(!Self.alive(daemonPID), "the setsid daemon was stopped")
+        let result = try Self.lastResult(gov, session)
+        #expect(result["metadata"]?["ended_by"] == .string("kill_switch"))
+        #expect(result["metadata"]?["containment"] == .string(containment.rawValue))
+        let stopped = result["metadata"]?["stopped_processes"]?.arrayValue ?? []
+        let named = stopped.first { (entry: JSONValue) in entry["pid"] == .int(Int(daemonPID)) }
+        #expect(named?["signal"] == .string("SIGKILL") && named?["name"] == .string("sh"), "tool.result names the daemon it had to kill: \(stopped)")
+    }
+
     /// `--capture-output` drained until every writer closed the pipe, past the timeout. The step
     /// now ends when the command does: what it left running is stopped and named.
     @Test(arguments: cases)

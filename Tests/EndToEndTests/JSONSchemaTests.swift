@@ -207,6 +207,59 @@ import Testing
                                         "--provider", "Example AI", "--no-record"])
     }
 
+    /// `exec --result-fd FD` writes no --json document but one on FD: each way a step can end
+    /// (ran, its own status, a signal, refused, not started, timed out, killed, a failed
+    /// post-condition) validates against exec-result.json.
+    @Test(arguments: Backend.allCases)
+    func execResultDocumentsValidate(backend: Backend) throws {
+        guard let python = try Self.python() else { return }
+        let gov = try Governance.applying("""
+            agents:
+              bot:
+                scope: {allowed_tools: [step, checked]}
+                contracts:
+                  checked:
+                    post:
+                      - {check: custom, message: "never holds", params: {command: ["/bin/sh", "-c", "exit 1"]}}
+            """, backend: backend)
+        let file = gov.home + "/result.json"
+        let pidFile = gov.home + "/pid"
+        func line(_ tool: String, _ flags: String, _ command: String) -> [String] {
+            ["-c", "exec \"$0\" exec -a bot -t \(tool) \(flags) --result-fd 3 -- \(command) 3>\(file)", governanceBinary()]
+        }
+        func document(_ status: Int32, _ r: ProcessResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+            #expect(r.status == status, "\(r.stderr)", sourceLocation: sourceLocation)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let v = try Self.validate(python, text, "exec-result")
+            #expect(v.status == 0, "exec-result.json: \(v.stderr)\n\(text)", sourceLocation: sourceLocation)
+            return try JSONParser.parse(text)
+        }
+        func run(_ tool: String, _ flags: String, _ command: String, status: Int32,
+                 sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
+            try document(status, try runProcess("/bin/sh", line(tool, flags, command), environment: gov.environment), sourceLocation: sourceLocation)
+        }
+
+        #expect(try run("step", "", "true", status: 0)["ended_by"] == .string("exit"))
+        #expect(try run("step", "--refusal-status 99", "sh -c 'exit 12'", status: 12)["command_status"] == .int(12))
+        #expect(try run("step", "", "sh -c 'kill -TERM $$'", status: 128 + 15)["ended_by"] == .string("signal"))
+        let refused = try run("rm_rf", "--refusal-status 99", "true", status: 99)
+        #expect(refused["ended_by"] == .string("refused") && refused["exit_status"] == .int(10) && refused["call_id"] == .null)
+        #expect(try run("step", "", "/nonexistent/tool", status: 127)["ended_by"] == .string("not_started"))
+        let timedOut = try run("step", "--timeout 1 --kill-grace 1", "sh -c 'sleep 30'", status: 124)
+        #expect(timedOut["ended_by"] == .string("timeout") && timedOut["stopped_processes"]?.arrayValue?.isEmpty == false, "\(timedOut)")
+        let post = try run("checked", "", "true", status: 14)
+        #expect(post["governance_decided"] == .bool(true) && post["error"]?["code"] == .string("contract_violation"))
+
+        let exec = try SpawnedProcess("/bin/sh", line("step", "--kill-grace 1", "sh -c 'echo $$ > \(pidFile); exec sleep 30'"),
+                                      environment: gov.environment)
+        exec.send(nil)
+        #expect(waitUntil { FileManager.default.fileExists(atPath: pidFile) && !((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").isEmpty },
+                "the command never started")
+        #expect(try gov.run(["presence", "kill", "bot", "--reason", "stop"]).status == 0)
+        let killed = try document(15, exec.finish())
+        #expect(killed["ended_by"] == .string("kill_switch") && killed["governance_decided"] == .bool(true) && killed["command_status"] == .null)
+    }
+
     /// With --fail-open and the store unreachable, each enforcement command writes fail-open.json's
     /// document (through its own schema); without it, exit 4 and the error document.
     @Test func failOpenAndUnreachableStoreValidate() throws {

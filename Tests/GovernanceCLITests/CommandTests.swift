@@ -62,7 +62,7 @@ import Testing
     /// command's or a shared one: a new command without a schema fails here.
     @Test func everyCommandHasAJSONSchema() throws {
         let shared: Set<String> = ["docs/schemas/error.json", "docs/schemas/fail-open.json", "docs/schemas/audit-record.json", "docs/schemas/policy.json",
-                                    "docs/schemas/notify-event.json"]
+                                    "docs/schemas/notify-event.json", "docs/schemas/exec-result.json"]
         let commands = CommandTable.standard.commands.map(\.schemaPath)
         for path in commands {
             #expect(FileManager.default.fileExists(atPath: Self.root + "/" + path), "\(path) is missing: write the schema of the command's --json output")

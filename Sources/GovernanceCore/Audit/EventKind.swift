@@ -87,11 +87,13 @@ public enum EventKind {
         reportGenerated: .governance, dbRepaired: .governance,
     ]
 
-    /// Kinds that `audit log` and `audit log --batch` refuse (exit 2): only the command that owns
-    /// a kind writes it.
+    /// Kinds that `audit log` and `audit log --batch` refuse: only the command that owns a kind
+    /// writes it. `audit log` exits 2 and writes nothing; a batch rejects the line, names it and
+    /// the reason in its report, appends the other lines and exits 0 (with --strict it appends
+    /// nothing and exits 2).
     public static func isReserved(_ kind: String) -> Bool { owners[kind] != nil }
 
-    /// For `audit log`: refuses a reserved kind (exit 2, nothing written).
+    /// For `audit log` (exit 2, nothing written) and each line of a batch (the line rejected).
     public static func checkLoggable(_ kind: String) throws(GovernanceError) {
         guard !isReserved(kind) else {
             throw .invalid("kind \(quoted(kind)) is reserved: only the governance command that owns it writes it",

@@ -33,7 +33,7 @@ extension Enforcer {
         return try enforce(EnforcementRequest(agentID: agentID, sessionID: sessionID, action: "contract.check_\(phase.rawValue)",
                                               failOpen: failOpen, metadata: [("tool", .string(tool))], time: time,
                                               violationKind: phase.violationKind)) { context in
-            try ContractEvaluation.evaluate(context, tool: tool, phase: phase, stepDigest: actionDigest)
+            try ContractEvaluation.evaluate(context, tool: tool, phase: phase, approvalFor: actionDigest.map { .declared($0) } ?? .unnamed)
         }
     }
 }
@@ -51,20 +51,52 @@ protocol ContractFacts {
     func customFailure(_ condition: ContractCondition, tool: String) throws -> String?
 }
 
+/// What an approval must have been requested for to be used by `hitl_approved`.
+enum ApprovalBinding: Sendable, Equatable {
+    /// A call that names nothing (`contract check-pre` without --action-digest): only an approval
+    /// that names neither a step nor a digest.
+    case unnamed
+    /// A step governance runs (`exec`, the MCP proxy), by its `Gates.stepDigest`: only an approval
+    /// requested for that step (`gates request --tool T -- COMMAND`), which showed the operator the
+    /// step itself (`governed_step`).
+    case step(String)
+    /// A digest the caller computed of its own action (`contract check-pre --action-digest`): only
+    /// an approval requested with `--action-digest` of it. Such an approval shows the operator no
+    /// step, so it never lets a step run, even when the declared digest is that step's.
+    case declared(String)
+
+    var digest: String? {
+        switch self {
+        case .unnamed: nil
+        case .step(let digest), .declared(let digest): digest
+        }
+    }
+
+    /// Whether a granted request (its digest already matched) was made for this binding.
+    func admits(_ request: GateRequest) -> Bool {
+        switch self {
+        case .unnamed: return true
+        case .step(let digest):
+            guard let shown = Gates.boundStep(request.payloadJSON) else { return false }
+            return Gates.stepDigest(tool: shown.tool, argv: shown.argv) == digest
+        case .declared: return Gates.boundStep(request.payloadJSON) == nil
+        }
+    }
+}
+
 enum ContractEvaluation {
-    /// `stepDigest`: the step being run (`Gates.stepDigest`), or the action digest a caller
-    /// declared; `hitl_approved` uses only an approval made for that digest (or, without one, only
-    /// an approval that names no step).
-    static func evaluate(_ context: EnforcementContext, tool: String, phase: ContractPhase, stepDigest: String? = nil) throws -> ContractOutcome {
+    /// `approvalFor`: what `hitl_approved` may use, the step being run or the action digest a
+    /// caller declared (`ApprovalBinding`).
+    static func evaluate(_ context: EnforcementContext, tool: String, phase: ContractPhase, approvalFor binding: ApprovalBinding = .unnamed) throws -> ContractOutcome {
         guard let policy = try context.policy(), let contract = policy.contract(for: tool) else {
             return ContractOutcome(tool: tool, phase: phase, conditions: 0, consumedApprovals: [])
         }
         let conditions = phase == .pre ? contract.pre : contract.post
         let approvalsToUse = try judge(conditions, tool: tool, phase: phase, policy: policy, agentID: context.agentID,
-                                       stepDigest: stepDigest, facts: StoreFacts(context: context, stepDigest: stepDigest))
+                                       binding: binding, facts: StoreFacts(context: context, binding: binding))
         var consumed: [String] = []
         for (index, condition) in approvalsToUse {
-            guard let id = try Approvals.consume(context, kind: condition.kind ?? "", stepDigest: stepDigest) else {
+            guard let id = try Approvals.consume(context, kind: condition.kind ?? "", binding: binding) else {
                 throw violation(tool: tool, phase: phase, index: index, condition: condition,
                                 why: "the approval of kind \(quoted(condition.kind ?? "")) was used by another call first")
             }
@@ -84,7 +116,7 @@ enum ContractEvaluation {
     /// the caller uses up: only once every condition passed, so a later failing condition does
     /// not waste a human's approval. `facts` answers what the conditions ask of the world.
     static func judge(_ conditions: [ContractCondition], tool: String, phase: ContractPhase, policy: AgentPolicy, agentID: String,
-                      stepDigest: String?, facts: some ContractFacts) throws -> [(index: Int, condition: ContractCondition)] {
+                      binding: ApprovalBinding, facts: some ContractFacts) throws -> [(index: Int, condition: ContractCondition)] {
         var approvalsToUse: [(index: Int, condition: ContractCondition)] = []
         for (index, condition) in conditions.enumerated() {
             let fail = Failure(tool: tool, phase: phase, index: index, condition: condition)
@@ -92,7 +124,7 @@ enum ContractEvaluation {
             case .hitlApproved:
                 guard try facts.approvalAvailable(kind: condition.kind ?? "") else {
                     throw fail.error("no granted, unexpired, unused approval of kind \(quoted(condition.kind ?? ""))"
-                                     + (stepDigest.map { " for this step (digest \($0.prefix(16))...)" } ?? ""))
+                                     + Self.named(binding))
                 }
                 approvalsToUse.append((index, condition))
             case .budgetAvailable:
@@ -117,10 +149,10 @@ enum ContractEvaluation {
     /// The enforcement path's facts: the store, and the custom commands run.
     struct StoreFacts: ContractFacts {
         let context: EnforcementContext
-        let stepDigest: String?
+        let binding: ApprovalBinding
 
         func approvalAvailable(kind: String) throws -> Bool {
-            try Approvals.available(context, kind: kind, stepDigest: stepDigest) != nil
+            try Approvals.available(context, kind: kind, binding: binding) != nil
         }
 
         func checkBudget(_ budget: BudgetPolicy?) throws {
@@ -150,6 +182,15 @@ enum ContractEvaluation {
         }
     }
 
+    /// What the missing approval was to be for, in a violation's message.
+    static func named(_ binding: ApprovalBinding) -> String {
+        switch binding {
+        case .unnamed: ""
+        case .step(let digest): " for this step (digest \(digest.prefix(16))...)"
+        case .declared(let digest): " for the action digest \(digest.prefix(16))..."
+        }
+    }
+
     struct Failure {
         let tool: String, phase: ContractPhase, index: Int, condition: ContractCondition
         func error(_ why: String) -> GovernanceError { violation(tool: tool, phase: phase, index: index, condition: condition, why: why) }
@@ -172,8 +213,9 @@ enum Approvals {
     static let scanLimit = 50
 
     /// The oldest usable approval: granted by a registered operator's signature, unexpired, unused,
-    /// for this agent, for this session when the request named one, and for this step's digest.
-    static func available(_ context: EnforcementContext, kind: String, stepDigest: String?) throws -> String? {
+    /// for this agent, for this session when the request named one, and made for `binding`.
+    static func available(_ context: EnforcementContext, kind: String, binding: ApprovalBinding) throws -> String? {
+        let stepDigest = binding.digest
         let rows = try context.db.query("""
             SELECT \(Gates.selected) FROM governance_gate_requests
             WHERE kind = ? AND agent_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?
@@ -183,6 +225,7 @@ enum Approvals {
                 + (stepDigest.map { [SQLValue.text($0)] } ?? []))
         for row in rows {
             let request = try Gates.request(from: row)
+            guard binding.admits(request) else { continue }
             switch try Gates.verifiedDecision(context.db, request) {
             case .success(.granted): return request.requestID
             case .success: continue
@@ -193,9 +236,9 @@ enum Approvals {
     }
 
     /// Uses one up: a conditional UPDATE, so of two concurrent calls one wins each approval.
-    static func consume(_ context: EnforcementContext, kind: String, stepDigest: String?) throws -> String? {
+    static func consume(_ context: EnforcementContext, kind: String, binding: ApprovalBinding) throws -> String? {
         for _ in 0..<3 {
-            guard let id = try available(context, kind: kind, stepDigest: stepDigest) else { return nil }
+            guard let id = try available(context, kind: kind, binding: binding) else { return nil }
             let changed = try context.db.execute("""
                 UPDATE governance_gate_requests SET consumed_at_us = ?
                 WHERE request_id = ? AND status = 'granted' AND consumed_at_us IS NULL AND expires_at_us >= ?

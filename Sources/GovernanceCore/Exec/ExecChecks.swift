@@ -36,7 +36,7 @@ extension Enforcer {
                                                          at: context.now)
             }
             let loop = try LoopDetector.recordCheck(context, tool: tool, onlyWithPolicy: true)
-            let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, stepDigest: digest)
+            let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, approvalFor: .step(digest))
             // Reserved last, so that a later denial does not leave a reservation behind.
             var reservation: Reservation?
             if !projection.isEmpty {

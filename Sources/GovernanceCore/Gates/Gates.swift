@@ -332,10 +332,12 @@ public enum Gates {
     }
 
     /// A stored decision the enforcement path may act on: signed by a registered operator, for this
-    /// request, its action and its step, with the stored status. Anything else (a row set to
-    /// granted by hand) is not a decision.
+    /// request, its action and its step, with the stored status, and the stored payload still the
+    /// action that was signed (a payload edited by hand, to show a step or hide one, is mismatched).
+    /// Anything else (a row set to granted by hand) is not a decision.
     public static func verifiedDecision(_ db: SQLConnection, _ request: GateRequest) throws -> Result<GateRequest.Status, SignedAction.Rejection> {
         guard request.status != .pending else { return .success(.pending) }
+        guard actionHash(of: request) == request.actionHash else { return .failure(.mismatched) }
         let action = [Decision.grant, .deny, .cancel].first { $0.status == request.status }?.kind ?? ""
         var expect: [(String, JSONValue)] = [("action", .string(action)), ("agent_id", .string(request.agentID)),
                                              ("operator", .optional(request.decidedBy))]

@@ -152,7 +152,7 @@ public enum PolicyTest {
             guard let policy, let contract = policy.contract(for: tool) else { return "allowed: no contract for tool \(quoted(tool))" }
             do {
                 _ = try ContractEvaluation.judge(contract.pre, tool: tool, phase: .pre, policy: policy, agentID: c.agentID,
-                                                 stepDigest: nil, facts: facts)
+                                                 binding: .unnamed, facts: facts)
             } catch let error as GovernanceError {
                 throw error
             } catch {
