@@ -4,7 +4,7 @@ public struct ModelPrice: Sendable, Equatable {
     public var inputNanosPerToken: Int64
     public var outputNanosPerToken: Int64
     public var cachedInputNanosPerToken: Int64
-    /// Where the price comes from (a vendor's pricing page, or the pricing file).
+    /// Where the price comes from (the built-in table's LiteLLM snapshot, or the pricing file).
     public var source: String
     /// The date the price was taken (YYYY-MM-DD); empty for a pricing file.
     public var asOf: String
