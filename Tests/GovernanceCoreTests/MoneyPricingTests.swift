@@ -88,9 +88,12 @@ import Testing
                         "global.anthropic.claude-opus-4-5-20251101-v1:0": "claude-opus-4-5-20251101",
                         "claude-sonnet-4-5@20250929": "claude-sonnet-4-5", "claude-opus-4-5@20251101": "claude-opus-4-5",
                         "claude-haiku-4-5-v2@20251001": "claude-haiku-4-5",
-                        "ft:gpt-4o-2024-08-06:org::id": "gpt-4o-2024-08-06", "ft:gpt-4o-mini-2024-07-18:acme:custom:abc123": "gpt-4o-mini-2024-07-18",
+                        // A fine-tune is priced as fine-tunes of its base are, else as its base.
+                        "ft:gpt-4o-2024-08-06:org::id": "ft:gpt-4o-2024-08-06", "ft:gpt-4o-mini-2024-07-18:acme:custom:abc123": "ft:gpt-4o-mini-2024-07-18",
+                        "ft:gpt-5-mini-2025-08-07:org::id": "gpt-5-mini-2025-08-07",
                         "openai/gpt-5": "gpt-5", "models/gemini-2.5-pro": "gemini-2.5-pro", "gpt-5-2025-08-07": "gpt-5-2025-08-07"]
         for (name, model) in resolved { #expect(table.price(for: name)?.model == model, "\(name)") }
+        #expect(table.price(for: "ft:gpt-4o-2024-08-06:org::id")?.inputNanosPerToken == 3_750)
         for unknown in ["ft:", "ft:my-own-model:org::id", "anthropic.", "us.my-model", "vendor/", "claude-3-5-sonnet-v@20241022", "gpt-4o-v1"] {
             #expect(table.price(for: unknown) == nil, "\(unknown)")
         }
