@@ -477,7 +477,7 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
 @MainActor func complianceEvents(_ count: Int, from first: Int, total: Int, sessions: [SessionID], start: Int64) throws -> [PendingEvent] {
     let kinds = ["llm.call", "tool.call", "llm.call", "tool.call", "tool.result", "llm.call", "tool.call", "scope.violation",
                  "gate.requested", "gate.granted", "budget.exceeded", "loop.detected", "policy.applied", "presence.kill"]
-    let models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "mistral-large"]
+    let models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "mistral/mistral-large-latest"]
     let step = Int64(30) * 86_400_000_000 / Int64(total)
     return try (first..<(first + count)).map { i in
         let kind = i % 97 == 0 ? kinds[7 + (i / 97) % 7] : kinds[i % 7]

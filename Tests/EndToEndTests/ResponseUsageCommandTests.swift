@@ -13,8 +13,8 @@ import Testing
         ("openai-chat.sse", "gpt-4o-2024-08-06", 70, "0.000325"),
         ("openai-responses.json", "gpt-4.1-2025-04-14", 12_077, "0.006562"),
         ("openai-responses.sse", "gpt-4.1-2025-04-14", 21, "0.000114"),
-        ("anthropic-messages.json", "claude-sonnet-4-20250514", 135, "0.000438"),
-        ("anthropic-messages.sse", "claude-sonnet-4-20250514", 40, "0.0003"),
+        ("anthropic-messages.json", "claude-sonnet-4-5-20250929", 135, "0.000438"),
+        ("anthropic-messages.sse", "claude-sonnet-4-5-20250929", 40, "0.0003"),
     ]
 
     @Test(arguments: Backend.allCases)
@@ -53,7 +53,7 @@ import Testing
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("OpenAI Chat Completions") && unknown.stderr.contains("Responses API") && unknown.stderr.contains("Anthropic Messages"))
         let duplicate = try gov.run(base + ["--from-response", "-"],
-                                    stdin: #"{"type":"message","model":"claude-sonnet-4","usage":{"input_tokens":1,"input_tokens":1000000,"output_tokens":1}}"#)
+                                    stdin: #"{"type":"message","model":"claude-sonnet-4-5","usage":{"input_tokens":1,"input_tokens":1000000,"output_tokens":1}}"#)
         #expect(duplicate.status == 2 && duplicate.stderr.contains("duplicate"))
         let negative = try gov.run(base + ["--from-response", "-"],
                                    stdin: #"{"object":"response","model":"gpt-4.1","usage":{"input_tokens":-5,"output_tokens":1}}"#)

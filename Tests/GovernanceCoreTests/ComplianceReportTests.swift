@@ -265,7 +265,7 @@ import Testing
         #expect(list.count == 2)
         #expect(list.first?["agent_id"] == .string("agent-a"))
         #expect(list.first?["sessions"] == .int(3))
-        #expect(list.first?["models"] == .array([.string("gpt-4o"), .string("claude-sonnet")]))
+        #expect(list.first?["models"] == .array([.string("gpt-4o"), .string("claude-sonnet-4-5")]))
         let oversight = try section(r, "human_oversight")
         guard case .array(let operators) = oversight.data["operators"] ?? .null else { Issue.record("no operators"); return }
         #expect(operators.map { $0["operator"] } == [.string("bob"), .string("carol")])
@@ -364,7 +364,7 @@ import Testing
 /// written to $GOVERNANCE_REPORT_PREVIEW when set, to look at in a browser (docs/COMPLIANCE.md).
 @Suite struct CompliancePreviewTests {
     static func realisticFixture(_ f: ComplianceFixture) throws {
-        let models = ["gpt-4o", "claude-sonnet-4", "gpt-4o-mini", "mistral-large"]
+        let models = ["gpt-4o", "claude-sonnet-4-5", "gpt-4o-mini", "mistral/mistral-large-latest"]
         for (a, agent) in ["billing-agent", "support-agent", "research-agent"].enumerated() {
             let own = try SessionID.random()
             if agent != "research-agent" {

@@ -184,7 +184,7 @@ import Testing
 
     @Test func anthropicCumulativeOutputThatGoesDownIsRefused() throws {
         func stream(_ outputs: [Int]) -> [UInt8] {
-            var text = #"data: {"type":"message_start","message":{"model":"claude-sonnet-4","usage":{"input_tokens":10,"output_tokens":1}}}"# + "\n\n"
+            var text = #"data: {"type":"message_start","message":{"model":"claude-sonnet-4-5","usage":{"input_tokens":10,"output_tokens":1}}}"# + "\n\n"
             for n in outputs { text += #"data: {"type":"message_delta","usage":{"output_tokens":\#(n)}}"# + "\n\n" }
             return Array(text.utf8)
         }

@@ -21,9 +21,9 @@ import Testing
         Expected(file: "openai-responses.json", shape: .openAIResponses, model: "gpt-4.1-2025-04-14", input: 129, output: 44, cached: 11_904, writes: 0, usd: "0.006562"),
         Expected(file: "openai-responses.sse", shape: .openAIResponsesStream, model: "gpt-4.1-2025-04-14", input: 9, output: 12, cached: 0, writes: 0, usd: "0.000114"),
         // (100 + 20 cache writes) x 3.00 + 10 cache reads x 0.30 + 5 out x 15.00
-        Expected(file: "anthropic-messages.json", shape: .anthropicMessages, model: "claude-sonnet-4-20250514", input: 120, output: 5, cached: 10, writes: 20, usd: "0.000438"),
+        Expected(file: "anthropic-messages.json", shape: .anthropicMessages, model: "claude-sonnet-4-5-20250929", input: 120, output: 5, cached: 10, writes: 20, usd: "0.000438"),
         // message_start's input, message_delta's cumulative output (15, not message_start's 1)
-        Expected(file: "anthropic-messages.sse", shape: .anthropicMessagesStream, model: "claude-sonnet-4-20250514", input: 25, output: 15, cached: 0, writes: 0, usd: "0.0003"),
+        Expected(file: "anthropic-messages.sse", shape: .anthropicMessagesStream, model: "claude-sonnet-4-5-20250929", input: 25, output: 15, cached: 0, writes: 0, usd: "0.0003"),
     ]
 
     @Test(arguments: expected)
@@ -85,7 +85,7 @@ import Testing
         let chunk = #"data: {"object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1}}"#
         Self.refused(chunk + "\n\n" + chunk + "\n\n", "more than one")
         Self.refused(#"data: {"object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":null}"# + "\n\ndata: [DONE]\n\n", "include_usage")
-        let start = #"data: {"type":"message_start","message":{"model":"claude-sonnet-4","usage":{"input_tokens":3,"output_tokens":1}}}"#
+        let start = #"data: {"type":"message_start","message":{"model":"claude-sonnet-4-5","usage":{"input_tokens":3,"output_tokens":1}}}"#
         Self.refused(start + "\n\n", "message_delta")
         Self.refused(start + "\n\n" + start + "\n\n", "more than one message_start")
         Self.refused(start + "\n\n" + chunk + "\n\n", "mixes")

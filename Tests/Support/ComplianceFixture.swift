@@ -59,7 +59,7 @@ public final class ComplianceFixture {
                     metadata: [("request_id", .string("r\(day)")), ("by", .string("bob")), ("os_user", .string("bob")), ("host", .string("ops-1"))],
                     at: Self.at(day: day, hour: 9, minute: 20))
             try add(EventKind.toolCall, agent: agent, session: s, inputHash: Self.inputHash, at: Self.at(day: day, hour: 9, minute: 21))
-            try add(EventKind.llmCall, agent: agent, session: s, model: "claude-sonnet", inputHash: Self.inputHash, at: Self.at(day: day, hour: 10))
+            try add(EventKind.llmCall, agent: agent, session: s, model: "claude-sonnet-4-5", inputHash: Self.inputHash, at: Self.at(day: day, hour: 10))
         }
         let last = sessions.last!
         try add(EventKind.loopDetected, agent: agent, session: last, at: Self.at(day: days - 1, hour: 11))

@@ -4,7 +4,7 @@ public struct ModelPrice: Sendable, Equatable {
     public var inputNanosPerToken: Int64
     public var outputNanosPerToken: Int64
     public var cachedInputNanosPerToken: Int64
-    /// Where the price comes from (a vendor's pricing page, or the pricing file).
+    /// Where the price comes from (the built-in table's LiteLLM snapshot, or the pricing file).
     public var source: String
     /// The date the price was taken (YYYY-MM-DD); empty for a pricing file.
     public var asOf: String
@@ -45,11 +45,12 @@ public struct PricingTable: Sendable {
     public var all: [ModelPrice] { entries.values.sorted { $0.model < $1.model } }
 
     /// The price for `model`: its own entry, else the entry left after cutting date or version
-    /// suffixes; else the same for its base model (a fine-tune, a vendor prefix or a path); nil
-    /// when there is none (the call then costs zero and the model is unpriced).
+    /// suffixes; else the same for the fine-tuning price of its base (`ft:BASE`, as LiteLLM's map
+    /// lists them), then for its base model (a fine-tune, a vendor prefix or a path); nil when there
+    /// is none (the call then costs zero and the model is unpriced).
     public func price(for model: String) -> ModelPrice? {
         let lowered = model.lowercased()
-        for candidate in [lowered, Self.baseModel(lowered)].compactMap({ $0 }) {
+        for candidate in [lowered, Self.fineTuneBase(lowered), Self.baseModel(lowered)].compactMap({ $0 }) {
             var name = Substring(candidate)
             while true {
                 if let price = entries[String(name)] { return price }
@@ -65,11 +66,20 @@ public struct PricingTable: Sendable {
     static let bedrockRegions = ["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."]
     static let bedrockVendors = ["anthropic.", "meta.", "mistral.", "amazon.", "cohere.", "ai21.", "deepseek.", "openai.", "qwen."]
 
+    /// `ft:BASE` for an OpenAI fine-tune `ft:BASE:org:name:id` (the entry for fine-tunes of BASE,
+    /// which the vendor bills above BASE itself); nil for any other name.
+    static func fineTuneBase(_ name: String) -> String? {
+        guard name.hasPrefix("ft:") else { return nil }
+        let rest = name.dropFirst(3)
+        guard let colon = rest.firstIndex(of: ":"), colon > rest.startIndex else { return nil }
+        return "ft:" + rest[..<colon]
+    }
+
     /// The model a name is a variant of, or nil when it is not one: an OpenAI fine-tune
     /// (`ft:gpt-4o-2024-08-06:org::id` is `gpt-4o-2024-08-06`), a path (`openai/gpt-4o`,
     /// `models/gemini-2.5-pro`: the last segment), a Bedrock region and vendor prefix. A fine-tune
-    /// is priced as its base, which vendors bill at or above the base price: give it its own entry
-    /// in a pricing file to price it exactly.
+    /// with no `ft:BASE` entry is priced as its base, which vendors bill at or above the base price:
+    /// give it its own entry in a pricing file to price it exactly.
     static func baseModel(_ name: String) -> String? {
         var n = Substring(name)
         if n.hasPrefix("ft:") {
