@@ -77,7 +77,11 @@ import Testing
         let gov = try Self.applied(.sqlite)
         let models = try gov.json(["cost", "models"])
         #expect(models["as_of"] == .string(PricingTable.builtInAsOf) && models["source"]?.stringValue?.contains("LiteLLM") == true)
-        #expect(try gov.run(["cost", "models"]).stdout.hasPrefix("built-in prices: LiteLLM"))
+        let text = try gov.run(["cost", "models"]).stdout
+        #expect(text.hasPrefix("built-in prices: LiteLLM"))
+        // The source is named once, in the header; each built-in row says only that it is one.
+        #expect(text.components(separatedBy: PricingTable.builtInSource).count == 2)
+        #expect(text.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("(built-in)") })
         let map = gov.home + "/litellm.json"
         try #"{"my-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2.5e-09, "mode": "chat", "litellm_provider": "me"}}"#
             .write(toFile: map, atomically: true, encoding: .utf8)

@@ -41,7 +41,9 @@ extension Cost {
         static func lines(_ prices: [ModelPrice]) -> String {
             prices.map { p in
                 let m = { (n: Int64) in Money(nanos: n * 1_000_000).decimal }
-                return "\(Render.escaped(p.model))  in $\(m(p.inputNanosPerToken))  out $\(m(p.outputNanosPerToken))  cached $\(m(p.cachedInputNanosPerToken))  (\(Render.escaped(p.source))\(p.asOf.isEmpty ? "" : ", " + p.asOf))"
+                // The header names the built-in table's source once; a row says where it differs.
+                let origin = p.source == PricingTable.builtInSource ? "built-in" : Render.escaped(p.source) + (p.asOf.isEmpty ? "" : ", " + p.asOf)
+                return "\(Render.escaped(p.model))  in $\(m(p.inputNanosPerToken))  out $\(m(p.outputNanosPerToken))  cached $\(m(p.cachedInputNanosPerToken))  (\(origin))"
             }.joined(separator: "\n")
         }
 
