@@ -29,10 +29,12 @@ public struct ExitCodeTable: Sendable {
                             commands: commands))
         }
         // `exec` passes on its command's status; these are the ones it gives itself.
-        let exec = table.commands.filter { $0.passesOnChildStatus }.map(\.name)
+        // 124 only where the command takes a --timeout (`mcp proxy` has none).
+        let passing = table.commands.filter { $0.passesOnChildStatus }
         for status in ExecStatus.documented {
             let label = status.status == ExecStatus.signalBase ? "\(status.status)+N" : String(status.status)
-            rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: exec))
+            let commands = passing.filter { status.status != ExecStatus.timedOut || $0.flags.contains { $0.name == "timeout" } }
+            rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: commands.map(\.name)))
         }
         self.rows = rows
     }
