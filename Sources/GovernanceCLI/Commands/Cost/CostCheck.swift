@@ -18,8 +18,11 @@ extension Cost {
 
         /// The projection those flags give (GOVERNANCE_DEFAULT_MAX_TOKENS when no count is given).
         static func projection(_ args: Arguments, _ run: Run) throws -> CostProjection {
-            let pricing = try PricingTable.resolve(file: try args[Cost.pricingFile], environment: { _ in nil })
-            return try CostProjection.resolve(projectedTokens: try args[projected], maxTokens: try args[maxTokens], model: try args[SharedFlags.model],
+            let model = try args[SharedFlags.model], file = try args[Cost.pricingFile]
+            // Only a model is priced: building the built-in table (329 models) cost a check without
+            // one 715,000 instructions. A pricing file given is still read, and refused when bad.
+            let pricing = model == nil && file == nil ? PricingTable([]) : try PricingTable.resolve(file: file, environment: { _ in nil })
+            return try CostProjection.resolve(projectedTokens: try args[projected], maxTokens: try args[maxTokens], model: model,
                                               pricing: pricing, environment: { run.environment($0) })
         }
 
