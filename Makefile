@@ -38,8 +38,10 @@ test-sanitize: deps
 	SANITIZE_FILTER='$(SANITIZE_FILTER)' scripts/with-postgres.sh scripts/test-sanitize.sh $(or $(SANITIZERS),thread address)
 
 # What CI runs besides `make test` (.ci/run): ThreadSanitizer over the concurrent suites (batch,
-# spool, tail, gates, kill, exec) and each fuzz target for 20 s.
-CONCURRENT_SUITES = BatchAppendTests|BatchInputTests|SpoolTests|AuditDepthTests|OperationsCoreTests|OperationsAttackTests|GateTests|OperatorTests|PresenceTests|EnforcementTests|ExecCommandTests
+# spool, tail, gates, kill, exec and its budget reservations) and each fuzz target for 20 s. The MCP
+# proxy's threads run only in its end-to-end suite (MCPProxyTests, driven by Python MCP clients),
+# left to `make test`; its core tests (MCPMessageTests) run on one thread.
+CONCURRENT_SUITES = BatchAppendTests|BatchInputTests|SpoolTests|AuditDepthTests|OperationsCoreTests|OperationsAttackTests|GateTests|OperatorTests|PresenceTests|EnforcementTests|ExecCommandTests|ExecBudgetTests
 ci-extra:
 	$(MAKE) --no-print-directory test-sanitize SANITIZERS=thread SANITIZE_FILTER='$(CONCURRENT_SUITES)'
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20

@@ -6,7 +6,7 @@ import PackageDescription
 // and run by `make fuzz` (fuzz/run.sh): swift build -c release -Xswiftc -sanitize=fuzzer,address.
 // What each target checks is GovernanceFuzz (Sources/GovernanceFuzz in the main package), which
 // the tests also run over the seeds in corpus/ and the past finds in Tests/Fixtures/fuzz-regressions/.
-let targets = ["json", "batch-line", "policy", "pricing", "response-usage", "gate-token", "api-url"]
+let targets = ["json", "batch-line", "policy", "pricing", "response-usage", "gate-token", "api-url", "mcp-message"]
 
 let package = Package(
     name: "governance-fuzz",

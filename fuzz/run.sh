@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-json batch-line policy pricing response-usage gate-token api-url}
+targets=${FUZZ_TARGETS:-json batch-line policy pricing response-usage gate-token api-url mcp-message}
 work=.build-fuzz
 mkdir -p "$work"
 

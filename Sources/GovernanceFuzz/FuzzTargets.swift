@@ -20,6 +20,7 @@ public enum FuzzTargets {
         ("response-usage", responseUsage),
         ("gate-token", gateToken),
         ("api-url", apiURL),
+        ("mcp-message", mcpMessage),
     ]
 
     public static func entryPoint(_ name: String) -> (@Sendable ([UInt8]) throws -> Void)? {
@@ -169,6 +170,113 @@ public enum FuzzTargets {
         guard let token = GateToken.parse(text) else { return }
         guard token.text == text else { throw FuzzFailure("token \(text.debugDescription) parses as \(token.text.debugDescription)") }
         guard GateToken.parse(token.text) == token else { throw FuzzFailure("a token does not parse back") }
+    }
+
+    // MARK: MCP message framing
+
+    /// The MCP proxy's reading of a stream (MCPProxy.readMessages): lines as the proxy frames
+    /// them, chunks and bound of the fuzzer's choosing (the first byte: 1-4,096-byte chunks, a
+    /// bound of 16, 300 or 4,096 bytes or the proxy's own 4 MiB), each line classified.
+    /// - Framing: a line is the bytes between newlines without its line ending (one `\r` before
+    ///   the `\n`, or at the end of the stream); a line longer than the bound is refused and
+    ///   every other is given whole, whatever the chunks.
+    /// - A message accepted is written again (JSONWriter) and read again as the same message:
+    ///   the same kind, method, id (by its key), params, result and error.
+    /// - A refusal's reason is bounded and its id, when it has one, is the line's own, valid id;
+    ///   a line with a valid id is never refused without it (the proxy could not answer it), and
+    ///   the proxy's answer to it reads as the response to that id.
+    public static func mcpMessage(_ bytes: [UInt8]) throws {
+        guard let first = bytes.first else { return }
+        let chunk = [1, 7, 64, 4_096][Int(first & 3)]
+        let bound = [16, 300, 4_096, MCPMessage.maxBytes][Int(first >> 2 & 3)]
+        let input = Array(bytes.dropFirst())
+        var rest = input[...]
+        var reader = LineReader(maxLineBytes: bound) {
+            guard !rest.isEmpty else { return nil }
+            defer { rest = rest.dropFirst(chunk) }
+            return Array(rest.prefix(chunk))
+        }
+        // The lines as the framing is documented, split independently.
+        var expected = input.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if expected.last?.isEmpty == true { expected.removeLast() }
+        var index = 0
+        while let line = try reader.nextLine() {
+            guard index < expected.count else { throw FuzzFailure("line \(index + 1) read beyond the \(expected.count) in the input") }
+            var want = expected[index]
+            if want.last == 0x0D { want = want.dropLast() }
+            index += 1
+            switch line {
+            case .tooLong:
+                guard want.count > bound else { throw FuzzFailure("line \(index) of \(want.count) bytes refused under a bound of \(bound)") }
+            case .line(let got):
+                guard want.count <= bound else { throw FuzzFailure("line \(index) of \(want.count) bytes given under a bound of \(bound)") }
+                guard Array(got) == Array(want) else { throw FuzzFailure("line \(index) read as \(got.count) other bytes") }
+                if !got.isEmpty { try mcpLine(got) }
+            }
+        }
+        guard index == expected.count else { throw FuzzFailure("\(index) lines read of \(expected.count)") }
+    }
+
+    /// One line through `MCPMessage.classify`, and the properties above.
+    static func mcpLine(_ line: ArraySlice<UInt8>) throws {
+        let parsed = try? JSONParser.parse(bytes: Array(line))
+        let lineID = parsed.flatMap { $0.objectMembers != nil ? $0["id"] : nil }
+        let validID = lineID.map(isMCPID) ?? false
+        switch MCPMessage.classify(line) {
+        case .failure(let rejection):
+            guard [MCPMessage.parseError, MCPMessage.invalidRequest].contains(rejection.code) else {
+                throw FuzzFailure("refused with code \(rejection.code)")
+            }
+            guard rejection.reason.utf8.count <= maxMessageBytes else {
+                throw FuzzFailure("a reason of \(rejection.reason.utf8.count) bytes: \(rejection.reason.prefix(200))...")
+            }
+            if let id = rejection.id {
+                guard validID, let lineID, id == lineID else { throw FuzzFailure("refused with id \(MCPMessage.key(id)), not the line's valid id") }
+                let answer = MCPMessage.errorResponse(id: id, code: rejection.code, message: rejection.reason)
+                guard answer.last == 0x0A, case .success(.response(let answerID, .none, .some(_))) = MCPMessage.classify(answer.dropLast()),
+                      MCPMessage.key(answerID) == MCPMessage.key(id) else {
+                    throw FuzzFailure("the answer to a refused message does not read as the response to its id")
+                }
+            } else if validID {
+                throw FuzzFailure("a message with a valid id refused without it: \(rejection.reason.prefix(200))")
+            }
+        case .success(let message):
+            guard let parsed else { throw FuzzFailure("accepted a line the parser refuses") }
+            if let id = messageID(message) {
+                guard isMCPID(id), id == lineID else { throw FuzzFailure("accepted with id \(MCPMessage.key(id)), not the line's") }
+            }
+            var again: [UInt8] = []
+            JSONWriter.write(parsed, canonical: false, into: &again)
+            guard case .success(let reread) = MCPMessage.classify(again[...]) else {
+                throw FuzzFailure("an accepted message, written again, is refused: \(String(decoding: again.prefix(200), as: UTF8.self))")
+            }
+            guard same(message, reread) else { throw FuzzFailure("an accepted message, written again, reads differently") }
+        }
+    }
+
+    /// MCP ids: a string or an integer.
+    static func isMCPID(_ id: JSONValue) -> Bool {
+        switch id {
+        case .string: return true
+        case .number(let n): return n.isFinite && n == n.rounded(.towardZero)
+        default: return false
+        }
+    }
+
+    static func messageID(_ message: MCPMessage) -> JSONValue? {
+        switch message {
+        case .request(let id, _, _), .response(let id, _, _): return id
+        case .notification: return nil
+        }
+    }
+
+    static func same(_ a: MCPMessage, _ b: MCPMessage) -> Bool {
+        switch (a, b) {
+        case let (.request(i, m, p), .request(j, n, q)): return MCPMessage.key(i) == MCPMessage.key(j) && m == n && p == q
+        case let (.notification(m, p), .notification(n, q)): return m == n && p == q
+        case let (.response(i, r, e), .response(j, s, f)): return MCPMessage.key(i) == MCPMessage.key(j) && r == s && e == f
+        default: return false
+        }
     }
 
     // MARK: API URLs

@@ -35,6 +35,40 @@ import Testing
         #expect(over.status == 12 && over.stderr.contains("per_session_tokens"), "\(over.stderr)")
     }
 
+    /// The projection's other two sources, as `cost check` reads them: GOVERNANCE_DEFAULT_MAX_TOKENS
+    /// and --projected-tokens. Over the cap the command never runs; under it, it runs holding the
+    /// reservation.
+    @Test(arguments: Backend.allCases)
+    func execTakesTheProjectionFromTheEnvironmentAndFromProjectedTokens(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let session = try SessionID.random().value
+        let ran = gov.home + "/ran"
+        let step = ["exec", "-a", "bot", "-s", session, "-t", "step"]
+        let command = ["--", "sh", "-c", "echo \"$GOVERNANCE_RESERVATION_ID\" >> \(ran)"]
+        // How each source gives a step a projection of `tokens`.
+        let sources: [(name: String, environment: (String) -> [String: String], flags: (String) -> [String])] = [
+            ("GOVERNANCE_DEFAULT_MAX_TOKENS", { ["GOVERNANCE_DEFAULT_MAX_TOKENS": $0] }, { _ in [] }),
+            ("--projected-tokens", { _ in [:] }, { ["--projected-tokens", $0] }),
+        ]
+        for source in sources {
+            var over = gov
+            over.environment.merge(source.environment("20000")) { $1 }
+            let refused = try over.run(step + source.flags("20000") + command)
+            #expect(refused.status == 12 && refused.stderr.contains("per_session_tokens"), "\(source.name): \(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: ran), "\(source.name): the command ran over the cap")
+
+            var under = gov
+            under.environment.merge(source.environment("4000")) { $1 }
+            let allowed = try under.run(step + source.flags("4000") + command)
+            #expect(allowed.status == 0, "\(source.name): \(allowed.stderr)")
+            let id = try String(contentsOfFile: ran, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(SessionID(id) != nil, "\(source.name): GOVERNANCE_RESERVATION_ID is \(id.debugDescription)")
+            try FileManager.default.removeItem(atPath: ran)
+        }
+        // Each allowed step's 4,000 tokens were released at its end: nothing is held.
+        #expect(try gov.json(["cost", "snapshot", "-a", "bot", "-s", session])["session_tokens_reserved"] == .int(0))
+    }
+
     /// Four steps of 4,000 tokens each, run at once under a 10,000-token cap: at most two run.
     @Test(arguments: Backend.allCases)
     func parallelStepsNeverJointlyPassTheCap(backend: Backend) throws {

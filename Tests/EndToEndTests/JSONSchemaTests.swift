@@ -77,6 +77,8 @@ import Testing
         }
         let agent = ["-a", "billing-agent"]
         let session = agent + ["-s", s]
+        // An agent that goes silent, for `presence sweep --kill-after` at the end.
+        _ = try c("presence-heartbeat", ["presence", "heartbeat", "silent-agent"])
 
         // Set-up and meta.
         _ = try c("db-migrate", ["db", "migrate"])
@@ -205,6 +207,31 @@ import Testing
             .write(toFile: gov.home + "/system.yaml", atomically: true, encoding: .utf8)
         _ = try c("compliance-report", ["compliance", "report", "--kind", "article12", "--metadata-file", gov.home + "/system.yaml",
                                         "--provider", "Example AI", "--no-record"])
+
+        // Last, as it kills every agent silent for a second: the sweep's kills, each with its marker.
+        guard case .number(let lastSeen)? = try gov.json(["presence", "status", "silent-agent"])["last_seen_unix"] else {
+            Issue.record("presence status silent-agent has no last_seen_unix")
+            return
+        }
+        #expect(waitUntil(15) { Int(time(nil)) - Int(lastSeen) >= 2 }, "the clock did not move")
+        let sweep = try c("presence-sweep", ["presence", "sweep", "--timeout", "1", "--kill-after", "1",
+                                             "--operator-key", try gov.operatorKey("admin")])
+        let killed = try JSONParser.parse(sweep.stdout)["killed"]?.arrayValue ?? []
+        #expect(killed.contains { $0["agent_id"] == .string("silent-agent") && $0["kill"]?["killed_by"] == .string("admin") }, "\(sweep.stdout)")
+    }
+
+    /// `init --json` on a new store (migrations applied; on SQLite with the secret it creates) and
+    /// again on the same store (nothing applied).
+    @Test(arguments: Backend.allCases)
+    func initValidates(backend: Backend) throws {
+        guard let python = try Self.python() else { return }
+        var gov = try Governance(backend: backend)
+        if backend == .sqlite { gov.environment["GOVERNANCE_AUDIT_SECRET"] = nil }
+        let first = try JSONParser.parse(try Self.check(gov, python, "init", ["init"]).stdout)
+        #expect(first["secret_created"] == .bool(backend == .sqlite), "\(first)")
+        if backend == .sqlite { #expect(first["migrations_applied"]?.arrayValue?.isEmpty == false, "\(first)") }
+        let again = try JSONParser.parse(try Self.check(gov, python, "init", ["init"]).stdout)
+        #expect(again["migrations_applied"] == .array([]) && again["secret_created"] == .bool(false), "\(again)")
     }
 
     /// `exec --result-fd FD` writes no --json document but one on FD: each way a step can end

@@ -55,6 +55,18 @@ import Testing
         #expect(r.stdout.contains("invalid session id") && r.stdout.contains("unknown field"), "\(r.stdout)")
         #expect(Self.steering(r.stdout).isEmpty, "raw controls in \(r.stdout.debugDescription)")
         #expect(Self.steering(r.stderr).isEmpty)
+        // No raw control byte at all: C0 but the report's newlines, DEL, and C1 (UTF-8 C2 80-9F).
+        let bytes = Array(r.stdout.utf8)
+        #expect(!bytes.contains { ($0 < 0x20 && $0 != 0x0A) || $0 == 0x7F }, "\(r.stdout.debugDescription)")
+        #expect(!zip(bytes, bytes.dropFirst()).contains { $0 == 0xC2 && (0x80...0x9F).contains($1) }, "\(r.stdout.debugDescription)")
+        // Each control is escaped once: the reason's JSON escape, not an escape of its backslash.
+        let once = #"invalid session id "\u001b]0;pwned\u0007\u0000\b\x7f\u{9b}""#
+        #expect(r.stdout.contains(once), "\(r.stdout)")
+        #expect(r.stdout.contains(#"unknown field "\u001b]0;pwned\u0007\u0000\b\x7f\u{9b}""#), "\(r.stdout)")
+        #expect(!r.stdout.contains(#"\\"#), "a backslash escaped twice: \(r.stdout)")
+        // The warnings (with --json) show the same reasons the same way.
+        let json = try gov.run(["--json", "audit", "log", "--batch", file, "-s", try SessionID.random().value])
+        #expect(json.stderr.contains(once) && Self.steering(json.stderr).isEmpty, "\(json.stderr.debugDescription)")
     }
 
     /// A 1 MiB number in a response file: the message quotes a bounded prefix and says how long
@@ -83,8 +95,9 @@ import Testing
 
     /// `gates grant -` reads one line: a token ending in LF or CRLF is the same token; more than
     /// one line ending is not.
-    @Test func grantFromStdinTakesOneLineEndedByLFOrCRLF() throws {
-        let gov = try Governance()
+    @Test(arguments: Backend.allCases)
+    func grantFromStdinTakesOneLineEndedByLFOrCRLF(backend: Backend) throws {
+        let gov = try Governance(backend: backend)
         func issue() throws -> String {
             try #require(try gov.json(["gates", "request", "--kind", "deploy", "--agent", "release-bot"])["token"]?.stringValue)
         }

@@ -22,6 +22,15 @@ import Testing
         #expect(runCLI(["help", "exit-codes"], env: env).out.contains("integrity_failure"))
     }
 
+    /// A `\\` at the end of a line of a help string is a backslash printed, not a line joined.
+    @Test func noHelpLineEndsInAStrayBackslash() {
+        for command in CommandTable.standard.commands {
+            let help = Help.text(for: command.path, table: .standard)
+            let stray = help.split(separator: "\n").filter { $0.hasSuffix("\\") }
+            #expect(stray.isEmpty, "governance \(command.name) --help: \(stray)")
+        }
+    }
+
     @Test func bareCommandShowsHelpAndExitsTwo() throws {
         let result = runCLI([], env: try freshEnvironment())
         #expect(result.code == 2)
@@ -404,7 +413,7 @@ import Testing
 
     @Test func docsDescribeWhatIs() throws {
         let docs = try FileManager.default.contentsOfDirectory(atPath: GeneratedFilesTests.root + "/docs")
-            .filter { $0.hasSuffix(".md") && $0 != "BENCHMARKS.md" }.map { "docs/" + $0 } + ["README.md"]
+            .filter { $0.hasSuffix(".md") && $0 != "BENCHMARKS.md" }.map { "docs/" + $0 } + ["README.md", "fuzz/README.md"]
         #expect(docs.contains("docs/POLICIES.md") && docs.contains("docs/COMPLIANCE.md"))
         for path in docs {
             let text = try GeneratedFilesTests.committed(path)

@@ -33,6 +33,13 @@ public enum Render {
         TerminalText.escaped(text)
     }
 
+    /// A core message, whose values are already quoted with JSON escapes (`"\u001b"`): its
+    /// controls are escaped and its backslashes kept, so that each control in a value is shown
+    /// escaped once (`escaped` would show `"\\u001b"`).
+    public static func message(_ text: String) -> String {
+        TerminalText.escaped(text, backslashes: false)
+    }
+
     /// User input quoted for a message: `"..."` with quotes, backslashes and controls escaped.
     public static func quoted(_ text: String) -> String {
         "\"" + TerminalText.escaped(text, quoting: true) + "\""

@@ -52,7 +52,7 @@ public enum MCPMessage: Sendable {
             }
             guard let id else { return .success(.notification(method: name, params: params)) }
             guard usableID != nil else {
-                return .failure(Rejection(code: invalidRequest, reason: "a request id is a string or an integer, never \(JSONWriter.canonical(id))", id: nil))
+                return .failure(Rejection(code: invalidRequest, reason: "a request id is a string or an integer, never \(describe(id))", id: nil))
             }
             return .success(.request(id: id, method: name, params: params))
         }
@@ -69,6 +69,18 @@ public enum MCPMessage: Sendable {
         case .string: return true
         case .number(let n): return n == n.rounded(.towardZero)
         default: return false
+        }
+    }
+
+    /// What an invalid id is, in a few words: never its text, which may be megabytes long.
+    static func describe(_ id: JSONValue) -> String {
+        switch id {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return JSONWriter.formatNumber(n)  // at most 24 characters
+        case .string: return "a string"
+        case .array(let items): return "an array (of \(items.count))"
+        case .object(let members): return "an object (of \(members.count) members)"
         }
     }
 

@@ -1,5 +1,6 @@
-/// Splits a stream of byte chunks into lines (without their `\n`; a trailing `\r` is dropped too),
-/// holding at most one chunk and one line of at most `maxLineBytes` at a time. A longer line is
+/// Splits a stream of byte chunks into lines (without their `\n`; a trailing `\r` is dropped too,
+/// at the end of the stream as before a `\n`), holding at most one chunk and one line of at most
+/// `maxLineBytes` (and the `\r` that may end it) at a time. A longer line is
 /// skipped to its end and reported as `.tooLong`, so a newline-less stream cannot grow memory
 /// without bound; each byte is scanned once, whatever the line's length.
 public struct LineReader {
@@ -43,7 +44,7 @@ public struct LineReader {
             scanned = buffer.count
             if finished {
                 guard position < buffer.count || discarding else { return nil }
-                let line = buffer[position...]
+                var line = buffer[position...]
                 position = buffer.count
                 scanned = position
                 lineNumber += 1
@@ -51,13 +52,15 @@ public struct LineReader {
                     discarding = false
                     return .tooLong
                 }
+                if line.last == 0x0D { line = line.dropLast() }
                 return line.count > maxLineBytes ? .tooLong : .line(line)
             }
-            // Keep the unfinished line (or drop it, past the limit) and read more.
+            // Keep the unfinished line (or drop it, past the limit and the `\r` that may end a
+            // line of exactly the limit) and read more.
             buffer.removeSubrange(0..<position)
             scanned -= position
             position = 0
-            if buffer.count > maxLineBytes {
+            if buffer.count > maxLineBytes + 1 {
                 discarding = true
                 buffer.removeAll(keepingCapacity: true)
                 scanned = 0

@@ -125,7 +125,7 @@ extension Audit {
         static func renderBatch(_ report: AuditBatch.Report, _ args: Arguments, _ run: Run) -> Int32 {
             if run.format == .json || run.quiet {
                 // The text report lists every rejected line; otherwise stderr names the first ones.
-                for r in report.rejected.prefix(20) { run.warn("line \(r.line) rejected: \(r.reason)") }
+                for r in report.rejected.prefix(20) { run.console.warn(Render.message("line \(r.line) rejected: \(r.reason)")) }
                 if report.rejectedCount > 20 { run.warn("\(Render.grouped(report.rejectedCount - 20)) more lines rejected (see the report)") }
             }
             let sessions = report.lastSeq.sorted { $0.key < $1.key }
@@ -134,7 +134,7 @@ extension Audit {
             if report.unrecorded > 0 { text += "; \(Render.grouped(report.unrecorded)) NOT recorded (store and spool unavailable)" }
             text += "; rejected \(Render.count(report.rejectedCount, "line"))"
             for (session, seq) in sessions { text += "\n  session \(session) last seq \(seq)" }
-            for r in report.rejected { text += "\n  line \(r.line): \(Render.escaped(r.reason))" }
+            for r in report.rejected { text += "\n  line \(r.line): \(Render.message(r.reason))" }
             if report.rejectedCount > report.rejected.count {
                 text += "\n  ... and \(Render.count(report.rejectedCount - report.rejected.count, "more rejected line")) (only the first \(Render.grouped(report.rejected.count)) are listed)"
             }

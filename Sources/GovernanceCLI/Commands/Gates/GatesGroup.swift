@@ -15,7 +15,7 @@ enum GatesCommands {
                                  """,
                                  commands: [Request.command, Grant.command, Deny.command, Cancel.command, Review.command, Wait.command, List.command, Show.command])
 
-    static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin",
+    static let decisionArgument: Positional<String> = .one("REQUEST", "The request id (a UUID), or the agent's token, or - to read a token from stdin (one line, ended by LF or CRLF)",
                                                                  completion: .request)
     static let requestArgument: Positional<String> = .one("REQUEST_ID", "The request's id (a UUID)", completion: .request)
     static let expectRequest: Flag<String> = .text("request", value: "REQUEST_ID", "Refuse unless the decision is for this request",

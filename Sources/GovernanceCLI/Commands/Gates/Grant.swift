@@ -8,7 +8,9 @@ extension GatesCommands {
             Marks the request granted, with the decision signed by --operator-key; `gates wait` in any process wakes \
             within a second, and a contract's hitl_approved may use it once. REQUEST is the request id; the agent's \
             token is accepted too (then it is checked: signature, that it is the token issued for its request, that \
-            the stored action is still the action it was issued for). An unknown, decided or expired request, or a \
+            the stored action is still the action it was issued for). REQUEST `-` reads the token from stdin instead \
+            of argv, which other local users can see: one line, ended by LF or CRLF (or by the end of input); more \
+            than one line is refused (exit 19). An unknown, decided or expired request, or a \
             failed token check, exits 19, is audited (gate.token_rejected) and changes nothing. The agent itself, and \
             the operator bound to it by its heartbeat (--operator), cannot grant (exit 22, audited).
             """,

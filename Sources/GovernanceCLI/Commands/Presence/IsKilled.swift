@@ -5,9 +5,9 @@ extension PresenceCommands {
         static let command = CommandSpec(
             "is-killed", "Say whether an agent is killed, exiting 0 either way (an observation)",
             doc: """
-            Prints `killed` or `not killed` (--json: {"agent_id", "killed", "kill"} with who, when and why), and \\
-            exits 0 in both cases: the reference SDK's is_killed for a script that only wants to know. To stop \\
-            a killed agent use `presence status` (exit 15) or any enforcement command. A kill marker no \\
+            Prints `killed` or `not killed` (--json: {"agent_id", "killed", "kill"} with who, when and why), and \
+            exits 0 in both cases: the reference SDK's is_killed for a script that only wants to know. To stop \
+            a killed agent use `presence status` (exit 15) or any enforcement command. A kill marker no \
             registered operator signed is not a kill. The store unreachable is exit 4.
             """,
             positionals: [PresenceCommands.agentArgument],
