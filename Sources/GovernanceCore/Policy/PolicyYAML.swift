@@ -28,6 +28,10 @@ public enum PolicyYAML {
                 if let v = budget.unpriced { out += "      unpriced: \(v.rawValue)\n" }
                 if let v = budget.reservationSeconds { out += "      reservation_seconds: \(v)\n" }
                 if let v = budget.alertAtPercent { out += "      alert_at: \"\(v)%\"\n" }
+                if !budget.toolPrices.isEmpty {
+                    out += "      tool_prices:\n"
+                    for price in budget.toolPrices { out += "        " + quote(price.tool) + ": " + price.usd.decimal + "\n" }
+                }
             }
             if let loop = policy.loop {
                 out += "    loop:\n      window_seconds: \(loop.windowSeconds)\n      max_calls: \(loop.maxCalls)\n      action: \(loop.action.rawValue)\n"
