@@ -94,4 +94,74 @@ import Testing
         #expect(statuses.filter { $0 == 0 }.count == 2, "\(statuses)")
         #expect(statuses.filter { $0 == 12 }.count == 2, "\(statuses)")
     }
+
+    static let pricedPolicy = """
+    agents:
+      bot:
+        scope: {allowed_tools: [search, free]}
+        budget: {per_session_usd: 0.05, tool_prices: {search: 0.02}}
+    """
+
+    /// A priced tool at $0.02 a call under a $0.05 session cap: two calls are charged (one of
+    /// them fails, and is paid all the same), the third is refused naming the cap; an unpriced
+    /// tool costs nothing; the charges are in the chain and the counters agree with it.
+    @Test(arguments: Backend.allCases)
+    func aPricedToolIsChargedPerCallUntilTheCapRefusesIt(backend: Backend) throws {
+        let gov = try Governance.applying(Self.pricedPolicy, backend: backend)
+        let session = try SessionID.random().value
+        let first = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "true"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "sh", "-c", "exit 3"])
+        #expect(second.status == 3, "a call passed on is paid even when the tool fails: \(second.stderr)")
+        let free = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "free", "--", "true"])
+        #expect(free.status == 0, "an unpriced tool under a USD cap is no model without a price: \(free.stderr)")
+        let third = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "sh", "-c", "echo ran > \(gov.home)/ran"])
+        #expect(third.status == 12, "\(third.stderr)")
+        #expect(third.stderr.contains("per_session_usd") && third.stderr.contains("0.02 more projected"), "\(third.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: gov.home + "/ran"), "the refused command never started")
+
+        let snapshot = try gov.json(["cost", "snapshot", "-a", "bot", "-s", session])
+        #expect(snapshot["session_usd_used"] == .string("0.04"), "\(snapshot)")
+        #expect(snapshot["session_usd_reserved"] == .string("0"), "each charge settled its reservation: \(snapshot)")
+        #expect(snapshot["session_usd_remaining"] == .string("0.01"), "\(snapshot)")
+
+        let events = try gov.run(["--json", "audit", "events", "--session", session]).stdout.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        let charges = events.filter { $0["kind"] == .string(EventKind.costTracked) }
+        #expect(charges.count == 2, "\(events)")
+        let calls = events.filter { $0["kind"] == .string(EventKind.toolCall) }
+        #expect(calls.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["search", "search", "free"])
+        for (charge, call) in zip(charges, calls) {
+            #expect(charge["metadata"]?["tool"] == .string("search"))
+            #expect(charge["metadata"]?["call_id"] == call["metadata"]?["call_id"], "the charge names its call")
+            let cost = charge["metadata"]?[CostLedger.metadataKey]
+            #expect(cost?["usd"] == .string("0.02") && cost?["tokens"] == .int(0), "\(charge)")
+            #expect(SessionID(cost?["reservation_id"]?.stringValue ?? "") != nil, "\(charge)")
+        }
+        #expect(events.contains { $0["kind"] == .string(EventKind.budgetExceeded) && $0["metadata"]?["tool"] == .string("search") })
+        #expect(try gov.run(["audit", "verify"]).status == 0)
+        let check = try gov.run(["--json", "db", "check"])
+        #expect(check.status == 0, "the counters are what the chain says: \(check.stdout)\(check.stderr)")
+        #expect(try JSONParser.parse(check.stdout)["drifts"] == .array([]), "\(check.stdout)")
+    }
+
+    /// Eight priced steps at once under a cap that holds two: exactly two are passed on and paid.
+    @Test(arguments: Backend.allCases)
+    func parallelPricedStepsNeverJointlyPassAUSDCap(backend: Backend) throws {
+        let gov = try Governance.applying(Self.pricedPolicy, backend: backend)
+        let session = try SessionID.random().value
+        let ran = gov.home + "/ran"
+        let steps = try (0..<8).map { _ in
+            try SpawnedProcess(governanceBinary(), ["exec", "-a", "bot", "-s", session, "-t", "search", "--", "sh", "-c", "echo x >> \(ran)"],
+                               environment: gov.environment)
+        }
+        for step in steps { step.send(nil) }
+        let statuses = steps.map { $0.finish().status }
+        #expect(statuses.filter { $0 == 0 }.count == 2, "\(statuses)")
+        #expect(statuses.filter { $0 == 12 }.count == 6, "\(statuses)")
+        #expect(((try? String(contentsOfFile: ran, encoding: .utf8)) ?? "").split(separator: "\n").count == 2)
+        let snapshot = try gov.json(["cost", "snapshot", "-a", "bot", "-s", session])
+        #expect(snapshot["session_usd_used"] == .string("0.04") && snapshot["session_usd_reserved"] == .string("0"), "\(snapshot)")
+        let check = try gov.run(["db", "check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
 }

@@ -10,7 +10,7 @@ import Testing
     agents:
       billing-agent:
         scope:  {allowed_tools: [charge_customer, send_email], allowed_apis: ["GET https://api.example.com/*"], hidden_tools: [secret_tool]}
-        budget: {per_session_usd: 0.10, per_session_tokens: 100000, alert_at: 90%}
+        budget: {per_session_usd: 0.10, per_session_tokens: 100000, alert_at: 90%, tool_prices: {send_email: 0.001}}
         loop:   {max_calls: 2, window_seconds: 60, action: raise}
         contracts:
           charge_customer:

@@ -109,6 +109,41 @@ import Testing
         #expect(!actions.isEmpty && actions.allSatisfy { $0 == .number(Double(calls.count)) }, "\(actions)")
     }
 
+    /// A priced tool's calls are charged when they are passed on, and refused (an `isError`
+    /// result naming the cap) once the next price would take the cap past its limit.
+    @Test(arguments: Backend.allCases)
+    func aPricedToolIsRefusedOnceItsPriceWouldPassTheCap(backend: Backend) throws {
+        let gov = try Governance.applying("""
+            agents:
+              bot:
+                scope: {allowed_tools: [echo, slow]}
+                budget: {per_session_usd: 0.05, tool_prices: {echo: 0.02}}
+            """, backend: backend)
+        let session = try SessionID.random().value
+        let (out, _) = try Self.client(gov, "client.py", "priced", session: session)
+        let calls = try #require(out["calls"]?.arrayValue)
+        #expect(calls.count == 3)
+        #expect(calls.prefix(2).allSatisfy { $0["is_error"] == .bool(false) }, "\(calls)")
+        #expect(calls.prefix(2).map { $0["text"] } == [.string("echo: 0"), .string("echo: 1")])
+        #expect(calls.last?["is_error"] == .bool(true))
+        let refusal = calls.last?["text"]?.stringValue ?? ""
+        #expect(refusal.contains("budget_exceeded, exit code 12") && refusal.contains("per_session_usd"), "\(refusal)")
+        #expect(out["unpriced"]?["is_error"] == .bool(false) && out["unpriced"]?["text"] == .string("slept"), "an unpriced tool costs nothing")
+
+        let events = try Self.events(gov, session)
+        #expect(events.filter { $0["kind"] == .string(EventKind.toolCall) }.compactMap { $0["metadata"]?["tool"]?.stringValue } == ["echo", "echo", "slow"],
+                "the refused call never reached the server")
+        let charges = events.filter { $0["kind"] == .string(EventKind.costTracked) }
+        #expect(charges.count == 2 && charges.allSatisfy { $0["metadata"]?["tool"] == .string("echo") }, "\(charges)")
+        #expect(charges.allSatisfy { $0["metadata"]?[CostLedger.metadataKey]?["usd"] == .string("0.02") })
+        #expect(events.contains { $0["kind"] == .string(EventKind.budgetExceeded) && $0["metadata"]?["action"] == .string("mcp.tools_call") })
+        let snapshot = try gov.json(["cost", "snapshot", "-a", "bot", "-s", session])
+        #expect(snapshot["session_usd_used"] == .string("0.04") && snapshot["session_usd_reserved"] == .string("0"), "\(snapshot)")
+        try Self.verified(gov)
+        let check = try gov.run(["db", "check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
     @Test(arguments: Backend.allCases)
     func hostileInputFromTheClientNeverCrashesTheProxy(backend: Backend) throws {
         let gov = try Governance.applying(Self.policy, backend: backend)

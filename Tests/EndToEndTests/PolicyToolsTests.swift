@@ -11,7 +11,7 @@ import Testing
     agents:
       billing-agent:
         scope: {allowed_tools: [read_invoice, charge]}
-        budget: {per_session_usd: 0.50}
+        budget: {per_session_usd: 0.50, tool_prices: {charge: 0.1, refund: 0.2}}
         loop: {window_seconds: 60, max_calls: 5}
       ops-agent:
         scope: {allowed_tools: [restart]}
@@ -22,7 +22,7 @@ import Testing
     agents:
       billing-agent:
         scope: {allowed_tools: [read_invoice, refund]}
-        budget: {per_session_usd: 1.00}
+        budget: {per_session_usd: 1.00, tool_prices: {refund: 0.25, read_invoice: 0.001}}
         loop: {window_seconds: 60, max_calls: 5, action: log}
         contracts:
           refund:
@@ -81,12 +81,17 @@ import Testing
         #expect(Self.change(billing, "loop.action")?["old"] == .string("raise") && Self.change(billing, "loop.action")?["new"] == .string("log"))
         #expect(Self.change(billing, "contracts.refund")?["old"] == .null)
         #expect(Self.change(billing, "loop.max_calls") == nil, "an unchanged key is not listed")
+        // Tool prices, tool by tool.
+        #expect(Self.change(billing, "budget.tool_prices.charge")?["old"] == .string("0.1") && Self.change(billing, "budget.tool_prices.charge")?["new"] == .null)
+        #expect(Self.change(billing, "budget.tool_prices.refund")?["old"] == .string("0.2") && Self.change(billing, "budget.tool_prices.refund")?["new"] == .string("0.25"))
+        #expect(Self.change(billing, "budget.tool_prices.read_invoice")?["old"] == .null)
 
         let text = try gov.run(["policy", "diff", "-f", next])
         #expect(text.status == 1)
         #expect(text.stdout.contains("~ billing-agent  changed\n"), "\(text.stdout)")
         #expect(text.stdout.contains(#"    budget.per_session_usd: "0.5" -> "1""#), "\(text.stdout)")
         #expect(text.stdout.contains(#"    scope.allowed_tools: + "refund", - "charge""#), "\(text.stdout)")
+        #expect(text.stdout.contains(#"    budget.tool_prices.refund: "0.2" -> "0.25""#), "\(text.stdout)")
         #expect(text.stdout.contains("+ new-agent  added"), "\(text.stdout)")
 
         // A diff writes nothing: the store holds the policies applied before.

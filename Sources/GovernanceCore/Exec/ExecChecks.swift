@@ -7,13 +7,19 @@ public struct ExecClearance: Sendable {
     public var contract: ContractOutcome
     /// What the step's projection holds against the budget until the step ends.
     public var reservation: Reservation?
+    /// A priced tool's price (`budget.tool_prices`), held against the USD caps apart from the
+    /// projection; charged when the call is passed on (`Enforcer.passOn`).
+    public var charge: ToolCharge? = nil
 }
 
 extension Enforcer {
     /// `argv` binds approvals: `hitl_approved` uses only an approval requested for this tool and
     /// exactly this argv (`Gates.stepDigest`).
     /// `projection` (the step's projected tokens, priced with its model) is checked against every
-    /// cap and reserved, as `cost check` does, in the same pass.
+    /// cap and reserved, as `cost check` does, in the same pass. A tool the budget prices
+    /// (`tool_prices`) has its price checked against the caps and reserved too, in the same
+    /// transaction as the projection (`ExecClearance.charge`): N concurrent calls never jointly pass
+    /// a USD cap, and a denial leaves nothing reserved.
     /// `action` names the caller in a denial's audit (`exec`, `mcp.tools_call`).
     public func execCheck(agentID: String, sessionID: SessionID?, tool: String, argv: [String], projection: CostProjection = .none,
                           failOpen: Bool = false, action: String = "exec", at time: Timestamp? = nil) throws -> EnforcementResult<ExecClearance> {
@@ -28,22 +34,40 @@ extension Enforcer {
             let policy = try context.policy()
             _ = try ScopeCheck.check(.tool(tool), policy: policy, agentID: context.agentID)
             try replaySpool(context)
+            // A price of 0 charges nothing: the tool is as if unpriced.
+            let price = policy?.budget?.price(of: tool).flatMap { $0 > .zero ? $0 : nil }
             // The budget first, without reserving: a step over budget must not use up its approval.
             // (Without a budget there are no caps, and no write transaction to pay for.)
             if let budget = policy?.budget {
-                _ = try CostLedger(db: context.db).check(agentID: context.agentID, sessionID: context.sessionID,
-                                                         budget: budget, projectedTokens: projection.tokens > 0 ? projection.tokens : nil,
-                                                         at: context.now)
+                let ledger = CostLedger(db: context.db)
+                let early = CostProjection(tokens: projection.tokens, usd: price ?? .zero)
+                _ = try ledger.inWriteTransaction {
+                    try ledger.decide(agentID: context.agentID, sessionID: context.sessionID, budget: budget, projection: early, at: context.now)
+                }
             }
             let loop = try LoopDetector.recordCheck(context, tool: tool, onlyWithPolicy: true)
             let contract = try ContractEvaluation.evaluate(context, tool: tool, phase: .pre, approvalFor: .step(digest))
-            // Reserved last, so that a later denial does not leave a reservation behind.
+            // Reserved last, so that a later denial does not leave a reservation behind; the
+            // projection and the price in one transaction, so both are held or neither.
             var reservation: Reservation?
-            if !projection.isEmpty {
-                reservation = try CostLedger(db: context.db).reserve(agentID: context.agentID, sessionID: context.sessionID, budget: policy?.budget,
-                                                                     projection: projection, at: context.now).reservation
+            var charge: ToolCharge?
+            if !projection.isEmpty || price != nil {
+                let ledger = CostLedger(db: context.db)
+                try ledger.inWriteTransaction {
+                    if !projection.isEmpty {
+                        reservation = try ledger.reserve(agentID: context.agentID, sessionID: context.sessionID, budget: policy?.budget,
+                                                         projection: projection, at: context.now).reservation
+                    }
+                    // Held apart from the projection: the command settles its projection with its
+                    // real spend, and the charge settles the price.
+                    if let price, let budget = policy?.budget,
+                       let held = try ledger.reserve(agentID: context.agentID, sessionID: context.sessionID, budget: budget,
+                                                     projection: CostProjection(tokens: 0, usd: price), at: context.now).reservation {
+                        charge = ToolCharge(tool: tool, usd: price, reservation: held, alertAt: budget.alertAtPercent != nil)
+                    }
+                }
             }
-            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: reservation)
+            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: reservation, charge: charge)
         }
     }
 }

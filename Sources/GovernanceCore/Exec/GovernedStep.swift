@@ -144,7 +144,7 @@ extension Enforcer {
         case .denied(let error):
             return StepOutcome(run: .refused(error), stopped: [], failedOpen: false, warnings: checked.warnings)
         case .allowed(let clearance):
-            var outcome = try perform(request, reservation: clearance.reservation, recorder: recorder)
+            var outcome = try perform(request, clearance: clearance, recorder: recorder)
             outcome.warnings = checked.warnings + outcome.warnings
             return outcome
         case .allowedFailOpen:
@@ -155,26 +155,36 @@ extension Enforcer {
         }
     }
 
-    /// The step after its checks: `tool.call`, the contained command under the kill switch and
-    /// the timeout, `tool.result`, the post-conditions. When `tool.call` cannot be written to the
-    /// store or the spool, the command does not run (exit 4).
-    public func perform(_ request: StepRequest, reservation: Reservation? = nil, recorder given: AuditRecorder? = nil) throws -> StepOutcome {
+    /// The step after its checks (`execCheck`'s clearance): the projection's reservation and the
+    /// tool's charge are the clearance's.
+    public func perform(_ request: StepRequest, clearance: ExecClearance, recorder given: AuditRecorder? = nil) throws -> StepOutcome {
+        try perform(request, reservation: clearance.reservation, charge: clearance.charge, recorder: given)
+    }
+
+    /// The step after its checks: `tool.call` (with the priced tool's `charge`, `passOn`), the
+    /// contained command under the kill switch and the timeout, `tool.result`, the
+    /// post-conditions. When `tool.call` cannot be written to the store or the spool, the command
+    /// does not run (exit 4).
+    public func perform(_ request: StepRequest, reservation: Reservation? = nil, charge: ToolCharge? = nil,
+                        recorder given: AuditRecorder? = nil) throws -> StepOutcome {
         let recorder = given ?? self.recorder()
         // Whatever happens to the step, its reservation stops counting when the step is over.
         defer { if let reservation { release(reservation) } }
         let session = AgentChain.resolve(request.sessionID, agentID: request.agentID)
-        let callID = try SessionID.random().value
-        var warnings: [String] = []
-        let call = try PendingEvent(validating: ExecEvents.call(agentID: request.agentID, sessionID: session, tool: request.tool,
+        let callID: String, call: PendingEvent
+        do {
+            callID = try SessionID.random().value
+            call = try PendingEvent(validating: ExecEvents.call(agentID: request.agentID, sessionID: session, tool: request.tool,
                                                                callID: callID, argv: request.argv, stdinHash: request.stdin?.sha256))
-        var callSeq: Int64?
-        switch try recorder.record([call], returningIDs: true) {
-        case .appended(let records): callSeq = records.first?.seq
-        case .spooled, .stateOnly: break
-        case .placeholder:
-            throw GovernanceError.unavailable("the tool.call event could not be written to the store or the spool; the command was not run: "
-                                              + recorder.warnings.joined(separator: "; "))
+        } catch {
+            // Not passed on, not paid.
+            if let charge { release(charge.reservation) }
+            throw error
         }
+        var warnings: [String] = []
+        let passed = try passOn(call: call, callID: callID, charge: charge, recorder: recorder, notPassedOn: "the command was not run")
+        let callSeq = passed.callSeq
+        warnings += passed.warnings
 
         // The kill watch reads the marker through its own connection; if the store goes away
         // while the command runs, the command goes on (it was allowed) and the watch says so once.

@@ -571,6 +571,7 @@ final class MCPProxy: @unchecked Sendable {
             return refuse(id, failure)
         }
         checked.warnings.forEach(report)
+        var charge: ToolCharge?
         switch checked.outcome {
         case .denied(let error):
             refuse(id, error)
@@ -578,23 +579,34 @@ final class MCPProxy: @unchecked Sendable {
             return
         case .allowed(let clearance):
             if let reservation = clearance.reservation { enforcer.release(reservation) }
+            charge = clearance.charge
         case .allowedFailOpen:
             break
         }
-        guard !gone() else { return refuse(id, GovernanceError(.storeUnavailable, "the MCP server has ended")) }
+        guard !gone() else {
+            // Not passed on, not paid.
+            if let charge { withStore { enforcer.release(charge.reservation) } }
+            return refuse(id, GovernanceError(.storeUnavailable, "the MCP server has ended"))
+        }
 
         let callID = (try? SessionID.random().value) ?? "unknown"
         var callSeq: Int64?
         do {
-            let event = try PendingEvent(validating: MCPEvents.call(agentID: request.agentID, sessionID: session, tool: tool, callID: callID,
+            let event: PendingEvent
+            do {
+                event = try PendingEvent(validating: MCPEvents.call(agentID: request.agentID, sessionID: session, tool: tool, callID: callID,
                                                                     argumentsHash: Digest.sha256Hex(canonicalArguments), requestID: id))
-            let recorded = try withStore { try recorder.record([event], returningIDs: true) }
-            switch recorded {
-            case .appended(let records): callSeq = records.first?.seq
-            case .spooled, .stateOnly: break
-            case .placeholder:
-                return refuse(id, GovernanceError(.storeUnavailable, "the tool.call event could not be written to the store or the spool; the call was not passed on"))
+            } catch {
+                if let charge { withStore { enforcer.release(charge.reservation) } }
+                throw error
             }
+            // The call and its charge are recorded together; when neither the store nor the
+            // spool takes them, the call is refused and its price released.
+            let passed = try withStore {
+                try enforcer.passOn(call: event, callID: callID, charge: charge, recorder: recorder, notPassedOn: "the call was not passed on")
+            }
+            callSeq = passed.callSeq
+            passed.warnings.forEach(report)
         } catch {
             return refuse(id, error as? GovernanceError ?? .internalError("\(error)"))
         }

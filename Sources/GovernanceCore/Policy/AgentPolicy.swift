@@ -42,6 +42,9 @@ public struct AgentPolicy: Sendable, Equatable {
             if let v = budget.unpriced { caps.append(("unpriced", .string(v.rawValue))) }
             if let v = budget.reservationSeconds { caps.append(("reservation_seconds", .int64(v))) }
             if let v = budget.alertAtPercent { caps.append(("alert_at", .string("\(v)%"))) }
+            if !budget.toolPrices.isEmpty {
+                caps.append(("tool_prices", .object(budget.toolPrices.map { ($0.tool, .string($0.usd.decimal)) })))
+            }
             members.append(("budget", .object(caps)))
         }
         if let loop {
@@ -85,6 +88,18 @@ public struct ScopePolicy: Sendable, Equatable {
 /// The five caps; at least one is set. Token caps stay within ±(2^53−1) so the canonical JSON
 /// holds them exactly.
 public struct BudgetPolicy: Sendable, Equatable {
+    /// What one call of a tool costs (`tool_prices`): reserved against the USD caps by the
+    /// enforcement path's check and charged as tracked spend when the call is passed on.
+    public struct ToolPrice: Sendable, Equatable {
+        public var tool: String
+        public var usd: Money
+
+        public init(tool: String, usd: Money) {
+            self.tool = tool
+            self.usd = usd
+        }
+    }
+
     public var perSessionUSD: Money?
     public var perSessionTokens: Int64?
     public var perAgentUSDDaily: Money?
@@ -98,6 +113,12 @@ public struct BudgetPolicy: Sendable, Equatable {
     /// session for the session caps, per UTC day for the daily ones), one `budget.alert` is
     /// audited and sent to the notification hook. Nothing is denied.
     public var alertAtPercent: Int64? = nil
+    /// Per-call prices of tools, in canonical order (RFC 8785: UTF-16 code units of the name), so
+    /// a policy read back from its canonical JSON is equal to the one parsed from its file. Not a
+    /// cap: the USD caps are what a price is held against.
+    public var toolPrices: [ToolPrice] = [] {
+        didSet { toolPrices.sort { JSONWriter.utf16Precedes($0.tool, $1.tool) } }
+    }
 
     public enum UnpricedRule: String, Sendable, CaseIterable {
         /// With a USD cap, a check for an unpriced model, or after unpriced spend, is denied.
@@ -111,7 +132,7 @@ public struct BudgetPolicy: Sendable, Equatable {
 
     public init(perSessionUSD: Money? = nil, perSessionTokens: Int64? = nil, perAgentUSDDaily: Money? = nil,
                 perAgentTokensDaily: Int64? = nil, perSessionSeconds: Int64? = nil, unpriced: UnpricedRule? = nil,
-                reservationSeconds: Int64? = nil) {
+                reservationSeconds: Int64? = nil, toolPrices: [ToolPrice] = []) {
         self.perSessionUSD = perSessionUSD
         self.perSessionTokens = perSessionTokens
         self.perAgentUSDDaily = perAgentUSDDaily
@@ -119,9 +140,16 @@ public struct BudgetPolicy: Sendable, Equatable {
         self.perSessionSeconds = perSessionSeconds
         self.unpriced = unpriced
         self.reservationSeconds = reservationSeconds
+        self.toolPrices = toolPrices.sorted { JSONWriter.utf16Precedes($0.tool, $1.tool) }
     }
 
     public var hasUSDCap: Bool { perSessionUSD != nil || perAgentUSDDaily != nil }
+
+    /// The price of one call of `tool`, compared as bytes (as scope compares tool names); nil
+    /// when the tool has none.
+    public func price(of tool: String) -> Money? {
+        toolPrices.first { Identifier.same($0.tool, tool) }?.usd
+    }
 
     /// True when unpriced calls must be denied: a USD cap and no `unpriced: track_at_zero`.
     public var deniesUnpriced: Bool { hasUSDCap && (unpriced ?? .deny) == .deny }

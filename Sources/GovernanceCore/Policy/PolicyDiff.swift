@@ -83,8 +83,8 @@ public struct PolicyDiff: Sendable, Equatable {
         return PolicyDiff(agents: agents)
     }
 
-    /// Key by key: each section's members (`scope.allowed_tools`, `contracts.TOOL`), a section
-    /// with no members as itself.
+    /// Key by key: each section's members (`scope.allowed_tools`, `contracts.TOOL`), a tool's
+    /// price as its own key (`budget.tool_prices.TOOL`), a section with no members as itself.
     static func changes(old: AgentPolicy?, new: AgentPolicy) -> [Change] {
         let before = flatten(old?.json), after = flatten(new.json)
         var keys: [String] = []
@@ -98,8 +98,13 @@ public struct PolicyDiff: Sendable, Equatable {
     static func flatten(_ json: JSONValue?) -> [(String, JSONValue)] {
         guard case .object(let sections)? = json else { return [] }
         return sections.flatMap { section, value -> [(String, JSONValue)] in
-            if case .object(let members) = value, !members.isEmpty { return members.map { (section + "." + $0.0, $0.1) } }
-            return [(section, value)]
+            guard case .object(let members) = value, !members.isEmpty else { return [(section, value)] }
+            return members.flatMap { key, member -> [(String, JSONValue)] in
+                if section == "budget", key == "tool_prices", case .object(let prices) = member {
+                    return prices.map { ("budget.tool_prices." + $0.0, $0.1) }
+                }
+                return [(section + "." + key, member)]
+            }
         }
     }
 }

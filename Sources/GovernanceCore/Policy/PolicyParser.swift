@@ -10,6 +10,8 @@ public enum PolicyParser {
     public static let maxLoopCalls: Int64 = 1_000_000
     /// Token caps must survive RFC 8785 (IEEE 754 doubles) exactly.
     public static let maxTokens: Int64 = 9_007_199_254_740_991
+    /// The most tools one budget prices (`budget.tool_prices`).
+    public static let maxToolPrices = 1_000
 
     /// Parses a YAML or JSON policy file.
     public static func parse(_ bytes: [UInt8], source: String) throws(GovernanceError) -> PolicyDocument {
@@ -124,7 +126,7 @@ public enum PolicyParser {
     static func budget(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> BudgetPolicy {
         let members = try r.mapping(node, path, keys: ["per_session_usd", "per_session_tokens", "per_agent_usd_daily",
                                                        "per_agent_tokens_daily", "per_session_seconds", "unpriced",
-                                                       "reservation_seconds", "alert_at"])
+                                                       "reservation_seconds", "alert_at", "tool_prices"])
         var budget = BudgetPolicy()
         for (key, value) in members {
             let p = r.join(path, key)
@@ -145,6 +147,7 @@ public enum PolicyParser {
                     throw r.fail(p, "is \(quoted(text)); it must be a whole percentage of the caps from 1% to 99%, e.g. 80%")
                 }
                 budget.alertAtPercent = percent
+            case "tool_prices": budget.toolPrices = try toolPrices(value, p, r)
             default: budget.perSessionSeconds = try r.integer(value, p, 0...maxSessionSeconds)
             }
         }
@@ -152,6 +155,31 @@ public enum PolicyParser {
             throw r.fail(path, "sets no cap; give at least one of per_session_usd, per_session_tokens, per_agent_usd_daily, per_agent_tokens_daily, per_session_seconds")
         }
         return budget
+    }
+
+    /// `tool_prices: {TOOL: USD, ...}`: names under scope's rules (compared as bytes, none twice),
+    /// amounts under the USD caps' rules, at most `maxToolPrices` of them.
+    static func toolPrices(_ node: DocumentNode, _ path: String, _ r: Reader) throws(GovernanceError) -> [BudgetPolicy.ToolPrice] {
+        guard case .mapping(let members) = node else {
+            throw r.fail(path, "must be a mapping of tool names to decimal USD per call, not \(node.typeName)")
+        }
+        guard members.count <= maxToolPrices else { throw r.fail(path, "has \(members.count) entries; the limit is \(maxToolPrices)") }
+        var prices: [BudgetPolicy.ToolPrice] = []
+        var bytes = Set<[UInt8]>()
+        // The stored form is JSON, whose parser takes keys that Unicode calls canonically
+        // equivalent (NFC and NFD `café`) for one key: such a pair could be applied but never
+        // read back, so it is refused here too.
+        var texts = Set<String>()
+        for (tool, value) in members {
+            let p = r.join(path, tool)
+            do { try Identifier.check(tool, field: "a tool name") } catch { throw r.fail(p, error.message) }
+            guard bytes.insert(Array(tool.utf8)).inserted else { throw r.fail(p, "repeats \(quoted(tool))") }
+            guard texts.insert(tool).inserted else {
+                throw r.fail(p, "repeats \(quoted(tool)) in another Unicode form (canonically equivalent names cannot both be stored); price one form")
+            }
+            prices.append(BudgetPolicy.ToolPrice(tool: tool, usd: try r.money(value, p)))
+        }
+        return prices
     }
 
     /// `notify: {command: "...", timeout_seconds: N}`: the agent's notification hook.

@@ -7,7 +7,7 @@ public enum PolicyYAML {
         out += "agents:\n"
         for policy in policies {
             out += "  " + quote(policy.agentID) + ":"
-            if policy.scope == nil, policy.budget == nil, policy.loop == nil, !policy.declaresContracts, policy.contracts.isEmpty {
+            if policy.scope == nil, policy.budget == nil, policy.loop == nil, policy.notify == nil, !policy.declaresContracts, policy.contracts.isEmpty {
                 out += " {}\n"
                 continue
             }
@@ -27,9 +27,18 @@ public enum PolicyYAML {
                 if let v = budget.perSessionSeconds { out += "      per_session_seconds: \(v)\n" }
                 if let v = budget.unpriced { out += "      unpriced: \(v.rawValue)\n" }
                 if let v = budget.reservationSeconds { out += "      reservation_seconds: \(v)\n" }
+                if let v = budget.alertAtPercent { out += "      alert_at: \"\(v)%\"\n" }
+                if !budget.toolPrices.isEmpty {
+                    out += "      tool_prices:\n"
+                    for price in budget.toolPrices { out += "        " + quote(price.tool) + ": " + price.usd.decimal + "\n" }
+                }
             }
             if let loop = policy.loop {
                 out += "    loop:\n      window_seconds: \(loop.windowSeconds)\n      max_calls: \(loop.maxCalls)\n      action: \(loop.action.rawValue)\n"
+            }
+            if let notify = policy.notify {
+                out += "    notify:\n      command: " + quote(notify.command) + "\n"
+                if let t = notify.timeoutSeconds { out += "      timeout_seconds: \(t)\n" }
             }
             // JSON is YAML's flow style, and its string escapes are YAML double-quoted escapes.
             if policy.declaresContracts || !policy.contracts.isEmpty {

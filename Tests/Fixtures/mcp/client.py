@@ -69,6 +69,10 @@ async def run(scenario):
                 out["tools_after_change"] = sorted(t.name for t in (await session.list_tools()).tools)
                 out["server_garbage"] = call_json(await session.call_tool("garbage", {}))
                 out["post_violation"] = call_json(await session.call_tool("late_allowed", {}))
+            elif scenario == "priced":
+                # echo is priced at $0.02 a call under a $0.05 session cap; slow has no price.
+                out["calls"] = [call_json(await session.call_tool("echo", {"text": str(i)})) for i in range(3)]
+                out["unpriced"] = call_json(await session.call_tool("slow", {"seconds": 0}))
             elif scenario == "kill":
                 marker = os.environ["MCP_MARKER"]
                 slow = asyncio.create_task(session.call_tool("slow", {"seconds": 60, "marker": marker}))

@@ -40,6 +40,9 @@ enum Exec {
         worst case is checked against every cap and reserved while it runs, as `cost check` does; the command \
         gets the reservation's id as GOVERNANCE_RESERVATION_ID (`cost track-usage --reservation \
         "$GOVERNANCE_RESERVATION_ID"` settles it with the real spend), and what it leaves is released when it ends. \
+        A tool the budget prices (tool_prices) has its price checked against the USD caps and reserved with the \
+        other checks, and charged when the command is started: a cost.tracked event of the price naming the tool, \
+        appended with tool.call (a step that started is paid, whatever it then does). \
         A command may itself exit 10-22; to tell governance's decision from the command's own status, give \
         --refusal-status N (governance's decisions exit N) or --result-fd FD (a JSON document saying who \
         decided, written to that descriptor).
@@ -67,11 +70,11 @@ enum Exec {
             refused.outcome = .denied(error)
             return refused
         },
-        render: { clearance, args, run in try runCommand(args, run, reservation: clearance.reservation, failedOpen: false) },
-        failOpen: { args, run in try runCommand(args, run, reservation: nil, failedOpen: true) }
+        render: { clearance, args, run in try runCommand(args, run, clearance: clearance, failedOpen: false) },
+        failOpen: { args, run in try runCommand(args, run, clearance: nil, failedOpen: true) }
     ).runningACommand()
 
-    static func runCommand(_ args: Arguments, _ run: Run, reservation: Reservation?, failedOpen: Bool) throws -> Int32 {
+    static func runCommand(_ args: Arguments, _ run: Run, clearance: ExecClearance?, failedOpen: Bool) throws -> Int32 {
         var stdin: (fd: Int32, sha256: String)?
         if try args.has(hashStdin) { stdin = try HashedStdin.capture() }
         defer { if let stdin { close(stdin.fd) } }
@@ -79,7 +82,7 @@ enum Exec {
                                   tool: try args.require(SharedFlags.tool), argv: try args[argv], stdin: stdin,
                                   captureOutput: try args.has(captureOutput), timeoutSeconds: try args[timeout].map(Double.init),
                                   killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen)
-        var outcome = try run.enforcer().perform(request, reservation: reservation, recorder: try run.recorder)
+        var outcome = try run.enforcer().perform(request, reservation: clearance?.reservation, charge: clearance?.charge, recorder: try run.recorder)
         outcome.failedOpen = failedOpen
         for warning in outcome.warnings { run.warn(warning) }
         try writeResult(args, outcome)

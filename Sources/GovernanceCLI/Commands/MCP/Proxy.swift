@@ -17,7 +17,9 @@ extension MCP {
             agent's client, and runs SERVER as its child, contained as `exec` contains a step (its own process \
             group, SIGKILL if the proxy dies, a cgroup where one can be made). Every tools/call goes through the \
             enforcement path first: the kill switch, scope for the tool's name, the budget, the loop record and \
-            the tool's contract pre-conditions. A refused call never reaches the server: the client gets a tool \
+            the tool's contract pre-conditions. A tool the budget prices (tool_prices) has its price checked \
+            against the USD caps and reserved, and charged (cost.tracked, naming the tool, with tool.call) when \
+            the call is passed on to the server. A refused call never reaches the server: the client gets a tool \
             result with isError true whose text names the reason and the exit code the same refusal has on the \
             command line. An allowed call is audited as tool.call (the tool, the SHA-256 of its canonical \
             arguments, the request id) and tool.result (the result's SHA-256, isError, the duration, and how it \
