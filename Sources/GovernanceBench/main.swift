@@ -300,7 +300,7 @@ let postgresBase = FileSystem.environment("GOVERNANCE_TEST_POSTGRES_URL")
     let baseline = median(plain), core = median(chained), process = median(cli)
     rows.append(Row(name: "batch append, \(backend) (events/s)", figure: rate(batchEvents, core), baseline: rate(batchEvents, baseline),
                     ratio: baseline / core, target: ">= 50% of plain multi-row INSERT", met: baseline / core >= 0.5))
-    // Issue 8 set 80% for the embedded store. On PostgreSQL the server's own work on the same
+    // 80% for the embedded store. On PostgreSQL the server's own work on the same
     // rows is most of the time and the client waits while it hashes (docs/BENCHMARKS.md).
     let target = backend == "SQLite" ? 0.8 : 0.5
     rows.append(Row(name: "  the same via `audit log --batch` (events/s)", figure: rate(batchEvents, process), baseline: rate(batchEvents, baseline),

@@ -3,7 +3,7 @@ import GovernanceCore
 import GovernanceTestSupport
 import Testing
 
-/// Issue 11's attacks that need the built binary or a misbehaving PostgreSQL: a lost COMMIT
+/// Attacks that need the built binary or a misbehaving PostgreSQL: a lost COMMIT
 /// reply, a read-only database, a statement timeout, a hostile batch line.
 @Suite struct IntegrityAttackEndToEndTests {
     static func count(_ url: String) throws -> Int64 {

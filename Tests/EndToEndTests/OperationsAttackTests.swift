@@ -3,7 +3,7 @@ import GovernanceCore
 import GovernanceTestSupport
 import Testing
 
-/// Issue 11, items 9-11 and 15-17: an unlucky operator and a hostile local user against the
+/// An unlucky operator and a hostile local user against the
 /// built binary. Each test reproduces one reported attack.
 @Suite struct OperationsAttackTests {
     static func sqlitePath(_ gov: Governance) -> String {

@@ -3,7 +3,7 @@ import GovernanceCore
 import GovernanceTestSupport
 import Testing
 
-/// Issue 11 in the core: how stores are opened, secrets read, passwords masked, the spool keyed
+/// Operations in the core: how stores are opened, secrets read, passwords masked, the spool keyed
 /// and the trail followed.
 @Suite struct OperationsCoreTests {
     // MARK: store access

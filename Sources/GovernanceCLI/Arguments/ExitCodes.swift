@@ -33,7 +33,7 @@ public struct ExitCodeTable: Sendable {
         let passing = table.commands.filter { $0.passesOnChildStatus }
         for status in ExecStatus.documented {
             let label = status.status == ExecStatus.signalBase ? "\(status.status)+N" : String(status.status)
-            let commands = passing.filter { status.status != ExecStatus.timedOut || $0.flags.contains { $0.name == "timeout" } }
+            let commands = passing.filter { status.status != ExecStatus.timedOut || $0.declares(Exec.timeout) }
             rows.append(Row(code: status.status, label: label, names: [status.name], meaning: status.meaning, commands: commands.map(\.name)))
         }
         self.rows = rows

@@ -5,9 +5,9 @@ public enum Observation {
     public static let requireDurable: Flag<Bool> = .toggle("require-durable", "Exit 4 when the store is unreachable instead of spooling")
 }
 
-/// Where an observation's event went: the recorder's outcome with the `status` word that the
-/// JSON output reports for it.
-public enum Recorded: Sendable {
+/// Where an observation's event went: the recorder's outcome, shaped for a command's rendering,
+/// with the core's `Recorded.Status` word that the JSON output reports for it.
+public enum Observed: Sendable {
     /// In the chain.
     case appended([AuditRecord])
     /// In the spool file at `path`, replayed by `audit flush`.
@@ -27,12 +27,12 @@ public enum Recorded: Sendable {
     }
 
     /// `appended` (or the command's own word for it, `tracked`), `spooled` or `unavailable`.
-    public func status(appended: String = "appended") -> String {
+    public func status(appended: String = Recorded.Status.appended.rawValue) -> String {
         switch self {
         case .appended: appended
-        case .spooled: "spooled"
-        case .unavailable: "unavailable"
-        case .seen: "seen"
+        case .spooled: Recorded.Status.spooled.rawValue
+        case .unavailable: Recorded.Status.unavailable.rawValue
+        case .seen: Recorded.Status.seen.rawValue
         }
     }
 
@@ -45,12 +45,12 @@ public enum Recorded: Sendable {
 extension CommandSpec {
     /// An observation command (`audit log`, `presence heartbeat`, `cost track`): it never breaks
     /// the calling script. `record` gets the run's `AuditRecorder` (store, else spool, else a
-    /// placeholder) and returns what it recorded, usually with `Recorded(outcome)`; the dispatcher
+    /// placeholder) and returns what it recorded, usually with `Observed(outcome)`; the dispatcher
     /// then prints the recorder's warnings and calls `render`. The command takes
     /// `--require-durable` (exit 4 instead of spooling), added after its own flags.
     ///
     ///     CommandSpec.observing("idle", "...", doc: "...", flags: [...], positionals: [...],
-    ///                           record: { args, run, recorder in Recorded(try recorder.record([event])) },
+    ///                           record: { args, run, recorder in Observed(try recorder.record([event])) },
     ///                           render: { recorded, args, run in run.emit(...); return 0 })
     public static func observing<Value>(
         _ name: String, _ summary: String, doc: String, flags: [any FlagDeclaration] = [],

@@ -32,7 +32,7 @@ enum SharedFlags {
 extension SharedFlags {
     /// The operator an action is recorded for; the OS user and host are recorded as well.
     static let by: Flag<String> = .text("by", value: "OPERATOR", "Who is acting (default: the OS user)",
-                                        doc: "Recorded with the OS user and the host name, whatever it claims.")
+                                        doc: "Observed with the OS user and the host name, whatever it claims.")
 }
 
 extension SharedFlags {

@@ -37,6 +37,11 @@ public struct EnvironmentVariable: Sendable, Hashable {
     public static let xdgStateHome = EnvironmentVariable("XDG_STATE_HOME", "Read only when GOVERNANCE_HOME is not set, for its default (above).")
     /// Set for a contract's custom check (with the agent and session above), not read.
     public static let tool = EnvironmentVariable("GOVERNANCE_TOOL", "The tool, for a contract's custom check.")
+    /// Set for a governed step whose projection was reserved, not read.
+    public static let reservationID = EnvironmentVariable("GOVERNANCE_RESERVATION_ID",
+        "The reservation of an exec step's projection, for the command's own `cost track-usage --reservation`.")
+    /// Set for a notification hook, not read.
+    public static let notifyEvent = EnvironmentVariable("GOVERNANCE_NOTIFY_EVENT", "The event a notification hook is run for.")
 
     /// The variables the tool reads, in the order the man page lists them.
     public static let all: [EnvironmentVariable] = [

@@ -119,7 +119,7 @@ public struct StepOutcome: Sendable {
             var endedBy = "exit"
             switch ending {
             case .exited(let code): status = .int(Int(code))
-            case .signaled(let signal): status = .int(Int(128 + signal)); endedBy = "signal"
+            case .signaled(let signal): status = .int(Int(ExecStatus.signalBase + signal)); endedBy = "signal"
             case .stopped(let reason, _, _): endedBy = reason.rawValue
             }
             fields += [("ran", .bool(true)), ("command_status", status), ("ended_by", .string(endedBy))]
@@ -196,7 +196,7 @@ extension Enforcer {
         child.timeoutSeconds = request.timeoutSeconds
         child.killGraceSeconds = request.killGraceSeconds
         child.shouldStop = { watch.killed() }
-        if let reservation { child.environment = [("GOVERNANCE_RESERVATION_ID", reservation.id)] }
+        if let reservation { child.environment = [(EnvironmentVariable.reservationID.name, reservation.id)] }
 
         let finished: ChildProcess.Finished
         do {

@@ -90,7 +90,7 @@ public final class Notifier {
             }
             let document = Array((JSONWriter.canonical(event.json) + "\n").utf8)
             if let failure = BoundedProcess.run(program: "/bin/sh", argv: ["sh", "-c", hook.command],
-                                                environment: [("GOVERNANCE_NOTIFY_EVENT", event.event)],
+                                                environment: [(EnvironmentVariable.notifyEvent.name, event.event)],
                                                 removing: Self.withheld, stdinBytes: document,
                                                 timeoutSeconds: min(Double(hook.timeoutSeconds), left)) {
                 warnings.append("the notification hook (\(hook.source)) for \(event.event) of \(quoted(event.agentID)) failed: "

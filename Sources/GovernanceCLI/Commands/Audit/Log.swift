@@ -14,7 +14,7 @@ extension Audit {
 
         /// What one `audit log` recorded: an event, or a batch.
         enum Logged {
-            case one(PendingEvent, Recorded)
+            case one(PendingEvent, Observed)
             case batch(AuditBatch.Report)
         }
 
@@ -63,21 +63,26 @@ extension Audit {
                     sessionID: try args.require(SharedFlags.session), agentID: try args.require(SharedFlags.agent), kind: kindName,
                     model: try args[SharedFlags.model], inputHash: try args[input]?.hex ?? args[inputHash],
                     outputHash: try args[output]?.hex ?? args[outputHash], metadata: try args[SharedFlags.metadata] ?? .object([])))
-                return .one(event, Recorded(try recorder.record([event], returningIDs: true)))
+                return .one(event, Observed(try recorder.record([event], returningIDs: true)))
             },
             render: { logged, args, run in
                 switch logged {
                 case .batch(let report):
                     return renderBatch(report, args, run)
-                case .one(let event, .appended(let records)):
-                    let r = records[0]
-                    run.emit(json: withStatus(r.json, "appended"), text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
-                case .one(let event, .spooled(let path)):
-                    run.emit(json: spooledJSON(event, path: path), text: "spooled (the store is unavailable): \(path)")
-                case .one(_, .unavailable(let records)):
-                    run.emit(json: withStatus(records[0].json, "unavailable"), text: "NOT recorded: the store and the spool are both unavailable")
-                case .one(_, .seen):
-                    throw GovernanceError.internalError("audit log recorded no event")
+                case .one(let event, let recorded):
+                    // The status words are Observed's, as for every observation.
+                    switch recorded {
+                    case .appended(let records):
+                        let r = records[0]
+                        run.emit(json: withStatus(r.json, recorded.status()),
+                                 text: "logged seq \(r.seq) in session \(r.sessionID) (hmac \(r.hmac.prefix(16))...)")
+                    case .spooled(let path):
+                        run.emit(json: spooledJSON(event, path: path, status: recorded.status()), text: "spooled (the store is unavailable): \(path)")
+                    case .unavailable(let records):
+                        run.emit(json: withStatus(records[0].json, recorded.status()), text: "NOT recorded: the store and the spool are both unavailable")
+                    case .seen:
+                        throw GovernanceError.internalError("audit log recorded no event")
+                    }
                 }
                 return 0
             })
@@ -87,10 +92,10 @@ extension Audit {
         }
 
         /// A spooled event has no place in the chain yet: no id, seq, prev_hash or hmac.
-        static func spooledJSON(_ pending: PendingEvent, path: String) -> JSONValue {
+        static func spooledJSON(_ pending: PendingEvent, path: String, status: String) -> JSONValue {
             let e = pending.event
             return .object([
-                ("status", .string("spooled")), ("spool_file", .string(path)), ("id", .null), ("session_id", .string(e.sessionID.value)),
+                ("status", .string(status)), ("spool_file", .string(path)), ("id", .null), ("session_id", .string(e.sessionID.value)),
                 ("seq", .null), ("agent_id", .string(e.agentID)), ("kind", .string(e.kind)), ("model", .optional(e.model)),
                 ("input_hash", .optional(e.inputHash)), ("output_hash", .optional(e.outputHash)),
                 ("metadata", (try? JSONParser.parse(pending.metadata)) ?? .object([])),

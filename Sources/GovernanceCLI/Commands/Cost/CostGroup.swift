@@ -40,7 +40,7 @@ enum Cost {
                 let agent = try args.require(SharedFlags.agent)
                 let session = AgentChain.resolve(try args[SharedFlags.session], agentID: agent)
                 let pending = try PendingEvent(validating: CostLedger.event(agentID: agent, sessionID: session, usage: spend))
-                let outcome = Recorded(try recorder.record([pending], returningIDs: true))
+                let outcome = Observed(try recorder.record([pending], returningIDs: true))
                 if case .appended = outcome, let db = recorder.storeConnection { raiseAlerts(db, agentID: agent, sessionID: session, run) }
                 return (spend, agent, session, outcome)
             },

@@ -24,7 +24,7 @@ enum PresenceCommands {
             change.rawValue, summary, doc: doc, flags: flags, positionals: [agentArgument], examples: examples,
             record: { args, _, recorder in
                 let pending = try event(args)
-                return (pending, Recorded(try Presence.record(pending, recorder: recorder)))
+                return (pending, Observed(try Presence.record(pending, recorder: recorder)))
             },
             render: { recorded, args, run in
                 let (event, outcome) = recorded
