@@ -56,8 +56,9 @@ public final class Governance: Sendable {
     /// One governed step, as `governance exec` runs it: the checks (kill switch 15, scope 10/11,
     /// budget 12, loop 13, pre-conditions 14; a refusal is audited and the command never starts),
     /// `tool.call` (with the charge of a tool the budget prices, `Enforcer.passOn`), the contained
-    /// command under the kill switch and the timeout, `tool.result`, the post-conditions. The outcome's `exitStatus` is what `exec` exits with; a refusal is
-    /// `.refused(error)`, not a throw, like every other ending of the step.
+    /// command under the kill switch and the timeout, `tool.result`, the post-conditions. The
+    /// outcome's `exitStatus` is what `exec` exits with; a refusal is `.refused(error)`, not a
+    /// throw, like every other ending of the step.
     ///
     /// This process supervises the step: it becomes a child subreaper, and where no cgroup v2
     /// can be made, every child it gains while the step runs is taken for one the step left

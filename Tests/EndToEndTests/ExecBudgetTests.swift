@@ -107,12 +107,15 @@ import Testing
     /// tool costs nothing; the charges are in the chain and the counters agree with it.
     @Test(arguments: Backend.allCases)
     func aPricedToolIsChargedPerCallUntilTheCapRefusesIt(backend: Backend) throws {
-        let gov = try Governance.applying(Self.pricedPolicy, backend: backend)
+        let gov = try Governance.applying(Self.pricedPolicy.replacingOccurrences(of: "per_session_usd: 0.05,", with: "per_session_usd: 0.05, alert_at: 60%,"),
+                                          backend: backend)
         let session = try SessionID.random().value
         let first = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "true"])
         #expect(first.status == 0, "\(first.stderr)")
+        #expect(!first.stderr.contains("budget alert"), "\(first.stderr)")
         let second = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "sh", "-c", "exit 3"])
         #expect(second.status == 3, "a call passed on is paid even when the tool fails: \(second.stderr)")
+        #expect(second.stderr.contains("budget alert: bot used 0.04 of per_session_usd 0.05 (alert_at 60%)"), "the charge reached the soft alert: \(second.stderr)")
         let free = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "free", "--", "true"])
         #expect(free.status == 0, "an unpriced tool under a USD cap is no model without a price: \(free.stderr)")
         let third = try gov.run(["exec", "-a", "bot", "-s", session, "-t", "search", "--", "sh", "-c", "echo ran > \(gov.home)/ran"])
@@ -138,6 +141,7 @@ import Testing
             #expect(SessionID(cost?["reservation_id"]?.stringValue ?? "") != nil, "\(charge)")
         }
         #expect(events.contains { $0["kind"] == .string(EventKind.budgetExceeded) && $0["metadata"]?["tool"] == .string("search") })
+        #expect(events.filter { $0["kind"] == .string(EventKind.budgetAlert) }.count == 1, "\(events)")
         #expect(try gov.run(["audit", "verify"]).status == 0)
         let check = try gov.run(["--json", "db", "check"])
         #expect(check.status == 0, "the counters are what the chain says: \(check.stdout)\(check.stderr)")

@@ -155,6 +155,34 @@ import Testing
         #expect(cliTrail[6].values["ended_by"] == .string("kill_switch"))
     }
 
+    /// A priced tool through the Swift API's step pays as through `exec`: each step passed on is
+    /// charged with its tool.call, the step the cap cannot hold is refused (12) and never runs.
+    @Test(arguments: Backend.allCases)
+    func aPricedToolIsChargedTheSameThroughTheAPIAndTheCLI(backend: Backend) throws {
+        let gov = try Governance.applying("""
+        agents:
+          cli-agent:
+            scope: {allowed_tools: [work]}
+            budget: {per_session_usd: 0.05, tool_prices: {work: 0.02}}
+          api-agent:
+            scope: {allowed_tools: [work]}
+            budget: {per_session_usd: 0.05, tool_prices: {work: 0.02}}
+        """, backend: backend)
+        let probe = Self.probe()
+        let cli = try (0..<3).map { _ in try gov.run(["exec", "-a", "cli-agent", "-t", "work", "--", "true"]).status }
+        let api = try (0..<3).map { _ in try runProcess(probe, ["step", "api-agent", "work", "--", "true"], environment: gov.environment).status }
+        #expect(cli == [0, 0, 12] && api == cli, "\(cli) \(api)")
+
+        let cliTrail = try Self.trail(gov, agent: "cli-agent"), apiTrail = try Self.trail(gov, agent: "api-agent")
+        #expect(cliTrail == apiTrail)
+        #expect(apiTrail.map(\.kind) == [EventKind.policyApplied, EventKind.toolCall, EventKind.costTracked, EventKind.toolResult,
+                                         EventKind.toolCall, EventKind.costTracked, EventKind.toolResult, EventKind.budgetExceeded], "\(apiTrail)")
+        #expect(apiTrail.filter { $0.kind == EventKind.costTracked }.allSatisfy { $0.values["tool"] == .string("work") })
+        #expect(try gov.run(["audit", "verify"]).status == 0)
+        let check = try gov.run(["db", "check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
     /// The in-process calls: a scope denial, a budget reservation and its settlement, a loop, and
     /// the kill switch give the CLI's exit codes and events.
     @Test(arguments: Backend.allCases)

@@ -180,6 +180,22 @@ import Testing
         #expect(charged[call + 1].1[CostLedger.metadataKey]?["reservation_id"] == .string(charge.reservation.id))
     }
 
+    /// A step's projection and its tool's price are judged together by the first budget check:
+    /// each fits the cap alone, both do not, so the step is denied before the loop records it
+    /// (a step over budget uses up nothing) and nothing is reserved.
+    @Test(arguments: Backend.allCases)
+    func theProjectionAndThePriceAreJudgedTogetherBeforeTheLoopRecord(backend: Backend) throws {
+        let f = try Fixture(backend)
+        let projection = CostProjection(tokens: 1, usd: try Money.parse("0.04"))
+        let checked = try f.enforcer.execCheck(agentID: "bot", sessionID: f.session, tool: "search", argv: ["x"], projection: projection)
+        guard case .denied(let error) = checked.outcome else { Issue.record("allowed 0.04 + 0.02 under a 0.05 cap"); return }
+        #expect(error.exitCode == 12 && error.message.contains("per_session_usd") && error.message.contains("0.06 more projected"), "\(error.message)")
+        let snapshot = try f.snapshot()
+        #expect(snapshot.sessionUSDReserved == .zero && snapshot.sessionTokensReserved == 0)
+        let looped = try f.store.connection.query("SELECT COUNT(*) FROM governance_loop_calls WHERE session_id = ?", [.text(f.session.value)])
+        #expect(try looped.first?.int(0) == 0, "the denied step was not recorded as a call")
+    }
+
     /// With the store away the call and its charge are spooled together, and the reservation
     /// holds the price until the replay counts it; when the spool cannot take them either, the
     /// call must not go on and its price is released.

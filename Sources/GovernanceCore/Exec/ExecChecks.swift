@@ -37,10 +37,14 @@ extension Enforcer {
             // A price of 0 charges nothing: the tool is as if unpriced.
             let price = policy?.budget?.price(of: tool).flatMap { $0 > .zero ? $0 : nil }
             // The budget first, without reserving: a step over budget must not use up its approval.
+            // Judged on all it would hold (the projection and the price together), so what the
+            // reservation below would deny is denied here, before the loop record and approvals.
             // (Without a budget there are no caps, and no write transaction to pay for.)
             if let budget = policy?.budget {
                 let ledger = CostLedger(db: context.db)
-                let early = CostProjection(tokens: projection.tokens, usd: price ?? .zero)
+                let early = CostProjection(tokens: projection.tokens,
+                                           usd: Money(nanos: projection.usd.nanos.saturatingAdd((price ?? .zero).nanos)),
+                                           model: projection.model, priced: projection.priced)
                 _ = try ledger.inWriteTransaction {
                     try ledger.decide(agentID: context.agentID, sessionID: context.sessionID, budget: budget, projection: early, at: context.now)
                 }

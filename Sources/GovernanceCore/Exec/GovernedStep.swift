@@ -246,6 +246,13 @@ extension Enforcer {
         guard let store = try? openStore() else { return }
         _ = try? CostLedger(db: store.connection).settle(reservationID: reservation.id, agentID: reservation.agentID)
     }
+
+    /// A clearance that will not be performed (its caller failed before `perform`): the
+    /// projection's reservation and the price stop counting. Not passed on, not paid.
+    public func abandon(_ clearance: ExecClearance) {
+        if let reservation = clearance.reservation { release(reservation) }
+        if let charge = clearance.charge { release(charge.reservation) }
+    }
 }
 
 /// Reads the agent's kill marker for the running command, through a connection of its own.

@@ -75,14 +75,23 @@ enum Exec {
     ).runningACommand()
 
     static func runCommand(_ args: Arguments, _ run: Run, clearance: ExecClearance?, failedOpen: Bool) throws -> Int32 {
+        let enforcer = try run.enforcer()
         var stdin: (fd: Int32, sha256: String)?
-        if try args.has(hashStdin) { stdin = try HashedStdin.capture() }
         defer { if let stdin { close(stdin.fd) } }
-        let request = StepRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
+        let request: StepRequest, recorder: AuditRecorder
+        do {
+            if try args.has(hashStdin) { stdin = try HashedStdin.capture() }
+            request = StepRequest(agentID: try args.require(SharedFlags.agent), sessionID: try args[SharedFlags.session],
                                   tool: try args.require(SharedFlags.tool), argv: try args[argv], stdin: stdin,
                                   captureOutput: try args.has(captureOutput), timeoutSeconds: try args[timeout].map(Double.init),
                                   killGraceSeconds: Double(try args[killGrace] ?? 10), failOpen: args.failOpen)
-        var outcome = try run.enforcer().perform(request, reservation: clearance?.reservation, charge: clearance?.charge, recorder: try run.recorder)
+            recorder = try run.recorder
+        } catch {
+            // The step never got to its tool.call: what the check reserved stops counting.
+            if let clearance { enforcer.abandon(clearance) }
+            throw error
+        }
+        var outcome = try enforcer.perform(request, reservation: clearance?.reservation, charge: clearance?.charge, recorder: recorder)
         outcome.failedOpen = failedOpen
         for warning in outcome.warnings { run.warn(warning) }
         try writeResult(args, outcome)
