@@ -46,6 +46,26 @@ import Testing
         }
     }
 
+    /// An invalid id is described, never quoted: an id may be megabytes of hostile text (terminal
+    /// escapes included) that would otherwise travel into the error the proxy writes and its log.
+    @Test func aRefusalNamesAnInvalidIDWithoutQuotingIt() {
+        // JSON escapes: the parsed id holds the raw ESC and BEL.
+        let hostile = #"\u001b]0;pwned\u0007"# + String(repeating: "z", count: 100_000)
+        let cases: [(String, String)] = [
+            (#"{"jsonrpc":"2.0","id":{"k":"\#(hostile)"},"method":"ping"}"#, "an object (of 1 members)"),
+            (#"{"jsonrpc":"2.0","id":["\#(hostile)","b"],"method":"ping"}"#, "an array (of 2)"),
+            (#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#, "true"),
+            (#"{"jsonrpc":"2.0","id":2.5,"method":"ping"}"#, "2.5"),
+        ]
+        for (text, description) in cases {
+            guard case .failure(let rejection) = Self.classify(text) else { Issue.record("accepted"); continue }
+            #expect(rejection.id == nil)
+            #expect(rejection.reason.hasSuffix(description), "\(rejection.reason)")
+            #expect(!rejection.reason.contains("pwned") && !rejection.reason.contains("zzz"))
+            #expect(rejection.reason.utf8.count < 200)
+        }
+    }
+
     @Test func whatTheProxyWritesIsOneLineOfValidJSONRPC() throws {
         let refusal = MCPMessage.toolError(id: .string("x"), text: "no\nway")
         #expect(refusal.last == 0x0A && refusal.dropLast().firstIndex(of: 0x0A) == nil)

@@ -222,6 +222,32 @@ import Testing
         #expect(seen == ["ok", "<too long at 2>", "fine", "<too long at 4>", "", "last"])
     }
 
+    /// CRLF framing reads the same wherever a chunk ends, the `\r` and its `\n` split included: a
+    /// line of exactly the limit followed by `\r\n` is given whole, one byte longer is refused,
+    /// and a `\r` that ends the stream is dropped like one before a newline.
+    @Test func lineReaderReadsCRLFTheSameAtEveryChunkBoundary() throws {
+        let limit = 8
+        let exact = String(repeating: "e", count: limit), over = String(repeating: "o", count: limit + 1)
+        let text = Array("a\r\n\r\n\(exact)\r\n\(over)\r\nb\rc\r\n\(exact)\r".utf8)
+        let want = ["a", "", exact, "<too long>", "b\rc", exact]
+        for chunkSize in 1...text.count {
+            var offset = 0
+            var reader = LineReader(maxLineBytes: limit) {
+                guard offset < text.count else { return nil }
+                defer { offset += chunkSize }
+                return Array(text[offset..<min(offset + chunkSize, text.count)])
+            }
+            var seen: [String] = []
+            while let line = try reader.nextLine() {
+                switch line {
+                case .line(let bytes): seen.append(String(decoding: bytes, as: UTF8.self))
+                case .tooLong: seen.append("<too long>")
+                }
+            }
+            #expect(seen == want, "chunks of \(chunkSize) bytes")
+        }
+    }
+
     /// A stream with no newline at all ends as one over-long line, not as memory growth.
     @Test func lineReaderWithoutNewlinesStaysBounded() throws {
         var produced = 0
