@@ -29,12 +29,12 @@ import Testing
     static func applied(_ backend: Backend) throws -> (Governance, String) {
         let gov = try Governance(backend: backend)
         let check = gov.home + "/check-ticket.sh"
-        // The custom check sees the agent, session and tool, and leaves a mark that it ran.
-        try "#!/bin/sh\necho \"$GOVERNANCE_AGENT_ID $GOVERNANCE_SESSION_ID $GOVERNANCE_TOOL\" >> \"\(gov.home)/custom.log\"\n[ -e \"\(gov.home)/ticket-open\" ]\n"
+        // The custom check sees the agent, session and tool, and leaves a mark that it ran. It runs as
+        // `/bin/sh FILE`: a script written and executed at once can fail with ETXTBSY while other tests fork.
+        try "echo \"$GOVERNANCE_AGENT_ID $GOVERNANCE_SESSION_ID $GOVERNANCE_TOOL\" >> \"\(gov.home)/custom.log\"\n[ -e \"\(gov.home)/ticket-open\" ]\n"
             .write(toFile: check, atomically: true, encoding: .utf8)
-        chmod(check, 0o755)
         let file = gov.home + "/policy.yaml"
-        try policy.replacingOccurrences(of: "CHECK", with: "\"\(check)\"").write(toFile: file, atomically: true, encoding: .utf8)
+        try policy.replacingOccurrences(of: "CHECK", with: "\"/bin/sh\", \"\(check)\"").write(toFile: file, atomically: true, encoding: .utf8)
         let r = try gov.run(["policy", "apply", "-f", file])
         #expect(r.status == 0, "\(r.stderr)")
         return (gov, try SessionID.random().value)

@@ -40,17 +40,18 @@ import Testing
 /// `custom` contract conditions: run without a shell by absolute path, in their own group, with
 /// the agent's names in the environment and the usual signals at their defaults; killed at the timeout.
 @Suite struct CustomCheckTests {
-    static func script(_ body: String) throws -> String {
+    /// The check as `/bin/sh FILE`: a script written and executed at once can fail with ETXTBSY
+    /// while another test forks with the file still open for writing.
+    static func script(_ body: String) throws -> [String] {
         let path = try makeTemporaryDirectory() + "/check.sh"
-        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
-        return path
+        try "\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return ["/bin/sh", path]
     }
 
     @Test func exitZeroPassesAndAnythingElseFailsNamingIt() throws {
         #expect(CustomCheck.run(["/bin/true"], timeoutSeconds: 5, environment: []).failure == nil)
         #expect(CustomCheck.run(["/bin/false"], timeoutSeconds: 5, environment: []).failure == "\"/bin/false\" exited 1")
-        let signalled = CustomCheck.run([try Self.script("kill -TERM $$")], timeoutSeconds: 5, environment: [])
+        let signalled = CustomCheck.run(try Self.script("kill -TERM $$"), timeoutSeconds: 5, environment: [])
         #expect(signalled.failure?.contains("ended by signal 15") == true, "\(String(describing: signalled.failure))")
     }
 
@@ -69,7 +70,7 @@ import Testing
             read line && echo "stdin: $line" >> \(out)
             exec /bin/grep -E '^(SigBlk|SigIgn)' /proc/self/status >> \(out)
             """)
-        let result = CustomCheck.run([check], timeoutSeconds: 10, environment: [("GOVERNANCE_AGENT_ID", "bot"), ("GOVERNANCE_TOOL", "charge")])
+        let result = CustomCheck.run(check, timeoutSeconds: 10, environment: [("GOVERNANCE_AGENT_ID", "bot"), ("GOVERNANCE_TOOL", "charge")])
         #expect(result.failure == nil)
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.first == "bot charge")
@@ -86,8 +87,8 @@ import Testing
         // The check leaves a child in its group; both must be gone after the timeout.
         let check = try Self.script("sh -c 'echo $$ > \(pidFile); exec sleep 30' & sleep 30")
         let started = Date()
-        let result = CustomCheck.run([check], timeoutSeconds: 1, environment: [])
-        #expect(result.failure?.contains("did not finish within 1 s and was killed") == true)
+        let result = CustomCheck.run(check, timeoutSeconds: 2, environment: [])
+        #expect(result.failure?.contains("did not finish within 2 s and was killed") == true, "\(String(describing: result.failure))")
         #expect(Date().timeIntervalSince(started) < 10)
         let child = try #require(Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
         // Gone, or a zombie waiting for whoever adopted it: not running.
