@@ -121,4 +121,49 @@ import Testing
         try raw.execute("UPDATE governance_policies SET policy = ? WHERE agent_id = 'billing-agent'", [.text("not json")])
         #expect { _ = try policies.policy(for: "billing-agent") } throws: { ($0 as? GovernanceError)?.exitCode == 20 }
     }
+
+    /// The parsed policy and its checked signature are remembered in the process (a proxy reads
+    /// the policy on every call); every read still checks the row and the operator as stored, so
+    /// an edit after a good read is caught by the next one, and undoing it reads well again.
+    @Test(arguments: Backend.allCases)
+    func aPolicyReadWellIsCheckedAgainOnEveryLaterRead(backend: Backend) throws {
+        let db = try TestDatabase.make(backend)
+        let store = try db.open()
+        let policies = PolicyStore(db: store.connection)
+        try policies.apply([try Self.document(PolicyFileTests.example)], keys: testKeys)
+        let agent = "billing-agent"
+        #expect(try policies.verified(agent).policy != nil)
+        #expect(try policies.verified(agent).policy != nil, "a second read of the same row")
+        let raw = try db.rawConnection()
+        let row = try #require(try raw.queryFirst("SELECT policy, document, signature FROM governance_policies WHERE agent_id = ?", [.text(agent)]))
+        let (policy, document, signature) = (try row.text(0), try row.text(1), try row.text(2))
+        let signer = try #require(try raw.queryFirst("SELECT name, public_key FROM governance_operators WHERE public_key = ?",
+                                                    [.text(Hex.encode(try TestOperators.key("policy-admin").publicKey))]))
+        let (name, publicKey) = (try signer.text(0), try signer.text(1))
+
+        func refused(_ edit: String, _ values: [SQLValue], restore: String, _ restoreValues: [SQLValue]) throws {
+            try raw.execute(edit, values)
+            let read = try policies.verified(agent)
+            #expect(read.policy == nil && read.ignored != nil, "\(edit): \(String(describing: read.ignored))")
+            try raw.execute(restore, restoreValues)
+            #expect(try policies.verified(agent).policy != nil, "undone: \(edit)")
+        }
+        // Another key under the signer's name: the remembered signature was checked under the old one.
+        let other = Hex.encode(try OperatorKey.generate().publicKey)
+        try refused("UPDATE governance_operators SET public_key = ? WHERE name = ?", [.text(other), .text(name)],
+                    restore: "UPDATE governance_operators SET public_key = ? WHERE name = ?", [.text(publicKey), .text(name)])
+        try refused("UPDATE governance_operators SET removed_at_us = 0 WHERE name = ?", [.text(name)],
+                    restore: "UPDATE governance_operators SET removed_at_us = NULL WHERE name = ?", [.text(name)])
+        // The policy text, the document and the signature, each changed by one character.
+        let edited = policy + " "
+        try refused("UPDATE governance_policies SET policy = ? WHERE agent_id = ?", [.text(edited), .text(agent)],
+                    restore: "UPDATE governance_policies SET policy = ? WHERE agent_id = ?", [.text(policy), .text(agent)])
+        let otherDocument = document.replacing("\"v\":1", with: "\"v\":2")
+        #expect(otherDocument != document)
+        try refused("UPDATE governance_policies SET document = ? WHERE agent_id = ?", [.text(otherDocument), .text(agent)],
+                    restore: "UPDATE governance_policies SET document = ? WHERE agent_id = ?", [.text(document), .text(agent)])
+        let flipped = (signature.first == "0" ? "1" : "0") + signature.dropFirst()
+        try refused("UPDATE governance_policies SET signature = ? WHERE agent_id = ?", [.text(flipped), .text(agent)],
+                    restore: "UPDATE governance_policies SET signature = ? WHERE agent_id = ?", [.text(signature), .text(agent)])
+    }
 }

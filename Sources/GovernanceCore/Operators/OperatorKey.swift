@@ -92,15 +92,15 @@ public final class OperatorKey: @unchecked Sendable {
         Digest.update(&context, signature)
         Digest.update(&context, message)
         let triple = Digest.finish(&context)
-        if verifiedTriples.withLock({ $0.contains(triple) }) { return true }
+        if verifiedTriples.withLock({ $0[triple] != nil }) { return true }
         guard crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0 else { return false }
-        verifiedTriples.withLock { $0.insert(triple) }
+        verifiedTriples.withLock { $0.remember((), for: triple) }
         return true
     }
 
     /// The successes `verify` remembers: a few distinct policies and operator actions at most
     /// are re-read in one process, so a small set, emptied when full, is enough.
-    private static let verifiedTriples = Mutex(RecentSet(capacity: 64))
+    private static let verifiedTriples = Mutex(RecentResults<[UInt8], Void>(capacity: 64))
 
     /// sodium_init once per process (thread-safe; -1 only when the library cannot start).
     private static let sodiumReady: Bool = sodium_init() >= 0
@@ -123,21 +123,5 @@ public final class OperatorKey: @unchecked Sendable {
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
         }
-    }
-}
-
-
-/// A bounded set of digests: inserting into a full set empties it first.
-struct RecentSet: Sendable {
-    let capacity: Int
-    private var members: Set<[UInt8]> = []
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func contains(_ digest: [UInt8]) -> Bool { members.contains(digest) }
-
-    mutating func insert(_ digest: [UInt8]) {
-        if members.count >= capacity { members.removeAll(keepingCapacity: true) }
-        members.insert(digest)
     }
 }

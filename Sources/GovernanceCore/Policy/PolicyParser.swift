@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Gives a policy file its meaning. Every rule is checked before anything is stored, and every
 /// error names the file, the path in the document (`agents.x.budget.per_session_usd`) and why.
 public enum PolicyParser {
@@ -53,7 +55,27 @@ public enum PolicyParser {
     }
 
     /// One agent's stored policy (its canonical JSON), checked again: the store may be edited by hand.
+    /// The parse is a pure function of the agent and the text, so a text already parsed in this
+    /// process is answered from memory: a proxy reads the same policy on every call.
     public static func stored(agentID: String, canonicalJSON: String) throws(GovernanceError) -> AgentPolicy {
+        let key = StoredText(agentID: agentID, text: canonicalJSON)
+        let remembered = canonicalJSON.utf8.count <= maxRememberedBytes
+        if remembered, let policy = parsed.withLock({ $0[key] }) { return policy }
+        let policy = try parseStored(agentID: agentID, canonicalJSON: canonicalJSON)
+        if remembered { parsed.withLock { $0.remember(policy, for: key) } }
+        return policy
+    }
+
+    private struct StoredText: Hashable, Sendable {
+        var agentID: String
+        var text: String
+    }
+
+    /// Texts up to this size are remembered (a few distinct policies, so a few megabytes at most).
+    private static let maxRememberedBytes = 65_536
+    private static let parsed = Mutex(RecentResults<StoredText, AgentPolicy>(capacity: 32))
+
+    private static func parseStored(agentID: String, canonicalJSON: String) throws(GovernanceError) -> AgentPolicy {
         let source = "the stored policy of agent \(quoted(agentID))"
         let json: JSONValue
         do {

@@ -100,7 +100,7 @@ public struct PolicyStore {
         switch try SignedAction.verify(db, document: row.optionalText(4), signature: row.optionalText(5),
                                        expect: [("action", .string(EventKind.policyApplied)), ("agent_id", .string(agentID)),
                                                 ("sha256", .string(sha))]) {
-        case .success: return (try Self.stored(agentID: agentID, row: row), nil)
+        case .success: return (try Self.stored(agentID: agentID, row: row, sha256: sha), nil)
         case .failure(let why): return (nil, why)
         }
     }
@@ -120,9 +120,9 @@ public struct PolicyStore {
         return read.policy
     }
 
-    private static func stored(agentID: String, row: SQLRow) throws -> Stored {
+    private static func stored(agentID: String, row: SQLRow, sha256: String) throws -> Stored {
         let text = try row.text(0)
-        return Stored(policy: try PolicyParser.stored(agentID: agentID, canonicalJSON: text), sha256: Digest.sha256Hex(text),
+        return Stored(policy: try PolicyParser.stored(agentID: agentID, canonicalJSON: text), sha256: sha256,
                       source: try row.text(2), appliedAt: Timestamp(microseconds: try row.int(3)))
     }
 
