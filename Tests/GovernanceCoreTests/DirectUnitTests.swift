@@ -98,3 +98,28 @@ import Testing
         }, "the check's child \(child) was killed with its group")
     }
 }
+
+/// `ChildProcess.stdoutFD`: the command writes straight into the caller's descriptor (the MCP
+/// proxy reads its server this way), nothing is captured or hashed, and the command is still
+/// contained and waited for.
+@Suite struct ChildProcessOutputTests {
+    @Test func aCommandsStdoutCanBeTheCallersDescriptor() throws {
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        var child = ChildProcess(argv: ["/bin/sh", "-c", "echo one; echo two >&1; exit 3"])
+        child.stdoutFD = fds[1]
+        let finished = try child.run()
+        close(fds[1])
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n <= 0 { break }
+            output += buffer[0..<n]
+        }
+        close(fds[0])
+        #expect(String(decoding: output, as: UTF8.self) == "one\ntwo\n")
+        #expect(finished.ending == .exited(3))
+        #expect(finished.stdoutHash == nil, "nothing was captured")
+    }
+}

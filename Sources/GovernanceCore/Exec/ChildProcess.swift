@@ -74,6 +74,9 @@ public struct ChildProcess {
     public var captureOutput = false
     /// Where captured output is copied to (the caller's stdout by default).
     public var outputFD: Int32 = 1
+    /// Without `captureOutput`: the descriptor the command's stdout is, straight (nil: this
+    /// process's stdout). A proxy reads its server this way, without a copy through this loop.
+    public var stdoutFD: Int32?
     public var timeoutSeconds: Double?
     public var killGraceSeconds: Double = 10
     /// Polled every ~250 ms while the step runs; true ends it (the kill switch).
@@ -112,7 +115,7 @@ public struct ChildProcess {
 
         let started = Timestamp.now().microseconds
         var pid: pid_t = 0
-        let status = spawn(&pid, containment: containment, outputWriteFD: captureOutput ? pipeFDs[1] : -1,
+        let status = spawn(&pid, containment: containment, outputWriteFD: captureOutput ? pipeFDs[1] : (stdoutFD ?? -1),
                            outputReadFD: captureOutput ? pipeFDs[0] : -1)
         if captureOutput { close(pipeFDs[1]) }
         guard status == 0 else {

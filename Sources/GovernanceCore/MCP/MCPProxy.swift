@@ -237,8 +237,8 @@ final class MCPProxy: @unchecked Sendable {
         let supervisor = spawnThread { [self] in
             var child = ChildProcess(argv: request.argv)
             child.stdinFD = toServer[0]
-            child.captureOutput = true
-            child.outputFD = fromServer[1]
+            // The server writes straight into the pipe its reader reads: no copy, no extra wake-up.
+            child.stdoutFD = fromServer[1]
             child.killGraceSeconds = request.killGraceSeconds
             let watch = KillWatch(open: { [enforcer] in try enforcer.openStoreForWatch() }, agentID: request.agentID)
             child.shouldStop = { [self] in shouldStop(watch) }
