@@ -71,7 +71,7 @@ public final class Run: @unchecked Sendable {
             preparedRecorder = AuditRecorder(spool: AuditSpool(home: config.home, configuration: config), keys: keys,
                                              requireDurable: requireDurable) { [unowned self] in
                 self.note("store: \(config.redactedStoreDescription)")
-                return try Store.open(config, access: .write)
+                return try self.commandStore()
             }
         }
     }
@@ -125,16 +125,21 @@ public final class Run: @unchecked Sendable {
         // rather than opening a second one.
         // Every later step of the command (exec's tool.call, tool.result and post-check) goes
         // through the same connection: a command opens the store once, not once per step.
-        let configuration = try configuration()
-        return Enforcer(configuration: configuration, keys: try keys(creating: true), openStore: { [unowned self] in
-            if let store = self.preparedStore ?? self.enforcementStore { return store }
-            let store = try Store.open(configuration)
-            self.enforcementStore = store
-            return store
+        Enforcer(configuration: try configuration(), keys: try keys(creating: true), openStore: { [unowned self] in
+            try self.commandStore()
         }, failOpen: failOpen)
     }
-    /// The connection `enforcer()` opened, kept for the rest of the command.
-    private var enforcementStore: Store?
+
+    /// The one connection the command's enforcement path and its recorder share: the one it
+    /// prepared, or one opened for writing on first use. A second connection would cost an open,
+    /// and every write through one would empty the other's page cache.
+    private func commandStore() throws -> Store {
+        if let store = preparedStore ?? sharedStore { return store }
+        let store = try Store.open(try configuration(), access: .write)
+        sharedStore = store
+        return store
+    }
+    private var sharedStore: Store?
 
     // MARK: output
 
