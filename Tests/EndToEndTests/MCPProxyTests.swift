@@ -171,6 +171,40 @@ import Testing
         try Self.verified(gov)
     }
 
+    /// The approvals a call asks for first are learned from the stored row as written; a row
+    /// edited by hand (its approval and its post-condition taken out, or an approval put in)
+    /// never gets a call passed on: the check reads the row signature-checked and refuses it.
+    @Test(arguments: Backend.allCases)
+    func aHandEditedPolicyGetsEveryCallRefusedNotPassedOn(backend: Backend) throws {
+        let gov = try Governance.applying(Self.policy, backend: backend)
+        let raw = try #require(gov.database).rawConnection()
+        let stored = try #require(try raw.queryFirst("SELECT policy FROM governance_policies WHERE agent_id = 'bot'")?.text(0))
+        var policy = try JSONParser.parse(stored)
+        let calls = #"[["charge", {"amount": 5}], ["late_allowed", {}], ["echo", {"text": "x"}]]"#
+        for edit in ["contracts removed", "an approval for echo added"] {
+            let members = policy.objectMembers ?? []
+            if edit == "contracts removed" {
+                policy = .object(members.filter { $0.0 != "contracts" })
+            } else {
+                let approval = JSONValue.object([("check", .string("hitl_approved")), ("message", .string("m")),
+                                                 ("params", .object([("kind", .string("echo.ok"))]))])
+                policy = .object(members + [("contracts", .object([("echo", .object([("pre", .array([approval]))]))]))])
+            }
+            try raw.execute("UPDATE governance_policies SET policy = ? WHERE agent_id = 'bot'", [.text(JSONWriter.canonical(policy))])
+            let session = try SessionID.random().value
+            let (out, _) = try Self.client(gov, "raw_client.py", "calls", session: session, extra: ["MCP_CALLS": calls])
+            for tool in ["charge", "late_allowed", "echo"] {
+                #expect(out[tool]?["result"]?["isError"] == .bool(true), "\(edit): \(tool): \(out)")
+                #expect(out[tool]?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("exit code 20") == true, "\(edit): \(tool): \(out)")
+            }
+            let events = try Self.events(gov, session)
+            #expect(!events.contains { $0["kind"] == .string(EventKind.toolCall) }, "\(edit): nothing was passed on")
+            let requests = try gov.run(["--json", "gates", "list"])
+            #expect(requests.status == 0, "\(requests.stderr)")
+            #expect(!requests.stdout.contains("echo.ok"), "\(edit): no approval was asked for")
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func aKillCancelsTheCallInFlightStopsTheServerAndRefusesLaterCalls(backend: Backend) throws {
         let gov = try Governance.applying(Self.policy, backend: backend)

@@ -10,6 +10,8 @@ public struct ExecClearance: Sendable {
     /// A priced tool's price (`budget.tool_prices`), held against the USD caps apart from the
     /// projection; charged when the call is passed on (`Enforcer.passOn`).
     public var charge: ToolCharge? = nil
+    /// The tool's contract, in the policy that allowed the step, has post-conditions to check.
+    public var postConditions = false
 }
 
 extension Enforcer {
@@ -71,7 +73,8 @@ extension Enforcer {
                     }
                 }
             }
-            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: reservation, charge: charge)
+            return ExecClearance(tool: tool, loop: loop, contract: contract, reservation: reservation, charge: charge,
+                                 postConditions: policy?.contract(for: tool)?.post.isEmpty == false)
         }
     }
 }

@@ -465,15 +465,14 @@ final class MCPProxy: @unchecked Sendable {
         state.locked { callCount += 1 }
 
         let canonicalArguments = JSONWriter.canonical(arguments)
-        let needs = contractNeeds(tool)
-        let kinds = needs.approvals
+        let kinds = approvalsAsked(tool)
         guard kinds.isEmpty else {
             // Held on a thread of its own: the session goes on while an operator decides.
             state.locked { held[key] = id }
             let token = params?["_meta"]?["progressToken"]
             let copy = Array(bytes)
             if !spawnThread({ [self] in
-                holdForApproval(id: id, tool: tool, arguments: canonicalArguments, kinds: kinds, postCheck: needs.postCheck,
+                holdForApproval(id: id, tool: tool, arguments: canonicalArguments, kinds: kinds,
                                 progressToken: token, bytes: copy[...])
             }) {
                 state.locked { _ = held.removeValue(forKey: key) }
@@ -481,24 +480,29 @@ final class MCPProxy: @unchecked Sendable {
             }
             return
         }
-        checkAndForward(id: id, tool: tool, canonicalArguments: canonicalArguments, postCheck: needs.postCheck, bytes: bytes)
+        checkAndForward(id: id, tool: tool, canonicalArguments: canonicalArguments, bytes: bytes)
     }
 
-    /// What the tool's contract asks around the call, from the signature-checked policy: the
-    /// approval kinds to ask for first (`hitl_approved`; the enforcement path checks them itself),
-    /// and whether there are post-conditions to check on the result. A policy that cannot be
-    /// read or trusted means a post-check (which then refuses the result).
-    private func contractNeeds(_ tool: String) -> (approvals: [String], postCheck: Bool) {
+    /// The approval kinds the tool's contract asks for before the call (`hitl_approved`), to ask
+    /// the operators first (`execCheck` then checks the approvals itself). Most calls need none,
+    /// and learn that from the stored row as written, without checking its signature; asking
+    /// operators is acted on, so kinds found there are taken from the signature-checked policy.
+    /// A row edited by hand thus never has an approval asked for; the check refuses its calls.
+    private func approvalsAsked(_ tool: String) -> [String] {
+        func kinds(_ policy: AgentPolicy?) -> [String] {
+            policy?.contract(for: tool)?.pre.filter { $0.check == .hitlApproved }.compactMap(\.kind) ?? []
+        }
+        let stored = try? withStore { try PolicyStore(db: try enforcer.openStore().connection).unverified(request.agentID) }
+        guard !kinds(stored).isEmpty else { return [] }
         guard let read = try? withStore({ try PolicyStore(db: try enforcer.openStore().connection).verified(request.agentID) }),
-              read.ignored == nil else { return ([], true) }
-        guard let contract = read.policy?.policy.contract(for: tool) else { return ([], false) }
-        return (contract.pre.filter { $0.check == .hitlApproved }.compactMap(\.kind), !contract.post.isEmpty)
+              read.ignored == nil else { return [] }
+        return kinds(read.policy?.policy)
     }
 
     /// Asks for each approval the call needs (bound to this tool and these arguments), waits for
     /// the decisions with progress notifications when the client asked for them, then checks the
     /// call as any other; a denial, a timeout or a kill refuses it.
-    private func holdForApproval(id: JSONValue, tool: String, arguments: String, kinds: [String], postCheck: Bool,
+    private func holdForApproval(id: JSONValue, tool: String, arguments: String, kinds: [String],
                                  progressToken: JSONValue?, bytes: ArraySlice<UInt8>) {
         let key = MCPMessage.key(id)
         // The wait polls the store for minutes: it gets a connection of its own.
@@ -552,11 +556,11 @@ final class MCPProxy: @unchecked Sendable {
         stopTicker()
         // Cancelled by the client while it waited: nothing to answer.
         guard state.locked({ held.removeValue(forKey: key) != nil }) else { return }
-        checkAndForward(id: id, tool: tool, canonicalArguments: arguments, postCheck: postCheck, bytes: bytes)
+        checkAndForward(id: id, tool: tool, canonicalArguments: arguments, bytes: bytes)
     }
 
     /// The enforcement path for one call, then `tool.call` and the call passed on.
-    private func checkAndForward(id: JSONValue, tool: String, canonicalArguments: String, postCheck: Bool, bytes: ArraySlice<UInt8>) {
+    private func checkAndForward(id: JSONValue, tool: String, canonicalArguments: String, bytes: ArraySlice<UInt8>) {
         let key = MCPMessage.key(id)
         let checked: EnforcementResult<ExecClearance>
         do {
@@ -572,6 +576,9 @@ final class MCPProxy: @unchecked Sendable {
         }
         checked.warnings.forEach(report)
         var charge: ToolCharge?
+        // Whether the result is checked against post-conditions comes from the policy that allowed
+        // the call; without a check (fail-open) it is checked.
+        var postCheck = true
         switch checked.outcome {
         case .denied(let error):
             refuse(id, error)
@@ -580,6 +587,7 @@ final class MCPProxy: @unchecked Sendable {
         case .allowed(let clearance):
             if let reservation = clearance.reservation { enforcer.release(reservation) }
             charge = clearance.charge
+            postCheck = clearance.postConditions
         case .allowedFailOpen:
             break
         }

@@ -1,6 +1,8 @@
 """Hostile input from the client's side, written as raw lines to `governance mcp proxy`.
 
 Prints one JSON document: each probe's response (or null). Environment as client.py.
+With the argument `calls`, it sends only the tools/call of MCP_CALLS (a JSON list of
+[name, arguments]) and prints each answer by tool name.
 """
 import json
 import os
@@ -44,6 +46,16 @@ def probe(raw):
         return {"answer": None, "alive": True}
     return {"answer": first, "alive": (answer() or {}).get("id") == "ping-%d" % pings}
 
+
+if sys.argv[1:] == ["calls"]:
+    for i, (name, arguments) in enumerate(json.loads(os.environ["MCP_CALLS"])):
+        send(json.dumps({"jsonrpc": "2.0", "id": 100 + i, "method": "tools/call", "params": {"name": name, "arguments": arguments}}).encode())
+        out[name] = answer()
+    proxy.stdin.close()
+    out["status"] = proxy.wait(timeout=30)
+    out["stderr"] = proxy.stderr.read().decode("utf-8", "replace")
+    print(json.dumps(out))
+    sys.exit(0)
 
 out["malformed"] = probe(b"{not json")
 out["batch"] = probe(b'[{"jsonrpc":"2.0","id":2,"method":"ping"}]')
