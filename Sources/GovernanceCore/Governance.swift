@@ -33,6 +33,8 @@ public final class Governance: Sendable {
         self.keys = secret.keys
         self.createdSecret = created
         self.connection = SharedStore(configuration)
+        // A program holding the API re-reads the same policies and signatures call after call.
+        RememberedReads.enable()
     }
 
     /// The configuration the CLI would resolve: `databaseURL`, `GOVERNANCE_DATABASE_URL`, the embedded store.

@@ -1,4 +1,4 @@
-import GovernanceCore
+@testable import GovernanceCore
 import GovernanceTestSupport
 import Testing
 
@@ -127,6 +127,8 @@ import Testing
     /// an edit after a good read is caught by the next one, and undoing it reads well again.
     @Test(arguments: Backend.allCases)
     func aPolicyReadWellIsCheckedAgainOnEveryLaterRead(backend: Backend) throws {
+        // As in a long-running program (the others read with it on or off; both must hold).
+        RememberedReads.enable()
         let db = try TestDatabase.make(backend)
         let store = try db.open()
         let policies = PolicyStore(db: store.connection)

@@ -70,6 +70,8 @@ extension Enforcer {
                          report: @escaping (String) -> Void) throws -> MCPProxyOutcome {
         try Identifier.check(request.agentID, field: "agent")
         guard !request.argv.isEmpty else { throw GovernanceError.usage("give the server's command after --") }
+        // The same policy and signatures are read on every call from now on.
+        RememberedReads.enable()
         return MCPProxy(enforcer: self, request: request, recorder: recorder ?? self.recorder(), report: report).run()
     }
 }

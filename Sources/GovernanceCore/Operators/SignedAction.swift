@@ -5,7 +5,7 @@ import Synchronization
 /// `"governance/operator-action/v1\n" + document`. The row the action changes stores both; the
 /// enforcement path and the reports accept the row only when the signature verifies against a
 /// registered operator's key and the document names what the row says.
-public struct SignedAction: Sendable, Hashable {
+public struct SignedAction: Sendable, Equatable {
     public var document: String
     /// Lowercase hex of the 64-byte signature.
     public var signature: String
@@ -62,7 +62,7 @@ public struct SignedAction: Sendable, Hashable {
             }
             var verified = read
             verified.verifiedKey = operatorRow.publicKey
-            if read.signatureBytes.count == 64 { Self.reads.withLock { $0.remember(verified, for: action) } }
+            if RememberedReads.enabled, read.signatureBytes.count == 64 { Self.reads.withLock { $0.remember(verified, for: action) } }
         }
         for (key, value) in expect where read.parsed[key] != value { return .failure(.mismatched) }
         return .success(read.fields)
@@ -81,10 +81,11 @@ public struct SignedAction: Sendable, Hashable {
     /// Parsing a document and checking its signature are pure functions of the document, the
     /// signature and the key, and the enforcement path reads the same policy on every call: the
     /// last few are remembered (the operator is still looked up on every read).
-    private static let reads = Mutex(RecentResults<SignedAction, Read>(capacity: 32))
+    private static let reads = Mutex(RecentResults<SignedAction, Read>(capacity: 16))
 
     private func read() -> Read? {
-        if let known = Self.reads.withLock({ $0[self] }) { return known }
+        let remembered = RememberedReads.enabled
+        if remembered, let known = Self.reads.withLock({ $0[self] }) { return known }
         guard document.utf8.count <= 70_000, let parsed = try? JSONParser.parse(document), let fields = parsed.objectMembers,
               let name = parsed["operator"]?.stringValue, let at = parsed["at"]?.stringValue.flatMap(Timestamp.init(parsing:)),
               let signatureBytes = Hex.decode(signature) else {
@@ -92,7 +93,7 @@ public struct SignedAction: Sendable, Hashable {
         }
         let read = Read(parsed: parsed, fields: fields, name: name, at: at, signatureBytes: signatureBytes, verifiedKey: nil)
         // Only what a signature can be is kept (64 bytes): a row edited to hold megabytes is not.
-        if signatureBytes.count == 64 { Self.reads.withLock { $0.remember(read, for: self) } }
+        if remembered, signatureBytes.count == 64 { Self.reads.withLock { $0.remember(read, for: self) } }
         return read
     }
 

@@ -59,21 +59,21 @@ public enum PolicyParser {
     /// process is answered from memory: a proxy reads the same policy on every call.
     public static func stored(agentID: String, canonicalJSON: String) throws(GovernanceError) -> AgentPolicy {
         let key = StoredText(agentID: agentID, text: canonicalJSON)
-        let remembered = canonicalJSON.utf8.count <= maxRememberedBytes
+        let remembered = RememberedReads.enabled && canonicalJSON.utf8.count <= maxRememberedBytes
         if remembered, let policy = parsed.withLock({ $0[key] }) { return policy }
         let policy = try parseStored(agentID: agentID, canonicalJSON: canonicalJSON)
         if remembered { parsed.withLock { $0.remember(policy, for: key) } }
         return policy
     }
 
-    private struct StoredText: Hashable, Sendable {
+    private struct StoredText: Equatable, Sendable {
         var agentID: String
         var text: String
     }
 
     /// Texts up to this size are remembered (a few distinct policies, so a few megabytes at most).
     private static let maxRememberedBytes = 65_536
-    private static let parsed = Mutex(RecentResults<StoredText, AgentPolicy>(capacity: 32))
+    private static let parsed = Mutex(RecentResults<StoredText, AgentPolicy>(capacity: 16))
 
     private static func parseStored(agentID: String, canonicalJSON: String) throws(GovernanceError) -> AgentPolicy {
         let source = "the stored policy of agent \(quoted(agentID))"
