@@ -26,9 +26,8 @@ import Testing
         #expect(!OperatorKey.verify(signature: try key.sign([1]), message: [1], publicKey: Array(key.publicKey.prefix(31))))
     }
 
-    /// A success is remembered (the proxy re-reads one signed policy per call), but only for
-    /// its own key, signature and message: asked again, and past the set's capacity, every
-    /// changed part is still refused.
+    /// Asked again and again (the proxy re-reads one signed policy per call), a success holds
+    /// only for its own key, signature and message: every changed part is still refused.
     @Test func aRememberedSuccessAnswersOnlyForItsOwnTriple() throws {
         let key = try OperatorKey.generate()
         let other = try OperatorKey.generate()

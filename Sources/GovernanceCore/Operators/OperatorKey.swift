@@ -1,7 +1,6 @@
 import COpenSSL
 import CSodium
 import Glibc
-import Synchronization
 
 /// An operator's Ed25519 key pair through libcrypto. Files are PEM (PKCS#8 private keys,
 /// SubjectPublicKeyInfo public keys), so `openssl genpkey -algorithm ed25519` makes one too.
@@ -77,33 +76,12 @@ public final class OperatorKey: @unchecked Sendable {
     /// Whether `signature` is `publicKey`'s Ed25519 signature of `message` (RFC 8032), through
     /// libsodium: the enforcement path verifies on every call, and libcrypto's EVP route would
     /// first build OpenSSL 3's provider name map, three times the cost of the check itself.
-    ///
-    /// A long-running caller (the MCP proxy, the Swift API: `RememberedReads`) re-reads the same
-    /// signed policy on every call, and one verification costs about 630,000 instructions: a success is
-    /// remembered by the SHA-256 of key, signature and message (fixed-length parts first, so
-    /// the three are unambiguous), and the same triple is answered from memory. Verification is
-    /// a pure function of the three, so nothing but the arithmetic is skipped: whether the key
-    /// is still registered is decided by the caller on every read.
+    /// A long-running caller does not verify the same signed policy again on every call:
+    /// `SignedAction` remembers the key a document's signature was found valid under.
     public static func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         guard signature.count == 64, publicKey.count == 32, sodiumReady else { return false }
-        guard RememberedReads.enabled else {
-            return crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
-        }
-        var context = SHA256_CTX()
-        SHA256_Init(&context)
-        Digest.update(&context, publicKey)
-        Digest.update(&context, signature)
-        Digest.update(&context, message)
-        let triple = Digest.finish(&context)
-        if verifiedTriples.withLock({ $0[triple] != nil }) { return true }
-        guard crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0 else { return false }
-        verifiedTriples.withLock { $0.remember((), for: triple) }
-        return true
+        return crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
     }
-
-    /// The successes `verify` remembers: a few distinct policies and operator actions at most
-    /// are re-read in one process, so a short list, emptied when full, is enough.
-    private static let verifiedTriples = Mutex(RecentResults<[UInt8], Void>(capacity: 16))
 
     /// sodium_init once per process (thread-safe; -1 only when the library cannot start).
     private static let sodiumReady: Bool = sodium_init() >= 0
